@@ -1,0 +1,63 @@
+# The two commands: `make run` (set up and serve on SQLite) and `make test` (set up and test).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run serve test bench install keys lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+keys: install
+	@test -f var/token.key || DEBUG=true $(PY) manage.py token_keys
+
+var/secret_key:
+	mkdir -p var
+	$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	chmod 600 var/secret_key
+
+## Development server on the embedded SQLite database, with demo data.
+run: export DEBUG ?= true
+run: install keys
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "Portal: http://$(HOST):$(PORT)/  (token service: http://$(HOST):$(PORT)/auth/token)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## The same app under gunicorn with production settings (DEBUG off).
+serve: export DEBUG := false
+serve: install keys var/secret_key
+	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}"; \
+	$(PY) manage.py collectstatic --no-input -v 0 && \
+	$(PY) manage.py migrate --no-input && \
+	$(PY) manage.py seed_demo && \
+	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+## The whole test suite (SQLite locally; PostgreSQL when DATABASE_URL says so, as in CI).
+test: export SECRET_KEY ?= test-only-not-a-secret
+test: install
+	$(PY) -m pytest
+
+## Throughput of /healthz and /auth/token side by side, under gunicorn on PostgreSQL.
+bench: install
+	$(PY) bench/run.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

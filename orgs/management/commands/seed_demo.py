@@ -1,0 +1,65 @@
+"""Load the demo accounts and organisations; safe to run any number of times."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from orgs import services
+from orgs.models import Organization, Team, TeamMembership
+from policies.models import Publisher
+
+DEMO_PASSWORD = "demo-pass-123"
+ORGS = {
+    # org: (owner, member, member team)
+    "acme": ("olivia", "mike", "developers"),
+    "globex": ("gina", "oscar", "developers"),
+}
+PUBLISHERS = {"bitnami": "Bitnami by VMware", "grafana": "Grafana Labs"}
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisations, accounts and verified publishers (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = get_user_model().objects
+
+        def account(username, **extra):
+            user, created = users.get_or_create(username=username, defaults=extra)
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            return user
+
+        admin = account("admin", is_staff=True, is_superuser=True, email="admin@example.com")
+        for name, (owner_name, member_name, team_name) in ORGS.items():
+            owner = account(owner_name, email=f"{owner_name}@{name}.example")
+            member = account(member_name, email=f"{member_name}@{name}.example")
+            organization = Organization.objects.filter(name=name).first()
+            if organization is None:
+                organization = services.organization_create(name=name, creator=owner)
+            team = Team.objects.filter(organization=organization, name=team_name).first()
+            if team is None:
+                team = services.team_create(
+                    organization=organization,
+                    name=team_name,
+                    description="Developers who pull and push images.",
+                )
+            if not TeamMembership.objects.filter(team=team, user=member).exists():
+                services.team_member_add(team=team, user=member)
+        for namespace, display_name in PUBLISHERS.items():
+            Publisher.objects.get_or_create(
+                namespace=namespace, defaults={"display_name": display_name, "verified": True}
+            )
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Accounts (password demo-pass-123):"))
+        rows = [
+            ("olivia", "owner of acme (team owners)"),
+            ("mike", "member of acme (team developers)"),
+            ("gina", "owner of globex (team owners)"),
+            ("oscar", "member of globex (team developers)"),
+            (admin.username, "site staff (superuser), in no organization"),
+        ]
+        for username, role in rows:
+            self.stdout.write(f"  {username:<8} {role}")
+        self.stdout.write("Verified publishers: " + ", ".join(sorted(PUBLISHERS)))

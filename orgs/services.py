@@ -1,0 +1,96 @@
+"""Writes for organisations and teams. Every rule that spans rows lives here."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.naming import org_name_error
+from policies.models import AccessPolicy
+
+User = get_user_model()
+
+
+@transaction.atomic
+def organization_create(*, name: str, creator) -> Organization:
+    """Create an organisation with its ``owners`` team (holding ``creator``) and its policy
+    (Image Access Management off), all or nothing."""
+    error = org_name_error(name)
+    if error is not None:
+        raise ValidationError({"name": error})
+    if Organization.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"The name '{name}' is already taken."})
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(name=name)
+    except IntegrityError as exc:  # lost a race for the same name
+        raise ValidationError({"name": f"The name '{name}' is already taken."}) from exc
+    owners = Team.objects.create(
+        organization=organization,
+        name=OWNERS_TEAM,
+        description="Members of this team manage the organization and can pull any image.",
+    )
+    TeamMembership.objects.create(team=owners, user=creator)
+    AccessPolicy.objects.create(organization=organization)
+    return organization
+
+
+@transaction.atomic
+def team_create(*, organization: Organization, name: str, description: str = "") -> Team:
+    """Create a team in ``organization``; names are unique within the organisation."""
+    team = Team(organization=organization, name=name, description=description)
+    team.full_clean(validate_unique=False, validate_constraints=False)
+    if Team.objects.filter(organization=organization, name=name).exists():
+        raise ValidationError({"name": f"A team named '{name}' already exists."})
+    try:
+        with transaction.atomic():
+            team.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": f"A team named '{name}' already exists."}) from exc
+    return team
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, user) -> TeamMembership:
+    """Add an existing, active user to a team (which makes them a member of its organisation)."""
+    if not user.is_active:
+        raise ValidationError({"username": f"The account '{user.username}' is deactivated."})
+    membership, created = TeamMembership.objects.get_or_create(team=team, user=user)
+    if not created:
+        raise ValidationError({"username": f"{user.username} is already in team {team.name}."})
+    return membership
+
+
+def _lock_owners(organization: Organization) -> Team:
+    """Lock the owners team row so that concurrent removals of owners are serialised."""
+    return Team.objects.select_for_update().get(organization=organization, name=OWNERS_TEAM)
+
+
+@transaction.atomic
+def team_member_remove(*, team: Team, user) -> None:
+    """Remove ``user`` from ``team``; the organisation never loses its last owner."""
+    owners = _lock_owners(team.organization)
+    if team.pk == owners.pk:
+        _refuse_last_owner(owners, user)
+    deleted, _ = TeamMembership.objects.filter(team=team, user=user).delete()
+    if not deleted:
+        raise ValidationError(f"{user.username} is not in team {team.name}.")
+
+
+@transaction.atomic
+def organization_member_remove(*, organization: Organization, user) -> None:
+    """Remove ``user`` from every team of ``organization``; never the last owner."""
+    owners = _lock_owners(organization)
+    _refuse_last_owner(owners, user)
+    deleted, _ = TeamMembership.objects.filter(team__organization=organization, user=user).delete()
+    if not deleted:
+        raise ValidationError(f"{user.username} is not a member of {organization.name}.")
+
+
+def _refuse_last_owner(owners: Team, user) -> None:
+    others = owners.memberships.exclude(user=user).filter(user__is_active=True)
+    if owners.memberships.filter(user=user).exists() and not others.exists():
+        raise ValidationError(
+            f"{user.username} is the last owner of {owners.organization.name}; "
+            "add another owner first."
+        )

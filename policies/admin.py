@@ -1,0 +1,71 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from policies.models import POLICY_FIELDS, AccessPolicy, PolicyChange, Publisher
+from policies.services import policy_update
+
+
+class AccessPolicyAdminForm(forms.ModelForm):
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = AccessPolicy
+        fields = POLICY_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expected_version"].initial = self.instance.version
+
+
+@admin.register(AccessPolicy)
+class AccessPolicyAdmin(admin.ModelAdmin):
+    form = AccessPolicyAdminForm
+    list_display = ("organization", *POLICY_FIELDS, "version", "updated_at")
+    list_filter = POLICY_FIELDS
+    search_fields = ("organization__name",)
+    readonly_fields = ("organization", "version", "updated_at")
+    fields = ("organization", *POLICY_FIELDS, "version", "updated_at", "expected_version")
+
+    def has_add_permission(self, request):
+        return False  # created with each organisation
+
+    def save_model(self, request, obj, form, change):
+        """Staff edits go through the same service: recorded, and refused when stale."""
+        try:
+            policy_update(
+                organization=obj.organization,
+                actor=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                **{field: form.cleaned_data[field] for field in POLICY_FIELDS},
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+
+
+@admin.register(PolicyChange)
+class PolicyChangeAdmin(admin.ModelAdmin):
+    list_display = ("organization", "version", "actor_username", "changed_at")
+    list_filter = ("organization",)
+    search_fields = ("organization__name", "actor_username")
+    readonly_fields = (
+        "organization",
+        "actor",
+        "actor_username",
+        "changed_at",
+        "changes",
+        "version",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the history is append-only
+
+
+@admin.register(Publisher)
+class PublisherAdmin(admin.ModelAdmin):
+    list_display = ("namespace", "display_name", "verified")
+    list_filter = ("verified",)
+    search_fields = ("namespace", "display_name")

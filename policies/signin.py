@@ -1,0 +1,727 @@
+"""Files and commands that make Docker Desktop enforce sign-in to an organisation.
+
+Pure module (no Django): every function takes a list of organisation names and returns bytes
+or plain frozen dataclasses that a view or template can render as-is.
+
+What Docker's documentation says (docs.docker.com/enterprise/security/enforce-sign-in/methods/,
+source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in docker/docs):
+
+* ``registry.json`` is ``{"allowedOrgs": [...]}`` saved as UTF-8 without a BOM at
+  ``/ProgramData/DockerDesktop/registry.json`` (Windows),
+  ``/Library/Application Support/com.docker.docker/registry.json`` (Mac) and
+  ``/usr/share/docker-desktop/registry/registry.json`` (Linux).
+* Windows registry key: ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``, a
+  multi-string (REG_MULTI_SZ) value named ``allowedOrgs``, one organisation per line.
+* Mac configuration profile: a payload of type ``com.docker.config`` whose ``allowedOrgs`` key
+  is ONE string with the organisations separated by semicolons; deployed with an MDM solution.
+* Precedence when several exist: registry key (Windows), configuration profile (Mac), ``.plist``
+  file (Mac), then ``registry.json``.
+* More than one organisation needs Docker Desktop 4.36 or later (4.35 and earlier silently fail
+  to enforce sign-in); configuration profiles also need 4.36 or later.
+
+Every organisation name is checked against the rule in :mod:`orgs.naming` (the same check as
+``validate_org_name``; failures raise ``InvalidOrgName``) before it is used, and every value
+placed into a shell command is additionally quoted for that shell (:func:`bash_quote`,
+:func:`powershell_quote`, :func:`cmd_safe`).
+"""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import re
+import shlex
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from orgs.naming import InvalidOrgName, org_name_error
+
+__all__ = [
+    "LINUX_REGISTRY_JSON_DIR",
+    "LINUX_REGISTRY_JSON_PATH",
+    "MACOS_REGISTRY_JSON_DIR",
+    "MACOS_REGISTRY_JSON_PATH",
+    "CONFIG_PROFILE_MIN_VERSION",
+    "MOBILECONFIG_FILE_NAME",
+    "MOBILECONFIG_IDENTIFIER_PREFIX",
+    "MOBILECONFIG_INSTALL_NOTE",
+    "MOBILECONFIG_PAYLOAD_TYPE",
+    "MULTIPLE_ORGS_MIN_VERSION",
+    "MULTIPLE_ORGS_NOTE",
+    "PRECEDENCE",
+    "PRECEDENCE_NOTE",
+    "REG_FILE_NAME",
+    "REGISTRY_JSON_FILE_NAME",
+    "SHELL_BASH",
+    "SHELL_CMD",
+    "SHELL_POWERSHELL",
+    "SHELL_ZSH",
+    "WINDOWS_REGISTRY_JSON_DIR",
+    "WINDOWS_REGISTRY_JSON_PATH",
+    "WINDOWS_REGISTRY_JSON_PS_DIR",
+    "WINDOWS_REGISTRY_JSON_PS_PATH",
+    "WINDOWS_REGISTRY_KEY",
+    "WINDOWS_REGISTRY_KEY_PS",
+    "WINDOWS_REGISTRY_KEY_REG_EXE",
+    "WINDOWS_REGISTRY_VALUE_NAME",
+    "Command",
+    "InvalidOrgList",
+    "OsInstructions",
+    "OsKey",
+    "Section",
+    "bash_quote",
+    "cmd_safe",
+    "install_instructions",
+    "instructions_for",
+    "macos_mobileconfig",
+    "mobileconfig_uuids",
+    "powershell_quote",
+    "registry_json",
+    "validate_orgs",
+    "windows_reg_file",
+]
+
+# --------------------------------------------------------------------------------------------
+# Locations and names
+# --------------------------------------------------------------------------------------------
+
+REGISTRY_JSON_FILE_NAME = "registry.json"
+
+WINDOWS_REGISTRY_JSON_DIR = "C:\\ProgramData\\DockerDesktop"
+WINDOWS_REGISTRY_JSON_PATH = "C:\\ProgramData\\DockerDesktop\\registry.json"
+# The form Docker's docs use in PowerShell. It is relative to the root of the *current drive*,
+# which is C: in an administrator PowerShell opened the usual way.
+WINDOWS_REGISTRY_JSON_PS_DIR = "/ProgramData/DockerDesktop"
+WINDOWS_REGISTRY_JSON_PS_PATH = "/ProgramData/DockerDesktop/registry.json"
+
+MACOS_REGISTRY_JSON_DIR = "/Library/Application Support/com.docker.docker"
+MACOS_REGISTRY_JSON_PATH = "/Library/Application Support/com.docker.docker/registry.json"
+
+LINUX_REGISTRY_JSON_DIR = "/usr/share/docker-desktop/registry"
+LINUX_REGISTRY_JSON_PATH = "/usr/share/docker-desktop/registry/registry.json"
+
+WINDOWS_REGISTRY_KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
+WINDOWS_REGISTRY_KEY_PS = "HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
+WINDOWS_REGISTRY_KEY_REG_EXE = "HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
+WINDOWS_REGISTRY_VALUE_NAME = "allowedOrgs"
+REG_FILE_NAME = "docker-desktop-allowed-orgs.reg"
+_WINDOWS_INSTALLER_RELATIVE = ".\\Docker Desktop Installer.exe"
+
+MOBILECONFIG_FILE_NAME = "docker.mobileconfig"
+MOBILECONFIG_PAYLOAD_TYPE = "com.docker.config"
+MOBILECONFIG_IDENTIFIER_PREFIX = "com.docker.desktop.enforce-sign-in"
+# Fixed namespace for mobileconfig_uuids(); never change it, or re-downloaded profiles would no
+# longer replace the ones already installed.
+_MOBILECONFIG_UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:iam-portal:enforce-sign-in")
+
+# --------------------------------------------------------------------------------------------
+# Documentation facts
+# --------------------------------------------------------------------------------------------
+
+MULTIPLE_ORGS_MIN_VERSION = "4.36"
+CONFIG_PROFILE_MIN_VERSION = "4.36"
+MULTIPLE_ORGS_NOTE = (
+    f"Listing more than one organization requires Docker Desktop {MULTIPLE_ORGS_MIN_VERSION} "
+    "or later. With Docker Desktop 4.35 and earlier, sign-in enforcement silently fails when "
+    "more than one organization is listed."
+)
+
+PRECEDENCE: tuple[str, ...] = (
+    "Registry key (Windows only)",
+    "Configuration profile (Mac only)",
+    ".plist file (Mac only)",
+    "registry.json file (all platforms)",
+)
+PRECEDENCE_NOTE = (
+    "When several methods are present on the same machine, Docker Desktop uses the first one "
+    "found in this order: the registry key (Windows), the configuration profile (Mac), the "
+    "desktop.plist file (Mac), then registry.json. A registry key or configuration profile "
+    "therefore overrides registry.json."
+)
+
+MOBILECONFIG_INSTALL_NOTE = (
+    "Deploy the configuration profile with your MDM solution (Docker's documented method; "
+    f"Docker Desktop {CONFIG_PROFILE_MIN_VERSION} or later). The 'profiles' command-line tool "
+    "can no longer install profiles (since macOS 11 Big Sur). To try it on a single Mac, "
+    "double-click the file, then approve it in System Settings > General > Device Management "
+    "(macOS 14 Sonoma and later), System Settings > Privacy & Security > Profiles (macOS 13 "
+    "Ventura) or System Preferences > Profiles (macOS 12 and earlier)."
+)
+
+_INSTALLER_SINGLE_ORG_NOTE = (
+    "The installer's --allowed-org option takes a single organization, so the install-time "
+    "commands are shown only when exactly one organization is listed. Use the commands below "
+    "after installing instead."
+)
+
+# --------------------------------------------------------------------------------------------
+# Data returned to views
+# --------------------------------------------------------------------------------------------
+
+OsKey = Literal["windows", "macos", "linux"]
+
+SHELL_POWERSHELL = "powershell"
+SHELL_CMD = "cmd"
+SHELL_BASH = "bash"
+SHELL_ZSH = "zsh"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command to type, in the given shell, with what it should print when relevant.
+
+    ``shell`` is one of ``"powershell"``, ``"cmd"``, ``"bash"`` or ``"zsh"``. ``note`` is an
+    optional sentence shown next to the command.
+    """
+
+    label: str
+    shell: str
+    text: str
+    expected_output: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of commands run in order; ``note`` is an optional explanation."""
+
+    title: str
+    commands: tuple[Command, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class OsInstructions:
+    """Everything the page shows for one operating system."""
+
+    os_key: OsKey
+    title: str
+    path: str
+    sections: tuple[Section, ...]
+    notes: tuple[str, ...] = ()
+
+
+class InvalidOrgList(ValueError):
+    """Raised when the list of organisations is empty or names an organisation twice."""
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def validate_orgs(orgs: Sequence[str]) -> tuple[str, ...]:
+    """Return ``orgs`` as a tuple after checking it, keeping the order given.
+
+    Raises :class:`orgs.naming.InvalidOrgName` for a name that breaks the naming rule (names are
+    never repaired), :class:`InvalidOrgList` for an empty list or a repeated name, and
+    ``TypeError`` when a single string is passed instead of a sequence of names.
+    """
+    if isinstance(orgs, (str, bytes)):
+        raise TypeError("orgs must be a sequence of organization names, not a single string.")
+    names = tuple(orgs)
+    if not names:
+        raise InvalidOrgList("At least one organization is required.")
+    for position, name in enumerate(names, start=1):
+        error = org_name_error(name)
+        if error is not None:
+            raise InvalidOrgName(f"Organization {position} ({name!r}): {error}")
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidOrgList(f"Organization {name!r} is listed more than once.")
+        seen.add(name)
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# Shell quoting
+# --------------------------------------------------------------------------------------------
+
+
+def bash_quote(value: str) -> str:
+    """Quote ``value`` as one word for bash, zsh or any POSIX shell (``shlex.quote``)."""
+    return shlex.quote(value)
+
+
+# PowerShell treats these four typographic quotes exactly like the ASCII apostrophe inside a
+# single-quoted string, so they must be doubled too (this mirrors
+# System.Management.Automation.Language.CodeGeneration.EscapeSingleQuotedStringContent).
+_POWERSHELL_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
+
+
+def powershell_quote(value: str) -> str:
+    """Return ``value`` as a PowerShell single-quoted (verbatim) string literal.
+
+    Inside single quotes PowerShell expands nothing (no ``$``, backtick or sub-expression); the
+    only special characters are the single quotes themselves, which are doubled. NUL cannot
+    appear in a command and is refused.
+    """
+    if "\x00" in value:
+        raise ValueError("A PowerShell argument cannot contain a NUL character.")
+    return "'" + _POWERSHELL_SINGLE_QUOTES.sub(lambda match: match.group(0) * 2, value) + "'"
+
+
+_CMD_SAFE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def cmd_safe(value: str) -> str:
+    """Return ``value`` unchanged if cmd.exe will pass it through literally, else raise.
+
+    cmd.exe has no quoting that neutralises everything: ``%VAR%`` is expanded even inside
+    double quotes and ``!VAR!`` too when delayed expansion is on, and ``^ & | < > ( ) "`` change
+    the parse. So instead of quoting, only letters, digits, ``.``, ``_`` and ``-`` (not first)
+    are accepted. Organisation names (``[a-z0-9]{4,30}``) always pass; this is a second check
+    behind :func:`validate_orgs`, not a substitute for it.
+    """
+    if not isinstance(value, str) or _CMD_SAFE_RE.fullmatch(value) is None:
+        raise ValueError(f"{value!r} is not safe to place in a cmd.exe command line.")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def registry_json(orgs: Sequence[str]) -> bytes:
+    """Return the ``registry.json`` file for ``orgs``.
+
+    The bytes are compact JSON, ASCII (hence UTF-8 without a BOM, as Docker requires) and end
+    without a newline, e.g. ``{"allowedOrgs":["acme","globex"]}``.
+    """
+    names = validate_orgs(orgs)
+    text = json.dumps({"allowedOrgs": list(names)}, separators=(",", ":"), ensure_ascii=True)
+    return text.encode("utf-8")
+
+
+def _reg_hex_lines(value_prefix: str, data: bytes) -> list[str]:
+    """Lay out ``data`` as ``.reg`` hex bytes, wrapped like regedit does (80 columns)."""
+    tokens = [f"{byte:02x}" for byte in data]
+    lines: list[str] = []
+    line = value_prefix
+    has_token = False
+    for index, token in enumerate(tokens):
+        piece = token if index == len(tokens) - 1 else token + ","
+        if has_token and len(line) + len(piece) > 79:
+            lines.append(line + "\\")
+            line = "  "
+        line += piece
+        has_token = True
+    lines.append(line)
+    return lines
+
+
+def windows_reg_file(orgs: Sequence[str]) -> bytes:
+    """Return a ``.reg`` file that sets the ``allowedOrgs`` REG_MULTI_SZ policy value.
+
+    The value lives under ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``
+    with one organisation per string. In a version 5.00 ``.reg`` file a REG_MULTI_SZ is written
+    as ``hex(7):`` followed by its UTF-16LE bytes: each string ends with a NUL and the list
+    ends with one more NUL. The file itself is UTF-16LE with a byte-order mark and CRLF line
+    ends, which is what ``regedit`` exports for "Windows Registry Editor Version 5.00" and what
+    ``reg import`` expects; long lines are wrapped with ``\\`` the way ``regedit`` does.
+    Importing merges: other values under the key are left alone.
+    """
+    names = validate_orgs(orgs)
+    data = "".join(name + "\x00" for name in names).encode("utf-16-le") + b"\x00\x00"
+    lines = [
+        "Windows Registry Editor Version 5.00",
+        "",
+        f"[{WINDOWS_REGISTRY_KEY}]",
+        *_reg_hex_lines(f'"{WINDOWS_REGISTRY_VALUE_NAME}"=hex(7):', data),
+        "",
+        "",
+    ]
+    return b"\xff\xfe" + "\r\n".join(lines).encode("utf-16-le")
+
+
+def mobileconfig_uuids(orgs: Sequence[str]) -> tuple[uuid.UUID, uuid.UUID]:
+    """Return deterministic ``(identifier_uuid, payload_uuid)`` for :func:`macos_mobileconfig`.
+
+    Both are uuid5 values derived from the organisation names in the order given, so the same
+    list always yields the same profile identity (and macOS replaces, rather than duplicates, a
+    profile installed again with the same identifier). A different list gives a different
+    profile, which should replace the old one in the MDM rather than sit beside it.
+    """
+    names = validate_orgs(orgs)
+    key = ";".join(names)
+    return (
+        uuid.uuid5(_MOBILECONFIG_UUID_NAMESPACE, f"profile:{key}"),
+        uuid.uuid5(_MOBILECONFIG_UUID_NAMESPACE, f"payload:{key}"),
+    )
+
+
+def macos_mobileconfig(
+    orgs: Sequence[str], *, identifier_uuid: uuid.UUID, payload_uuid: uuid.UUID
+) -> bytes:
+    """Return a macOS configuration profile (``.mobileconfig``, XML plist) enforcing sign-in.
+
+    The inner payload has ``PayloadType`` ``com.docker.config`` and an ``allowedOrgs`` key
+    holding ONE string with the organisations separated by ``;`` (Docker's documented format).
+    ``identifier_uuid`` becomes the profile's ``PayloadUUID`` and the last part of its
+    ``PayloadIdentifier``; ``payload_uuid`` identifies the inner payload. Pass stable values
+    (see :func:`mobileconfig_uuids`) so the output is deterministic. ``PayloadScope`` is
+    ``System`` so the profile applies to every user of the Mac. The profile is unsigned.
+    """
+    names = validate_orgs(orgs)
+    profile_identifier = f"{MOBILECONFIG_IDENTIFIER_PREFIX}.{identifier_uuid}"
+    org_list = ", ".join(names)
+    payload = {
+        "PayloadType": MOBILECONFIG_PAYLOAD_TYPE,
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{profile_identifier}.{MOBILECONFIG_PAYLOAD_TYPE}",
+        "PayloadUUID": str(payload_uuid),
+        "PayloadDisplayName": "Docker Desktop Configuration",
+        "PayloadDescription": "Configuration profile to manage Docker Desktop settings.",
+        "allowedOrgs": ";".join(names),
+    }
+    profile = {
+        "PayloadContent": [payload],
+        "PayloadType": "Configuration",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": profile_identifier,
+        "PayloadUUID": str(identifier_uuid),
+        "PayloadScope": "System",
+        "PayloadDisplayName": "Docker Desktop sign-in enforcement",
+        "PayloadDescription": (
+            f"Requires Docker Desktop users to sign in as a member of: {org_list}."
+        ),
+    }
+    return plistlib.dumps(profile, fmt=plistlib.FMT_XML, sort_keys=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def _posix_by_hand_section(
+    shell: str, directory: str, path: str, content: bytes, ls_owner_columns: str
+) -> Section:
+    """mkdir + tee, written so the file is byte-identical to the download.
+
+    Docker's docs use ``echo '<json>' | sudo tee <file>``; ``echo`` appends a newline, so the
+    file would differ from the downloaded ``registry.json`` by one byte. ``printf '%s'`` writes
+    the JSON exactly, and ``> /dev/null`` stops ``tee`` from echoing it back to the terminal.
+    ``sudo`` applies to ``mkdir`` and ``tee`` only: the redirection to /dev/null needs no
+    privilege.
+    """
+    json_text = content.decode("ascii")
+    size = len(content)
+    return Section(
+        title="By hand",
+        commands=(
+            Command(
+                label="Create the folder",
+                shell=shell,
+                text=f"sudo mkdir -p {bash_quote(directory)}",
+            ),
+            Command(
+                label="Write registry.json",
+                shell=shell,
+                text=(
+                    # '%s' is a fixed format string, not a value, so it is written literally.
+                    f"printf '%s' {bash_quote(json_text)} | sudo tee {bash_quote(path)} > /dev/null"
+                ),
+                note=(
+                    "printf writes the file exactly as downloaded (echo would add a newline); "
+                    "> /dev/null keeps tee from printing the content again."
+                ),
+            ),
+            Command(
+                label="Check the content",
+                shell=shell,
+                text=f"sudo cat {bash_quote(path)}",
+                expected_output=json_text,
+                note=(
+                    "The file has no final newline, so the prompt may appear right after the "
+                    "JSON (zsh shows a highlighted %)."
+                ),
+            ),
+            Command(
+                label="Check permissions and ownership",
+                shell=shell,
+                text=f"sudo ls -l {bash_quote(path)}",
+                expected_output=f"-rw-r--r-- {ls_owner_columns} {size} <date> {path}",
+                note=(
+                    "Only root may write the file (-rw-r--r--); the size is the number of "
+                    "bytes of the JSON."
+                ),
+            ),
+        ),
+    )
+
+
+def _windows_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
+    json_text = content.decode("ascii")
+    sections: list[Section] = []
+    notes: list[str] = []
+    if len(names) == 1:
+        org = names[0]
+        sections.append(
+            Section(
+                title="At install time",
+                note=(
+                    "Run from the folder containing Docker Desktop Installer.exe. The installer "
+                    "creates registry.json for you."
+                ),
+                commands=(
+                    Command(
+                        label="PowerShell",
+                        shell=SHELL_POWERSHELL,
+                        text=(
+                            f"Start-Process {powershell_quote(_WINDOWS_INSTALLER_RELATIVE)}"
+                            f" -Wait {powershell_quote('install --allowed-org=' + org)}"
+                        ),
+                    ),
+                    Command(
+                        label="Command Prompt",
+                        shell=SHELL_CMD,
+                        text=(
+                            f'"Docker Desktop Installer.exe" install --allowed-org={cmd_safe(org)}'
+                        ),
+                    ),
+                ),
+            )
+        )
+    else:
+        notes.append(_INSTALLER_SINGLE_ORG_NOTE)
+
+    ps_path = powershell_quote(WINDOWS_REGISTRY_JSON_PS_PATH)
+    acl_expected = (
+        "Owner          : BUILTIN\\Administrators\n"
+        "AccessToString : NT AUTHORITY\\SYSTEM Allow  FullControl\n"
+        "                 BUILTIN\\Administrators Allow  FullControl\n"
+        "                 ..."
+    )
+    sections.append(
+        Section(
+            title="By hand (PowerShell as administrator)",
+            commands=(
+                Command(
+                    label="Create the folder (does nothing if it exists)",
+                    shell=SHELL_POWERSHELL,
+                    text=(
+                        "New-Item -ItemType Directory -Force -Path "
+                        f"{powershell_quote(WINDOWS_REGISTRY_JSON_PS_DIR)} | Out-Null"
+                    ),
+                ),
+                Command(
+                    label="Write registry.json",
+                    shell=SHELL_POWERSHELL,
+                    # Windows PowerShell 5.1's Set-Content defaults to the ANSI code page and
+                    # adds a CRLF; its "utf8" would add a BOM. The JSON is pure ASCII, so
+                    # "-Encoding ascii" produces exactly UTF-8-without-BOM bytes in both Windows
+                    # PowerShell 5.1 and PowerShell 7, and -NoNewline (PowerShell 5.0+) keeps
+                    # the file byte-identical to the download.
+                    text=(
+                        f"Set-Content -Path {ps_path} -Value {powershell_quote(json_text)}"
+                        " -Encoding ascii -NoNewline"
+                    ),
+                ),
+                Command(
+                    label="Check the content",
+                    shell=SHELL_POWERSHELL,
+                    text=f"Get-Content -Raw -Path {ps_path}",
+                    expected_output=json_text,
+                ),
+                Command(
+                    label="Check the size (no BOM, no newline)",
+                    shell=SHELL_POWERSHELL,
+                    text=f"(Get-Item -Path {ps_path}).Length",
+                    expected_output=str(len(content)),
+                ),
+                Command(
+                    label="Check ownership and permissions",
+                    shell=SHELL_POWERSHELL,
+                    text=(
+                        f"Get-Acl -Path {powershell_quote(WINDOWS_REGISTRY_JSON_PATH)}"
+                        " | Format-List -Property Owner, AccessToString"
+                    ),
+                    expected_output=acl_expected,
+                    note=(
+                        "The owner must be BUILTIN\\Administrators and NT AUTHORITY\\SYSTEM must "
+                        "have FullControl; no entry may give Users, Authenticated Users or "
+                        "Everyone Write, Modify or FullControl."
+                    ),
+                ),
+            ),
+        )
+    )
+
+    key_ps = powershell_quote(WINDOWS_REGISTRY_KEY_PS)
+    multi_value = "@(" + ",".join(powershell_quote(name) for name in names) + ")"
+    reg_query_expected = (
+        f"{WINDOWS_REGISTRY_KEY}\n"
+        f"    {WINDOWS_REGISTRY_VALUE_NAME}    REG_MULTI_SZ    " + "\\0".join(names)
+    )
+    sections.append(
+        Section(
+            title="Registry key (takes precedence over registry.json)",
+            note=(
+                f"Download {REG_FILE_NAME} and import it as administrator, or create the value "
+                "with PowerShell as administrator. Restart Docker Desktop afterwards."
+            ),
+            commands=(
+                Command(
+                    label="Import the .reg file (Command Prompt or PowerShell as administrator)",
+                    shell=SHELL_CMD,
+                    text=f"reg import {cmd_safe(REG_FILE_NAME)}",
+                ),
+                Command(
+                    label="Or: create the key if missing (PowerShell as administrator)",
+                    shell=SHELL_POWERSHELL,
+                    # New-Item -Force on an EXISTING registry key deletes and recreates it
+                    # (losing its other values), so only create it when it is missing.
+                    text=(
+                        f"if (-not (Test-Path -LiteralPath {key_ps})) "
+                        f"{{ New-Item -Path {key_ps} -Force | Out-Null }}"
+                    ),
+                ),
+                Command(
+                    label="Or: set the allowedOrgs multi-string value",
+                    shell=SHELL_POWERSHELL,
+                    text=(
+                        f"New-ItemProperty -Path {key_ps}"
+                        f" -Name {powershell_quote(WINDOWS_REGISTRY_VALUE_NAME)}"
+                        f" -PropertyType MultiString -Value {multi_value} -Force | Out-Null"
+                    ),
+                ),
+                Command(
+                    label="Check the value",
+                    shell=SHELL_CMD,
+                    text=(
+                        f'reg query "{WINDOWS_REGISTRY_KEY_REG_EXE}"'
+                        f" /v {cmd_safe(WINDOWS_REGISTRY_VALUE_NAME)}"
+                    ),
+                    expected_output=reg_query_expected,
+                ),
+            ),
+        )
+    )
+    return OsInstructions(
+        os_key="windows",
+        title="Windows",
+        path=WINDOWS_REGISTRY_JSON_PATH,
+        sections=tuple(sections),
+        notes=tuple(notes),
+    )
+
+
+def _macos_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
+    sections: list[Section] = []
+    notes: list[str] = []
+    if len(names) == 1:
+        org = names[0]
+        sections.append(
+            Section(
+                title="At install time",
+                note=(
+                    "Run from the folder containing Docker.dmg. The installer creates "
+                    "registry.json for you."
+                ),
+                commands=(
+                    Command(
+                        label="Mount the disk image",
+                        shell=SHELL_ZSH,
+                        text=f"sudo hdiutil attach {bash_quote('Docker.dmg')}",
+                    ),
+                    Command(
+                        label="Install with the allowed organization",
+                        shell=SHELL_ZSH,
+                        text=(
+                            "sudo "
+                            f"{bash_quote('/Volumes/Docker/Docker.app/Contents/MacOS/install')}"
+                            f" {bash_quote(f'--allowed-org={org}')}"
+                        ),
+                    ),
+                    Command(
+                        label="Unmount the disk image",
+                        shell=SHELL_ZSH,
+                        text=f"sudo hdiutil detach {bash_quote('/Volumes/Docker')}",
+                    ),
+                ),
+            )
+        )
+    else:
+        notes.append(_INSTALLER_SINGLE_ORG_NOTE)
+    sections.append(
+        _posix_by_hand_section(
+            SHELL_ZSH,
+            MACOS_REGISTRY_JSON_DIR,
+            MACOS_REGISTRY_JSON_PATH,
+            content,
+            # macOS ls pads its columns with two spaces; the group is inherited from the parent
+            # folder (/Library/Application Support is root:admin).
+            " 1 root  admin ",
+        )
+    )
+    sections.append(
+        Section(
+            title="Configuration profile (takes precedence over registry.json)",
+            commands=(),
+            note=f"Download {MOBILECONFIG_FILE_NAME}. {MOBILECONFIG_INSTALL_NOTE}",
+        )
+    )
+    return OsInstructions(
+        os_key="macos",
+        title="macOS",
+        path=MACOS_REGISTRY_JSON_PATH,
+        sections=tuple(sections),
+        notes=tuple(notes),
+    )
+
+
+def _linux_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
+    return OsInstructions(
+        os_key="linux",
+        title="Linux",
+        path=LINUX_REGISTRY_JSON_PATH,
+        sections=(
+            _posix_by_hand_section(
+                SHELL_BASH,
+                LINUX_REGISTRY_JSON_DIR,
+                LINUX_REGISTRY_JSON_PATH,
+                content,
+                "1 root root",
+            ),
+        ),
+    )
+
+
+_BUILDERS = {
+    "windows": _windows_instructions,
+    "macos": _macos_instructions,
+    "linux": _linux_instructions,
+}
+
+
+def instructions_for(os_key: OsKey, orgs: Sequence[str]) -> OsInstructions:
+    """Return the install instructions for one operating system (``windows|macos|linux``).
+
+    With more than one organisation the install-time section is left out (the installer flag
+    takes one organisation) and the notes say so and give the minimum Docker Desktop version.
+    """
+    try:
+        builder = _BUILDERS[os_key]
+    except KeyError:
+        raise ValueError(f"Unknown operating system {os_key!r}.") from None
+    names = validate_orgs(orgs)
+    result = builder(names, registry_json(names))
+    if len(names) > 1:
+        result = OsInstructions(
+            os_key=result.os_key,
+            title=result.title,
+            path=result.path,
+            sections=result.sections,
+            notes=(MULTIPLE_ORGS_NOTE, *result.notes),
+        )
+    return result
+
+
+def install_instructions(orgs: Sequence[str]) -> tuple[OsInstructions, ...]:
+    """Return the instructions for Windows, macOS and Linux, in that order."""
+    return tuple(instructions_for(os_key, orgs) for os_key in ("windows", "macos", "linux"))

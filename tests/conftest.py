@@ -1,0 +1,50 @@
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from tests.factories import PASSWORD, make_org, make_publisher, make_user
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_tool(available: bool, what: str) -> None:
+    """Skip locally when a real tool is missing; in CI that is a failure, never a skip."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (CI=true) but is not available.")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture
+def acme(db):
+    """Org acme: owner olivia, member mike (team developers); outsider oscar in globex."""
+    olivia, mike, oscar, gina = (make_user(n) for n in ("olivia", "mike", "oscar", "gina"))
+    organization = make_org("acme", owner=olivia, members=[mike])
+    globex = make_org("globex", owner=gina, members=[oscar])
+    make_publisher("bitnami")
+    make_publisher("grafana")
+    return SimpleNamespace(
+        org=organization, globex=globex, owner=olivia, member=mike, outsider=oscar, gina=gina
+    )
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        assert client.login(username=user.username, password=PASSWORD)
+        return client
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def test_settings(settings):
+    """Production serves hashed files collected by ``collectstatic``; tests serve the sources.
+    Passwords use a fast hasher so that each test's accounts don't cost a second."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,49 @@
+"""Factory functions for tests. They call the services, so the invariants hold in tests too."""
+
+from django.contrib.auth import get_user_model
+
+from orgs import services
+from orgs.models import Organization, Team
+from policies.models import AccessPolicy, Publisher
+from policies.services import policy_update
+
+PASSWORD = "test-pass-123"
+
+
+def make_user(username: str, **extra):
+    return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+
+
+def make_org(name: str, *, owner, members=(), team: str = "developers") -> Organization:
+    organization = services.organization_create(name=name, creator=owner)
+    if members:
+        developers = services.team_create(organization=organization, name=team)
+        for member in members:
+            services.team_member_add(team=developers, user=member)
+    return organization
+
+
+def add_owner(organization: Organization, user) -> None:
+    services.team_member_add(
+        team=Team.objects.get(organization=organization, name="owners"), user=user
+    )
+
+
+def set_policy(
+    organization: Organization, *, actor, enabled=True, official=False, publishers=False
+):
+    policy = AccessPolicy.objects.get(organization=organization)
+    return policy_update(
+        organization=organization,
+        actor=actor,
+        expected_version=policy.version,
+        enabled=enabled,
+        allow_official_images=official,
+        allow_verified_publishers=publishers,
+    )
+
+
+def make_publisher(namespace: str, *, verified: bool = True) -> Publisher:
+    return Publisher.objects.create(
+        namespace=namespace, display_name=namespace.title(), verified=verified
+    )

@@ -1,0 +1,676 @@
+"""Tests for policies.signin: registry.json, .reg, .mobileconfig and the per-OS commands."""
+
+import dataclasses
+import json
+import pathlib
+import plistlib
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from orgs.naming import InvalidOrgName
+from policies import signin
+from policies.signin import (
+    LINUX_REGISTRY_JSON_DIR,
+    LINUX_REGISTRY_JSON_PATH,
+    MACOS_REGISTRY_JSON_DIR,
+    MACOS_REGISTRY_JSON_PATH,
+    MULTIPLE_ORGS_NOTE,
+    PRECEDENCE,
+    Command,
+    InvalidOrgList,
+    OsInstructions,
+    Section,
+    bash_quote,
+    cmd_safe,
+    install_instructions,
+    instructions_for,
+    macos_mobileconfig,
+    mobileconfig_uuids,
+    powershell_quote,
+    registry_json,
+    validate_orgs,
+    windows_reg_file,
+)
+
+ONE = ["acme"]
+SEVERAL = ["acme", "globex", "initech42"]
+
+BAD_NAMES = [
+    "Acme",
+    "ac",
+    "acme; rm -rf /",
+    "a'b",
+    "$(id)",
+    "`id`",
+    "acme\n",
+    " acme",
+    "",
+    "a" * 31,
+    "acme-corp",
+    "ácme",
+    42,
+    None,
+]
+
+IDENTIFIER_UUID = uuid.UUID("0deedb64-7dc9-46e5-b6bf-69d64a9561ce")
+PAYLOAD_UUID = uuid.UUID("eed295b0-a650-40b0-9dda-90efb12be3c7")
+
+
+def section(instructions: OsInstructions, title_start: str) -> Section:
+    matches = [s for s in instructions.sections if s.title.startswith(title_start)]
+    assert len(matches) == 1, [s.title for s in instructions.sections]
+    return matches[0]
+
+
+def texts(sec: Section) -> list[str]:
+    return [command.text for command in sec.commands]
+
+
+# --------------------------------------------------------------------------------------------
+# registry.json
+# --------------------------------------------------------------------------------------------
+
+
+def test_registry_json_one_org_exact_bytes():
+    content = registry_json(["acme"])
+    assert content == b'{"allowedOrgs":["acme"]}'
+    assert json.loads(content) == {"allowedOrgs": ["acme"]}
+
+
+def test_registry_json_several_orgs_exact_bytes_keeps_order():
+    content = registry_json(["acme", "globex"])
+    assert content == b'{"allowedOrgs":["acme","globex"]}'
+    assert json.loads(content) == {"allowedOrgs": ["acme", "globex"]}
+    assert registry_json(["globex", "acme"]) == b'{"allowedOrgs":["globex","acme"]}'
+
+
+def test_registry_json_has_no_bom_and_no_trailing_newline():
+    for orgs in (ONE, SEVERAL):
+        content = registry_json(orgs)
+        assert not content.startswith(b"\xef\xbb\xbf")
+        assert not content.endswith(b"\n")
+        assert content.decode("ascii")  # plain ASCII, hence UTF-8 without BOM
+
+
+def test_registry_json_accepts_tuples_and_limits():
+    assert registry_json(("a" * 4, "9" * 30)) == (
+        b'{"allowedOrgs":["aaaa","999999999999999999999999999999"]}'
+    )
+
+
+@pytest.mark.parametrize("bad", BAD_NAMES)
+def test_registry_json_refuses_bad_names(bad):
+    with pytest.raises(InvalidOrgName) as excinfo:
+        registry_json(["acme", bad])
+    assert "Organization 2" in str(excinfo.value)
+
+
+def test_bad_name_message_says_why():
+    with pytest.raises(InvalidOrgName, match="lowercase letters"):
+        registry_json(["Acme"])
+    with pytest.raises(InvalidOrgName, match="4 to 30"):
+        registry_json(["ac"])
+
+
+def test_refuses_empty_list():
+    with pytest.raises(InvalidOrgList, match="At least one organization"):
+        registry_json([])
+    assert issubclass(InvalidOrgList, ValueError)
+
+
+def test_refuses_duplicates():
+    with pytest.raises(InvalidOrgList, match="'acme' is listed more than once"):
+        registry_json(["acme", "globex", "acme"])
+
+
+def test_refuses_a_single_string():
+    with pytest.raises(TypeError):
+        registry_json("acme")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        windows_reg_file,
+        mobileconfig_uuids,
+        install_instructions,
+        lambda orgs: instructions_for("linux", orgs),
+        lambda orgs: macos_mobileconfig(
+            orgs, identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID
+        ),
+    ],
+)
+@pytest.mark.parametrize("orgs", [["acme; rm -rf /"], ["$(id)"], ["a'b"], [], ["acme", "acme"]])
+def test_every_builder_validates(call, orgs):
+    with pytest.raises(ValueError):
+        call(orgs)
+
+
+def test_validate_orgs_returns_tuple_unchanged():
+    assert validate_orgs(["acme", "globex"]) == ("acme", "globex")
+
+
+# --------------------------------------------------------------------------------------------
+# Quoting helpers
+# --------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    "a'b",
+    "'",
+    "''",
+    "$(id)",
+    "`id`",
+    "${HOME}",
+    "; rm -rf /",
+    "a && b || c",
+    "a\nb",
+    "tab\there",
+    '"double"',
+    "back\\slash",
+    "*",
+    "~root",
+    "-n",
+    "!!",
+    "%PATH%",
+    "\u2018smart\u2019",
+    "\u201alow\u201b",
+    "",
+    " ",
+    "ünïcødé",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_bash_quote_round_trips_through_shlex(value):
+    assert shlex.split(bash_quote(value)) == [value]
+    assert shlex.split(f"cmd {bash_quote(value)} tail") == ["cmd", value, "tail"]
+
+
+def test_bash_quote_round_trips_through_bash():
+    script = "".join(f"printf '%s\\0' {bash_quote(value)}; " for value in HOSTILE)
+    result = subprocess.run(["bash", "-c", script], capture_output=True, check=True)
+    assert result.stdout.decode("utf-8").split("\0")[:-1] == HOSTILE
+
+
+def _powershell_unquote(literal: str) -> str:
+    """Independent decoder of a PowerShell verbatim string (quote chars come in pairs)."""
+    quotes = "'\u2018\u2019\u201a\u201b"
+    assert literal[0] == "'" and literal[-1] == "'"
+    body = literal[1:-1]
+    out = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char in quotes:
+            # A lone quote character would end the string early: must be doubled.
+            assert index + 1 < len(body) and body[index + 1] == char, literal
+            index += 2
+        else:
+            index += 1
+        out.append(char)
+    return "".join(out)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_powershell_quote_round_trips(value):
+    assert _powershell_unquote(powershell_quote(value)) == value
+
+
+def test_powershell_quote_literals():
+    assert powershell_quote("acme") == "'acme'"
+    assert powershell_quote("a'b") == "'a''b'"
+    assert powershell_quote("$(id)") == "'$(id)'"
+    assert powershell_quote("`n") == "'`n'"
+    assert powershell_quote("\u2019") == "'\u2019\u2019'"
+    assert powershell_quote("") == "''"
+    with pytest.raises(ValueError):
+        powershell_quote("a\x00b")
+
+
+@pytest.mark.skipif(shutil.which("pwsh") is None, reason="PowerShell (pwsh) not installed")
+@pytest.mark.parametrize("value", [v for v in HOSTILE if v and "\n" not in v])
+def test_powershell_quote_round_trips_through_pwsh(value):
+    result = subprocess.run(
+        ["pwsh", "-NoProfile", "-Command", f"[Console]::Out.Write({powershell_quote(value)})"],
+        capture_output=True,
+        check=True,
+    )
+    assert result.stdout.decode("utf-8") == value
+
+
+@pytest.mark.parametrize("value", ["acme", "initech42", "docker-desktop-allowed-orgs.reg"])
+def test_cmd_safe_accepts(value):
+    assert cmd_safe(value) == value
+
+
+@pytest.mark.parametrize(
+    "value", ["a&b", "%PATH%", "!x!", "a b", '"', "a^b", "a|b", "a>b", "(a)", "", "-rf", "a\nb"]
+)
+def test_cmd_safe_refuses(value):
+    with pytest.raises(ValueError):
+        cmd_safe(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Linux and macOS commands, executed for real
+# --------------------------------------------------------------------------------------------
+
+POSIX_CASES = [
+    ("linux", LINUX_REGISTRY_JSON_DIR, LINUX_REGISTRY_JSON_PATH),
+    ("macos", MACOS_REGISTRY_JSON_DIR, MACOS_REGISTRY_JSON_PATH),
+]
+
+
+@pytest.mark.parametrize("shell", ["bash", "sh", "zsh"])
+@pytest.mark.parametrize("orgs", [ONE, SEVERAL], ids=["one", "several"])
+@pytest.mark.parametrize(("os_key", "directory", "path"), POSIX_CASES, ids=["linux", "macos"])
+def test_by_hand_commands_write_the_download_byte_for_byte(
+    tmp_path, shell, orgs, os_key, directory, path
+):
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} not installed")
+    assert re.fullmatch(r"[A-Za-z0-9_./-]+", str(tmp_path)), "tmp_path must need no quoting"
+    fake_directory = str(tmp_path) + directory
+    fake_path = str(tmp_path) + path
+    by_hand = section(instructions_for(os_key, orgs), "By hand")
+    assert [c.label for c in by_hand.commands] == [
+        "Create the folder",
+        "Write registry.json",
+        "Check the content",
+        "Check permissions and ownership",
+    ]
+    outputs = []
+    for command in by_hand.commands:
+        text = command.text
+        assert "sudo " in text
+        text = text.replace("sudo ", "")
+        assert "sudo" not in text
+        assert text.count(directory) == 1
+        text = text.replace(directory, fake_directory)
+        assert directory not in text.replace(fake_directory, "")
+        result = subprocess.run(
+            [shell, "-c", "umask 022; " + text],
+            cwd=tmp_path,
+            capture_output=True,
+            check=True,
+        )
+        assert result.stderr == b""
+        outputs.append(result.stdout)
+
+    written = pathlib.Path(fake_path).read_bytes()
+    assert written == registry_json(orgs)
+    assert json.loads(written) == {"allowedOrgs": list(orgs)}
+    mkdir_out, tee_out, cat_out, ls_out = outputs
+    assert mkdir_out == b""
+    assert tee_out == b""  # > /dev/null: tee does not echo the JSON
+    assert cat_out == by_hand.commands[2].expected_output.encode()
+    assert ls_out.startswith(b"-rw-r--r-- ")
+    assert ls_out.split()[4] == str(len(written)).encode()
+    assert ls_out.rstrip(b"\n").endswith(fake_path.encode())
+
+
+def test_by_hand_commands_overwrite_an_existing_file(tmp_path):
+    target = pathlib.Path(str(tmp_path) + LINUX_REGISTRY_JSON_PATH)
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b'{"allowedOrgs":["someoldorgwithalongername"]}\n')
+    for text in texts(section(instructions_for("linux", ONE), "By hand"))[:2]:
+        text = text.replace("sudo ", "").replace(
+            LINUX_REGISTRY_JSON_DIR, str(tmp_path) + LINUX_REGISTRY_JSON_DIR
+        )
+        subprocess.run(["bash", "-c", text], check=True, capture_output=True)
+    assert target.read_bytes() == b'{"allowedOrgs":["acme"]}'
+
+
+def test_linux_commands_exact_text():
+    linux = instructions_for("linux", ["acme", "globex"])
+    assert linux.os_key == "linux"
+    assert linux.path == "/usr/share/docker-desktop/registry/registry.json"
+    assert [s.title for s in linux.sections] == ["By hand"]
+    by_hand = linux.sections[0]
+    assert texts(by_hand) == [
+        "sudo mkdir -p /usr/share/docker-desktop/registry",
+        'printf \'%s\' \'{"allowedOrgs":["acme","globex"]}\''
+        " | sudo tee /usr/share/docker-desktop/registry/registry.json > /dev/null",
+        "sudo cat /usr/share/docker-desktop/registry/registry.json",
+        "sudo ls -l /usr/share/docker-desktop/registry/registry.json",
+    ]
+    assert by_hand.commands[2].expected_output == '{"allowedOrgs":["acme","globex"]}'
+    assert by_hand.commands[3].expected_output == (
+        "-rw-r--r-- 1 root root 33 <date> /usr/share/docker-desktop/registry/registry.json"
+    )
+    assert all(c.shell == "bash" for c in by_hand.commands)
+    assert shlex.split(by_hand.commands[1].text) == [
+        "printf",
+        "%s",
+        '{"allowedOrgs":["acme","globex"]}',
+        "|",
+        "sudo",
+        "tee",
+        "/usr/share/docker-desktop/registry/registry.json",
+        ">",
+        "/dev/null",
+    ]
+
+
+def test_macos_commands_exact_text_one_org():
+    macos = instructions_for("macos", ["acme"])
+    assert macos.path == "/Library/Application Support/com.docker.docker/registry.json"
+    assert macos.notes == ()
+    assert texts(section(macos, "At install time")) == [
+        "sudo hdiutil attach Docker.dmg",
+        "sudo /Volumes/Docker/Docker.app/Contents/MacOS/install --allowed-org=acme",
+        "sudo hdiutil detach /Volumes/Docker",
+    ]
+    by_hand = section(macos, "By hand")
+    assert texts(by_hand) == [
+        "sudo mkdir -p '/Library/Application Support/com.docker.docker'",
+        "printf '%s' '{\"allowedOrgs\":[\"acme\"]}'"
+        " | sudo tee '/Library/Application Support/com.docker.docker/registry.json' > /dev/null",
+        "sudo cat '/Library/Application Support/com.docker.docker/registry.json'",
+        "sudo ls -l '/Library/Application Support/com.docker.docker/registry.json'",
+    ]
+    assert by_hand.commands[2].expected_output == '{"allowedOrgs":["acme"]}'
+    assert by_hand.commands[3].expected_output == (
+        "-rw-r--r--  1 root  admin  24 <date> "
+        "/Library/Application Support/com.docker.docker/registry.json"
+    )
+    profile = section(macos, "Configuration profile")
+    assert profile.commands == ()
+    assert "MDM" in profile.note and "docker.mobileconfig" in profile.note
+
+
+def test_several_orgs_drop_install_time_sections_and_explain():
+    for instructions in install_instructions(SEVERAL):
+        titles = [s.title for s in instructions.sections]
+        assert not any(t.startswith("At install time") for t in titles), titles
+        assert instructions.notes[0] == MULTIPLE_ORGS_NOTE
+        assert "4.36" in MULTIPLE_ORGS_NOTE
+        if instructions.os_key != "linux":
+            assert any("single organization" in note for note in instructions.notes)
+        for sec in instructions.sections:
+            for command in sec.commands:
+                assert "--allowed-org" not in command.text
+
+
+def test_install_instructions_order_and_frozen():
+    result = install_instructions(ONE)
+    assert [i.os_key for i in result] == ["windows", "macos", "linux"]
+    assert [i.title for i in result] == ["Windows", "macOS", "Linux"]
+    command = result[0].sections[0].commands[0]
+    assert isinstance(command, Command)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        command.text = "format c:"  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        instructions_for("solaris", ONE)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Windows commands
+# --------------------------------------------------------------------------------------------
+
+
+def test_windows_commands_one_org_exact_text():
+    windows = instructions_for("windows", ["acme"])
+    assert windows.path == "C:\\ProgramData\\DockerDesktop\\registry.json"
+    assert windows.notes == ()
+
+    install = section(windows, "At install time")
+    assert [(c.shell, c.text) for c in install.commands] == [
+        (
+            "powershell",
+            "Start-Process '.\\Docker Desktop Installer.exe' -Wait 'install --allowed-org=acme'",
+        ),
+        ("cmd", '"Docker Desktop Installer.exe" install --allowed-org=acme'),
+    ]
+
+    by_hand = section(windows, "By hand (PowerShell as administrator)")
+    assert all(c.shell == "powershell" for c in by_hand.commands)
+    assert texts(by_hand) == [
+        "New-Item -ItemType Directory -Force -Path '/ProgramData/DockerDesktop' | Out-Null",
+        "Set-Content -Path '/ProgramData/DockerDesktop/registry.json'"
+        ' -Value \'{"allowedOrgs":["acme"]}\' -Encoding ascii -NoNewline',
+        "Get-Content -Raw -Path '/ProgramData/DockerDesktop/registry.json'",
+        "(Get-Item -Path '/ProgramData/DockerDesktop/registry.json').Length",
+        "Get-Acl -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'"
+        " | Format-List -Property Owner, AccessToString",
+    ]
+    expected = [c.expected_output for c in by_hand.commands]
+    assert expected[:4] == [None, None, '{"allowedOrgs":["acme"]}', "24"]
+    assert expected[4] == (
+        "Owner          : BUILTIN\\Administrators\n"
+        "AccessToString : NT AUTHORITY\\SYSTEM Allow  FullControl\n"
+        "                 BUILTIN\\Administrators Allow  FullControl\n"
+        "                 ..."
+    )
+
+    registry = section(windows, "Registry key")
+    assert [(c.shell, c.text) for c in registry.commands] == [
+        ("cmd", "reg import docker-desktop-allowed-orgs.reg"),
+        (
+            "powershell",
+            "if (-not (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'))"
+            " { New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop' -Force"
+            " | Out-Null }",
+        ),
+        (
+            "powershell",
+            "New-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'"
+            " -Name 'allowedOrgs' -PropertyType MultiString -Value @('acme') -Force | Out-Null",
+        ),
+        ("cmd", 'reg query "HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop" /v allowedOrgs'),
+    ]
+    assert registry.commands[3].expected_output == (
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop\n"
+        "    allowedOrgs    REG_MULTI_SZ    acme"
+    )
+
+
+def test_windows_commands_several_orgs_exact_text():
+    windows = instructions_for("windows", ["acme", "globex"])
+    assert [s.title for s in windows.sections] == [
+        "By hand (PowerShell as administrator)",
+        "Registry key (takes precedence over registry.json)",
+    ]
+    by_hand = windows.sections[0]
+    assert by_hand.commands[1].text == (
+        "Set-Content -Path '/ProgramData/DockerDesktop/registry.json'"
+        ' -Value \'{"allowedOrgs":["acme","globex"]}\' -Encoding ascii -NoNewline'
+    )
+    assert by_hand.commands[3].expected_output == "33"
+    registry = windows.sections[1]
+    assert registry.commands[2].text == (
+        "New-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'"
+        " -Name 'allowedOrgs' -PropertyType MultiString -Value @('acme','globex') -Force"
+        " | Out-Null"
+    )
+    assert registry.commands[3].expected_output.endswith("REG_MULTI_SZ    acme\\0globex")
+
+
+def test_windows_set_content_value_decodes_to_the_download():
+    by_hand = section(instructions_for("windows", SEVERAL), "By hand")
+    text = by_hand.commands[1].text
+    literal = re.search(r"-Value ('(?:[^']|'')*')", text).group(1)
+    assert _powershell_unquote(literal).encode("ascii") == registry_json(SEVERAL)
+
+
+# --------------------------------------------------------------------------------------------
+# .reg file
+# --------------------------------------------------------------------------------------------
+
+
+def _reg_bytes(text: str) -> bytes:
+    return b"\xff\xfe" + text.encode("utf-16-le")
+
+
+def test_reg_file_one_org_exact_bytes():
+    assert windows_reg_file(["acme"]) == _reg_bytes(
+        "Windows Registry Editor Version 5.00\r\n"
+        "\r\n"
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop]\r\n"
+        '"allowedOrgs"=hex(7):61,00,63,00,6d,00,65,00,00,00,00,00\r\n'
+        "\r\n"
+    )
+
+
+def test_reg_file_several_orgs_exact_bytes_wrapped_like_regedit():
+    assert windows_reg_file(["acme", "globex"]) == _reg_bytes(
+        "Windows Registry Editor Version 5.00\r\n"
+        "\r\n"
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop]\r\n"
+        '"allowedOrgs"=hex(7):61,00,63,00,6d,00,65,00,00,00,67,00,6c,00,6f,00,62,00,65,\\\r\n'
+        "  00,78,00,00,00,00,00\r\n"
+        "\r\n"
+    )
+
+
+def _parse_multi_sz(reg: bytes) -> list[str]:
+    assert reg.startswith(b"\xff\xfe")
+    text = reg[2:].decode("utf-16-le")
+    assert "\n" not in text.replace("\r\n", "")
+    assert text.startswith("Windows Registry Editor Version 5.00\r\n")
+    logical_lines = text.replace("\\\r\n  ", "").split("\r\n")
+    [hex_data] = [
+        match.group(1)
+        for line in logical_lines
+        if (match := re.fullmatch(r'"allowedOrgs"=hex\(7\):([0-9a-f,]+)', line))
+    ]
+    data = bytes(int(h, 16) for h in hex_data.split(","))
+    assert data.endswith(b"\x00\x00\x00\x00")
+    decoded = data.decode("utf-16-le")
+    assert decoded.endswith("\x00\x00")
+    return decoded[:-2].split("\x00")
+
+
+def test_reg_file_round_trips_and_lines_fit_80_columns():
+    for orgs in (ONE, SEVERAL, ["a" * 30, "b" * 30, "c" * 30, "d" * 30]):
+        reg = windows_reg_file(orgs)
+        assert _parse_multi_sz(reg) == list(orgs)
+        physical = reg[2:].decode("utf-16-le").split("\r\n")
+        assert all(len(line) <= 80 for line in physical), physical
+
+
+# --------------------------------------------------------------------------------------------
+# .mobileconfig
+# --------------------------------------------------------------------------------------------
+
+EXPECTED_MOBILECONFIG = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+\t<key>PayloadContent</key>
+\t<array>
+\t\t<dict>
+\t\t\t<key>PayloadType</key>
+\t\t\t<string>com.docker.config</string>
+\t\t\t<key>PayloadVersion</key>
+\t\t\t<integer>1</integer>
+\t\t\t<key>PayloadIdentifier</key>
+\t\t\t<string>com.docker.desktop.enforce-sign-in.0deedb64-7dc9-46e5-b6bf-69d64a9561ce.com.docker.config</string>
+\t\t\t<key>PayloadUUID</key>
+\t\t\t<string>eed295b0-a650-40b0-9dda-90efb12be3c7</string>
+\t\t\t<key>PayloadDisplayName</key>
+\t\t\t<string>Docker Desktop Configuration</string>
+\t\t\t<key>PayloadDescription</key>
+\t\t\t<string>Configuration profile to manage Docker Desktop settings.</string>
+\t\t\t<key>allowedOrgs</key>
+\t\t\t<string>acme;globex</string>
+\t\t</dict>
+\t</array>
+\t<key>PayloadType</key>
+\t<string>Configuration</string>
+\t<key>PayloadVersion</key>
+\t<integer>1</integer>
+\t<key>PayloadIdentifier</key>
+\t<string>com.docker.desktop.enforce-sign-in.0deedb64-7dc9-46e5-b6bf-69d64a9561ce</string>
+\t<key>PayloadUUID</key>
+\t<string>0deedb64-7dc9-46e5-b6bf-69d64a9561ce</string>
+\t<key>PayloadScope</key>
+\t<string>System</string>
+\t<key>PayloadDisplayName</key>
+\t<string>Docker Desktop sign-in enforcement</string>
+\t<key>PayloadDescription</key>
+\t<string>Requires Docker Desktop users to sign in as a member of: acme, globex.</string>
+</dict>
+</plist>
+"""  # noqa: E501
+
+
+def test_mobileconfig_exact_text():
+    content = macos_mobileconfig(
+        ["acme", "globex"], identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID
+    )
+    assert content.decode("utf-8") == EXPECTED_MOBILECONFIG
+
+
+@pytest.mark.parametrize("orgs", [ONE, SEVERAL], ids=["one", "several"])
+def test_mobileconfig_payload_type_key_and_value(orgs):
+    profile = plistlib.loads(
+        macos_mobileconfig(orgs, identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID)
+    )
+    assert profile["PayloadType"] == "Configuration"
+    assert profile["PayloadVersion"] == 1
+    assert profile["PayloadUUID"] == str(IDENTIFIER_UUID)
+    [payload] = profile["PayloadContent"]
+    assert payload["PayloadType"] == "com.docker.config"
+    assert payload["PayloadUUID"] == str(PAYLOAD_UUID)
+    assert isinstance(payload["allowedOrgs"], str)
+    assert payload["allowedOrgs"] == ";".join(orgs)
+    assert payload["allowedOrgs"].split(";") == list(orgs)
+    assert payload["PayloadIdentifier"].startswith(profile["PayloadIdentifier"] + ".")
+
+
+def test_mobileconfig_uuids_are_deterministic_uuid5():
+    first = mobileconfig_uuids(SEVERAL)
+    assert first == mobileconfig_uuids(list(SEVERAL))
+    assert all(value.version == 5 for value in first)
+    assert first[0] != first[1]
+    assert mobileconfig_uuids(ONE) != first
+    identifier_uuid, payload_uuid = first
+    assert macos_mobileconfig(
+        SEVERAL, identifier_uuid=identifier_uuid, payload_uuid=payload_uuid
+    ) == macos_mobileconfig(SEVERAL, identifier_uuid=identifier_uuid, payload_uuid=payload_uuid)
+
+
+def test_mobileconfig_uuids_are_keyword_only():
+    with pytest.raises(TypeError):
+        macos_mobileconfig(ONE, IDENTIFIER_UUID, PAYLOAD_UUID)  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation facts
+# --------------------------------------------------------------------------------------------
+
+
+def test_precedence_per_docker_docs():
+    assert PRECEDENCE[0].startswith("Registry key")
+    assert PRECEDENCE[1].startswith("Configuration profile")
+    assert PRECEDENCE[-1].startswith("registry.json")
+    assert "overrides registry.json" in signin.PRECEDENCE_NOTE
+
+
+def test_path_constants():
+    assert signin.WINDOWS_REGISTRY_JSON_PATH == "C:\\ProgramData\\DockerDesktop\\registry.json"
+    assert signin.WINDOWS_REGISTRY_JSON_PS_PATH == "/ProgramData/DockerDesktop/registry.json"
+    assert MACOS_REGISTRY_JSON_PATH == MACOS_REGISTRY_JSON_DIR + "/registry.json"
+    assert LINUX_REGISTRY_JSON_PATH == LINUX_REGISTRY_JSON_DIR + "/registry.json"
+    assert signin.WINDOWS_REGISTRY_JSON_PS_PATH.startswith(signin.WINDOWS_REGISTRY_JSON_PS_DIR)
+    assert signin.WINDOWS_REGISTRY_KEY == (
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
+    )
+    assert signin.WINDOWS_REGISTRY_VALUE_NAME == "allowedOrgs"
+
+
+def test_module_is_pure():
+    source = pathlib.Path(signin.__file__).read_text(encoding="utf-8")
+    assert not re.search(r"^\s*(from|import)\s+django", source, re.MULTILINE)
+    check = (
+        "import sys, policies.signin; assert not any(m.startswith('django') for m in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", check], check=True, cwd=pathlib.Path(__file__).parents[2])

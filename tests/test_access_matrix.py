@@ -1,0 +1,121 @@
+"""Every URL x {anonymous, outsider, member, owner} x {GET, POST} -> the expected status.
+
+Anonymous visitors are sent to the login page, outsiders get 404 for anything of an
+organisation they are not in, members get 403 on owner actions.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tokens.models import AccessToken
+from tokens.services import access_token_create
+
+ROLES = ("anonymous", "outsider", "member", "owner")
+LOGIN = 302  # anonymous -> /accounts/login/?next=...
+
+# (url name, kwargs, {(role, method): status}); "*" for a method means every signed-in role.
+ORG = {"org": "acme"}
+
+
+def row(get, post):
+    """Statuses for (outsider, member, owner) on GET and POST."""
+    return {"GET": get, "POST": post}
+
+
+MATRIX = [
+    ("orgs:list", {}, row((200, 200, 200), (405, 405, 405))),
+    ("orgs:create", {}, row((200, 200, 200), (400, 400, 400))),
+    ("orgs:detail", ORG, row((404, 200, 200), (404, 403, 405))),
+    ("orgs:member_add", ORG, row((404, 403, 405), (404, 403, 400))),
+    ("orgs:member_remove", {**ORG, "username": "mike"}, row((404, 403, 405), (404, 403, 302))),
+    ("orgs:teams", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 405))),
+    (
+        "orgs:team_member_remove",
+        {**ORG, "team": "developers", "username": "mike"},
+        row((404, 403, 405), (404, 403, 302)),
+    ),
+    ("orgs:settings", ORG, row((404, 302, 302), (404, 403, 302))),
+    ("policies:permissions", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("policies:sign_in", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:sign_in_registry_json", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:sign_in_reg", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
+]
+
+CASES = [
+    pytest.param(
+        name,
+        kwargs,
+        method,
+        role,
+        statuses[method][ROLES.index(role) - 1] if role != "anonymous" else LOGIN,
+        id=f"{name}-{method}-{role}",
+    )
+    for name, kwargs, statuses in MATRIX
+    for method in ("GET", "POST")
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "method", "role", "expected"), CASES)
+def test_access_matrix(acme, client, login, name, kwargs, method, role, expected):
+    users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
+    if role != "anonymous":
+        login(users[role])
+    url = reverse(name, kwargs=kwargs)
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert response.status_code == expected, response.content[:300]
+    if expected == LOGIN and role == "anonymous":
+        assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+@pytest.mark.parametrize("role", ["outsider", "member", "owner"])
+def test_unknown_org_is_404_like_a_hidden_one(acme, login, role):
+    client = login({"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}[role])
+    for url in (
+        "/orgs/nosuchorg/",
+        "/orgs/nosuchorg/settings/permissions/",
+        "/orgs/nosuchorg/settings/sign-in/",
+    ):
+        assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 405, 404),
+        ("member", 405, 404),
+        ("owner", 405, 302),
+    ],
+)
+def test_token_revoke_matrix(acme, client, login, role, get, post):
+    token, _ = access_token_create(user=acme.owner, name="laptop")
+    users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
+    if role != "anonymous":
+        login(users[role])
+    url = reverse("tokens:revoke", kwargs={"pk": token.pk})
+    assert client.get(url).status_code == get
+    assert client.post(url).status_code == post
+    token.refresh_from_db()
+    assert (token.revoked_at is not None) == (role == "owner")
+
+
+def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert client.post("/healthz").status_code == 405
+
+
+def test_member_actions_do_nothing_when_refused(acme, login):
+    client = login(acme.member)
+    client.post(reverse("orgs:member_remove", kwargs={"org": "acme", "username": "olivia"}))
+    client.post(reverse("policies:permissions", kwargs=ORG), {"enabled": "on", "version": "1"})
+    acme.org.access_policy.refresh_from_db()
+    assert acme.org.access_policy.enabled is False
+    assert acme.org.teams.get(name="owners").memberships.filter(user=acme.owner).exists()
+    assert AccessToken.objects.count() == 0

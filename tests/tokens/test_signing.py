@@ -1,0 +1,461 @@
+"""Unit tests for tokens.signing (pure: no Django, no database)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import stat
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from tokens.signing import (
+    Scope,
+    SigningKey,
+    generate_dev_keypair,
+    issue_registry_token,
+    load_signing_key,
+    parse_scopes,
+    token_response,
+)
+
+ISSUER = "iam-portal"
+SERVICE = "registry.example.test"
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> tuple[Path, Path]:
+    return tmp_path / "keys" / "signing.key", tmp_path / "keys" / "signing.crt"
+
+
+@pytest.fixture
+def signing_key(paths: tuple[Path, Path]) -> SigningKey:
+    key_path, cert_path = paths
+    generate_dev_keypair(key_path, cert_path)
+    return load_signing_key(key_path, cert_path)
+
+
+def _write_rsa_pair(tmp_path: Path, bits: int = 2048) -> tuple[Path, Path]:
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa signer")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(private_key, hashes.SHA256())
+    )
+    key_path, cert_path = tmp_path / "rsa.key", tmp_path / "rsa.crt"
+    key_path.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+# --- key pair generation -------------------------------------------------------
+
+
+def test_generate_dev_keypair_writes_key_0600_and_matching_self_signed_cert(paths):
+    key_path, cert_path = paths
+    generate_dev_keypair(key_path, cert_path, common_name="unit signer", days=30)
+
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert key_path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert cert.subject == cert.issuer
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "unit signer"
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert dt.timedelta(days=30) <= lifetime <= dt.timedelta(days=30, minutes=10)
+    assert cert.not_valid_before_utc < dt.datetime.now(dt.UTC)
+    # The certificate is self-signed: its own public key verifies its signature.
+    cert.verify_directly_issued_by(cert)
+
+
+def test_generate_dev_keypair_refuses_to_overwrite(paths):
+    key_path, cert_path = paths
+    generate_dev_keypair(key_path, cert_path)
+    key_before, cert_before = key_path.read_bytes(), cert_path.read_bytes()
+
+    with pytest.raises(FileExistsError):
+        generate_dev_keypair(key_path, cert_path)
+    assert key_path.read_bytes() == key_before
+    assert cert_path.read_bytes() == cert_before
+
+
+@pytest.mark.parametrize("existing", ["key", "cert"])
+def test_generate_dev_keypair_refuses_if_either_file_exists_and_writes_nothing(paths, existing):
+    key_path, cert_path = paths
+    key_path.parent.mkdir(parents=True)
+    present, absent = (key_path, cert_path) if existing == "key" else (cert_path, key_path)
+    present.write_text("keep me")
+
+    with pytest.raises(FileExistsError, match="refusing to overwrite"):
+        generate_dev_keypair(key_path, cert_path)
+    assert present.read_text() == "keep me"
+    assert not absent.exists()
+
+
+def test_generate_dev_keypair_rejects_non_positive_days(paths):
+    with pytest.raises(ValueError, match="days must be positive"):
+        generate_dev_keypair(*paths, days=0)
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def test_load_signing_key_ec(signing_key: SigningKey, paths):
+    _, cert_path = paths
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    assert signing_key.algorithm == "ES256"
+    assert isinstance(signing_key.private_key, ec.EllipticCurvePrivateKey)
+    assert signing_key.certificate == cert
+    assert len(signing_key.x5c) == 1
+    # Standard base64 (may contain + and /), not URL-safe; decodes to the DER.
+    assert base64.b64decode(signing_key.x5c[0], validate=True) == cert.public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def test_load_signing_key_rsa(tmp_path: Path):
+    key = load_signing_key(*_write_rsa_pair(tmp_path))
+    assert key.algorithm == "RS256"
+
+
+def test_load_signing_key_rejects_small_rsa(tmp_path: Path):
+    with pytest.raises(ValueError, match="too small"):
+        load_signing_key(*_write_rsa_pair(tmp_path, bits=1024))
+
+
+def test_load_signing_key_rejects_mismatched_cert(tmp_path: Path):
+    key_a, cert_a = tmp_path / "a.key", tmp_path / "a.crt"
+    key_b, cert_b = tmp_path / "b.key", tmp_path / "b.crt"
+    generate_dev_keypair(key_a, cert_a)
+    generate_dev_keypair(key_b, cert_b)
+
+    with pytest.raises(ValueError, match="does not match private key"):
+        load_signing_key(key_a, cert_b)
+
+
+def test_load_signing_key_rejects_file_without_certificate(tmp_path: Path, paths):
+    key_path, _ = paths
+    generate_dev_keypair(key_path, tmp_path / "unused.crt")
+    bogus = tmp_path / "bogus.crt"
+    bogus.write_text("not a certificate\n")
+    with pytest.raises(ValueError, match="no PEM certificate"):
+        load_signing_key(key_path, bogus)
+
+
+def test_load_signing_key_puts_whole_chain_in_x5c(tmp_path: Path, paths):
+    key_path, cert_path = paths
+    generate_dev_keypair(key_path, cert_path)
+    other = tmp_path / "other.crt"
+    generate_dev_keypair(tmp_path / "other.key", other)
+    bundle = tmp_path / "chain.crt"
+    bundle.write_bytes(cert_path.read_bytes() + other.read_bytes())
+
+    key = load_signing_key(key_path, bundle)
+    assert len(key.x5c) == 2
+    assert base64.b64decode(key.x5c[0]) == key.certificate.public_bytes(serialization.Encoding.DER)
+
+
+# --- tokens ------------------------------------------------------------------------
+
+
+def _access():
+    return [{"type": "repository", "name": "library/alpine", "actions": ("pull", "push")}]
+
+
+def test_issued_token_verifies_with_certificate_public_key(signing_key: SigningKey):
+    token, claims = issue_registry_token(
+        key=signing_key,
+        issuer=ISSUER,
+        service=SERVICE,
+        subject="alice",
+        access=_access(),
+        ttl_seconds=300,
+    )
+    decoded = jwt.decode(
+        token,
+        signing_key.certificate.public_key(),
+        algorithms=[signing_key.algorithm],
+        audience=SERVICE,
+        issuer=ISSUER,
+        options={"require": ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]},
+    )
+    assert decoded == claims
+    assert decoded["sub"] == "alice"
+    assert decoded["access"] == [
+        {"type": "repository", "name": "library/alpine", "actions": ["pull", "push"]}
+    ]
+
+
+def test_issued_token_is_rejected_for_other_audience_or_issuer(signing_key: SigningKey):
+    token, _ = issue_registry_token(
+        key=signing_key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=60
+    )
+    public_key = signing_key.certificate.public_key()
+    with pytest.raises(jwt.InvalidAudienceError):
+        jwt.decode(token, public_key, algorithms=["ES256"], audience="other", issuer=ISSUER)
+    with pytest.raises(jwt.InvalidIssuerError):
+        jwt.decode(token, public_key, algorithms=["ES256"], audience=SERVICE, issuer="other")
+
+
+def test_issued_token_is_rejected_with_another_key(signing_key: SigningKey, tmp_path: Path):
+    generate_dev_keypair(tmp_path / "o.key", tmp_path / "o.crt")
+    other = load_signing_key(tmp_path / "o.key", tmp_path / "o.crt")
+    token, _ = issue_registry_token(
+        key=signing_key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=60
+    )
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(
+            token,
+            other.certificate.public_key(),
+            algorithms=["ES256"],
+            audience=SERVICE,
+            issuer=ISSUER,
+        )
+
+
+def test_issued_token_with_rsa_key_uses_rs256(tmp_path: Path):
+    key = load_signing_key(*_write_rsa_pair(tmp_path))
+    token, _ = issue_registry_token(
+        key=key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=60
+    )
+    assert jwt.get_unverified_header(token)["alg"] == "RS256"
+    jwt.decode(
+        token,
+        key.certificate.public_key(),
+        algorithms=["RS256"],
+        audience=SERVICE,
+        issuer=ISSUER,
+    )
+
+
+def test_claim_types_and_values(signing_key: SigningKey):
+    token, claims = issue_registry_token(
+        key=signing_key,
+        issuer=ISSUER,
+        service=SERVICE,
+        subject="bob",
+        access=[],
+        ttl_seconds=300,
+        now=1_800_000_000,
+    )
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert payload == claims
+    assert isinstance(payload["aud"], str) and payload["aud"] == SERVICE
+    for name in ("exp", "nbf", "iat"):
+        assert type(payload[name]) is int
+    assert payload["iat"] == payload["nbf"] == 1_800_000_000
+    assert payload["exp"] == 1_800_000_300
+    assert payload["iss"] == ISSUER
+    assert payload["access"] == []
+    assert isinstance(payload["jti"], str) and len(payload["jti"]) >= 16
+
+
+def test_jti_is_unique(signing_key: SigningKey):
+    jtis = {
+        issue_registry_token(
+            key=signing_key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=60
+        )[1]["jti"]
+        for _ in range(20)
+    }
+    assert len(jtis) == 20
+
+
+def test_header_has_x5c_typ_and_alg(signing_key: SigningKey):
+    token, _ = issue_registry_token(
+        key=signing_key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=60
+    )
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "ES256"
+    assert header["typ"] == "JWT"
+    assert header["x5c"] == signing_key.x5c
+    der = base64.b64decode(header["x5c"][0], validate=True)
+    assert der == signing_key.certificate.public_bytes(serialization.Encoding.DER)
+    assert x509.load_der_x509_certificate(der).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) == signing_key.private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def test_expired_token_is_rejected_by_pyjwt(signing_key: SigningKey):
+    token, _ = issue_registry_token(
+        key=signing_key,
+        issuer=ISSUER,
+        service=SERVICE,
+        subject="a",
+        access=[],
+        ttl_seconds=60,
+        now=1_000_000_000,
+    )
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(
+            token,
+            signing_key.certificate.public_key(),
+            algorithms=["ES256"],
+            audience=SERVICE,
+            issuer=ISSUER,
+        )
+
+
+@pytest.mark.parametrize("ttl", [0, -5, 1.5, True])
+def test_bad_ttl_is_refused(signing_key: SigningKey, ttl):
+    with pytest.raises(ValueError, match="ttl_seconds"):
+        issue_registry_token(
+            key=signing_key, issuer=ISSUER, service=SERVICE, subject="a", access=[], ttl_seconds=ttl
+        )
+
+
+@pytest.mark.parametrize(
+    ("access", "error"),
+    [
+        ([{"type": "repository", "name": "x"}], ValueError),
+        ([{"type": "repository", "name": "x", "actions": "pull"}], ValueError),
+        ([Scope("repository", "x", ("pull",))], TypeError),
+    ],
+)
+def test_malformed_access_is_refused(signing_key: SigningKey, access, error):
+    with pytest.raises(error):
+        issue_registry_token(
+            key=signing_key,
+            issuer=ISSUER,
+            service=SERVICE,
+            subject="a",
+            access=access,
+            ttl_seconds=60,
+        )
+
+
+def test_token_response_body(signing_key: SigningKey):
+    token, claims = issue_registry_token(
+        key=signing_key,
+        issuer=ISSUER,
+        service=SERVICE,
+        subject="a",
+        access=[],
+        ttl_seconds=300,
+        now=1_795_722_410,
+    )
+    assert token_response(token, claims) == {
+        "token": token,
+        "access_token": token,
+        "expires_in": 300,
+        "issued_at": "2026-11-26T19:46:50Z",
+    }
+
+
+# --- scopes ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            ["repository:library/alpine:pull"],
+            [Scope("repository", "library/alpine", ("pull",))],
+        ),
+        (
+            ["repository:samalba/my-app:pull,push"],
+            [Scope("repository", "samalba/my-app", ("pull", "push"))],
+        ),
+        (["repository:alpine:*"], [Scope("repository", "alpine", ("*",))]),
+        (
+            ["repository:a/b:delete,pull,pull"],
+            [Scope("repository", "a/b", ("delete", "pull"))],
+        ),
+        (
+            ["repository:foo_bar/baz__qux/a-b--c.d:pull"],
+            [Scope("repository", "foo_bar/baz__qux/a-b--c.d", ("pull",))],
+        ),
+        # host:port prefix: the name contains a colon, actions follow the last one
+        (
+            ["repository:localhost:5000/team/app:pull,push"],
+            [Scope("repository", "localhost:5000/team/app", ("pull", "push"))],
+        ),
+        # resource class: deprecated, ignored for the type but kept aside
+        (
+            ["repository(plugin):vieux/sshfs:pull"],
+            [Scope("repository", "vieux/sshfs", ("pull",), resource_class="plugin")],
+        ),
+        # several scopes in one parameter (space separated) and in several params
+        (
+            ["repository:a/b:pull repository:c/d:pull,push", "repository:e:pull"],
+            [
+                Scope("repository", "a/b", ("pull",)),
+                Scope("repository", "c/d", ("pull", "push")),
+                Scope("repository", "e", ("pull",)),
+            ],
+        ),
+        # repeated scopes are merged (skopeo repeats them on retry)
+        (
+            ["repository:a/b:pull", "repository:a/b:pull", "repository:a/b:push,pull"],
+            [Scope("repository", "a/b", ("pull", "push"))],
+        ),
+        # unknown resource types come back with their type, for the caller to drop
+        (["registry:catalog:*"], [Scope("registry", "catalog", ("*",))]),
+        ([], []),
+        (["", "   "], []),
+    ],
+)
+def test_parse_scopes_valid(values, expected):
+    assert parse_scopes(values) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("repository", "expected TYPE:NAME:ACTIONS"),
+        ("repository:alpine", "expected TYPE:NAME:ACTIONS"),
+        ("repository::pull", "empty resource name"),
+        (":alpine:pull", "invalid resource type ''"),
+        ("Repository:alpine:pull", "invalid resource type 'Repository'"),
+        ("repository(:alpine:pull", "invalid resource type 'repository('"),
+        ("repository:alpine:", "no actions"),
+        ("repository:alpine:pull,,push", "empty action"),
+        ("repository:alpine:Pull", "invalid action 'Pull'"),
+        ("repository:alpine:pu*ll", "invalid action 'pu*ll'"),
+        ("repository:library/Alpine:pull", "invalid repository name 'library/Alpine'"),
+        ("repository:alpine/:pull", "invalid repository name 'alpine/'"),
+        ("repository:a//b:pull", "invalid repository name 'a//b'"),
+        ("repository:foo:bar:pull", "invalid repository name 'foo:bar'"),
+        ("repository:" + "a" * 256 + ":pull", "longer than 255"),
+    ],
+)
+def test_parse_scopes_malformed(value, message):
+    with pytest.raises(ValueError, match="malformed scope") as excinfo:
+        parse_scopes([value])
+    assert message in str(excinfo.value)
+    assert repr(value) in str(excinfo.value)
+
+
+def test_parse_scopes_one_bad_scope_among_good_ones_fails():
+    with pytest.raises(ValueError, match="'repository:x'"):
+        parse_scopes(["repository:a:pull repository:x"])
+
+
+def test_parse_scopes_refuses_bare_string():
+    with pytest.raises(TypeError):
+        parse_scopes("repository:a:pull")  # type: ignore[arg-type]
+
+
+def test_scope_to_access_and_str():
+    scope = parse_scopes(["repository(plugin):a/b:pull,push"])[0]
+    assert scope.to_access() == {"type": "repository", "name": "a/b", "actions": ["pull", "push"]}
+    assert scope.to_access(["pull"]) == {"type": "repository", "name": "a/b", "actions": ["pull"]}
+    assert str(scope) == "repository(plugin):a/b:pull,push"

@@ -1,0 +1,457 @@
+"""Pure building blocks of the registry token service (no Django).
+
+The portal acts as the token service of a CNCF Distribution registry (the
+"Docker Registry v2 token authentication" protocol):
+
+* :func:`generate_dev_keypair` writes a signing key and a self-signed
+  certificate; the certificate goes into the registry's ``rootcertbundle``.
+* :func:`load_signing_key` loads them once (at start-up) into a
+  :class:`SigningKey`.
+* :func:`parse_scopes` turns the ``scope`` query parameters of a token request
+  into :class:`Scope` objects.
+* :func:`issue_registry_token` signs a JWT the registry accepts and
+  :func:`token_response` builds the JSON body clients expect.
+
+Key choice: new keys are EC P-256 (ES256). Generation is instant (RSA 2048 takes
+noticeably longer, which matters for tests creating keys per test), and the
+certificate carried in every token's ``x5c`` header is about half the size of an
+RSA one, which keeps the ``Authorization: Bearer`` header short. RSA keys
+(RS256, at least 2048 bits) are accepted by :func:`load_signing_key` too, for
+operators who bring their own key.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+__all__ = [
+    "Scope",
+    "SigningKey",
+    "generate_dev_keypair",
+    "issue_registry_token",
+    "load_signing_key",
+    "parse_scopes",
+    "token_response",
+]
+
+_MIN_RSA_BITS = 2048
+# Back-date new certificates so that a registry whose clock is slightly behind
+# does not reject the certificate as "not yet valid".
+_CERT_BACKDATE = dt.timedelta(minutes=5)
+
+
+# --------------------------------------------------------------------------
+# Keys and certificates
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A loaded token-signing key.
+
+    ``certificate`` is the leaf certificate (its public key matches
+    ``private_key``); ``x5c`` is the certificate chain from the PEM file as
+    standard (not URL-safe) base64 DER strings, leaf first, ready for the JWT
+    header; ``algorithm`` is the JWS algorithm (``"ES256"`` or ``"RS256"``).
+    """
+
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    x5c: list[str]
+    algorithm: str
+
+
+def _write_new_file(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` exclusively (FileExistsError if present) with ``mode``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)  # independent of the umask
+        with os.fdopen(fd, "wb") as fh:
+            fd = -1
+            fh.write(data)
+    finally:
+        if fd != -1:
+            os.close(fd)
+
+
+def generate_dev_keypair(
+    key_path: Path,
+    cert_path: Path,
+    *,
+    common_name: str = "iam-portal token signer",
+    days: int = 3650,
+) -> None:
+    """Create an EC P-256 private key and a self-signed certificate for it.
+
+    The key is written as unencrypted PKCS#8 PEM with mode 0600, the certificate
+    as PEM (mode 0644). The certificate is valid from five minutes ago (clock
+    skew) for ``days`` days; it is what the registry's ``auth.token.rootcertbundle``
+    must contain. Missing parent directories are created.
+
+    Raises FileExistsError, without writing anything, if either file exists.
+    Raises ValueError if ``days`` is not positive.
+    """
+    key_path = Path(key_path)
+    cert_path = Path(cert_path)
+    if days <= 0:
+        raise ValueError(f"days must be positive, got {days}")
+    for path in (key_path, cert_path):
+        if path.exists() or path.is_symlink():
+            raise FileExistsError(f"refusing to overwrite existing file: {path}")
+
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    public_key = private_key.public_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _CERT_BACKDATE)
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .sign(private_key, hashes.SHA256())
+    )
+
+    key_pem = private_key.private_bytes(
+        encoding=serialization.Encoding.PEM,
+        format=serialization.PrivateFormat.PKCS8,
+        encryption_algorithm=serialization.NoEncryption(),
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    _write_new_file(key_path, key_pem, 0o600)
+    try:
+        _write_new_file(cert_path, cert_pem, 0o644)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            key_path.unlink()
+        raise
+
+
+def _algorithm_for(private_key: Any) -> str:
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        if not isinstance(private_key.curve, ec.SECP256R1):
+            raise ValueError(
+                f"unsupported EC curve {private_key.curve.name}: only P-256 (ES256) is supported"
+            )
+        return "ES256"
+    if isinstance(private_key, rsa.RSAPrivateKey):
+        if private_key.key_size < _MIN_RSA_BITS:
+            raise ValueError(
+                f"RSA key of {private_key.key_size} bits is too small: "
+                f"at least {_MIN_RSA_BITS} bits are required"
+            )
+        return "RS256"
+    raise ValueError(
+        f"unsupported private key type {type(private_key).__name__}: "
+        "use an EC P-256 (ES256) or RSA (RS256) key"
+    )
+
+
+def _spki(public_key: Any) -> bytes:
+    return public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_signing_key(
+    key_path: Path, cert_path: Path, *, password: bytes | None = None
+) -> SigningKey:
+    """Load a PEM private key and its PEM certificate (chain) into a SigningKey.
+
+    ``cert_path`` may hold several certificates: the first is the signing
+    (leaf) certificate, the others intermediates; all of them go into ``x5c`` in
+    file order. ``password`` decrypts an encrypted private key.
+
+    Raises ValueError when the key type is unsupported (EC P-256 and RSA >= 2048
+    bits are), when the file holds no certificate, when the leaf certificate's
+    public key does not match the private key, or when the leaf certificate is
+    expired or not yet valid (the registry would then reject every token with a
+    bare 401). Missing files raise FileNotFoundError.
+    """
+    key_pem = Path(key_path).read_bytes()
+    cert_pem = Path(cert_path).read_bytes()
+
+    private_key = serialization.load_pem_private_key(key_pem, password=password)
+    algorithm = _algorithm_for(private_key)
+    try:
+        chain = x509.load_pem_x509_certificates(cert_pem)
+    except ValueError as exc:
+        raise ValueError(f"no PEM certificate could be read from {cert_path}: {exc}") from exc
+    certificate = chain[0]
+
+    if _spki(certificate.public_key()) != _spki(private_key.public_key()):
+        raise ValueError(
+            f"certificate {cert_path} (subject {certificate.subject.rfc4514_string()}) "
+            f"does not match private key {key_path}: its public key differs"
+        )
+
+    now = dt.datetime.now(dt.UTC)
+    if certificate.not_valid_after_utc <= now:
+        raise ValueError(
+            f"certificate {cert_path} expired at {certificate.not_valid_after_utc.isoformat()}"
+        )
+    if certificate.not_valid_before_utc > now:
+        raise ValueError(
+            f"certificate {cert_path} is not valid before "
+            f"{certificate.not_valid_before_utc.isoformat()}"
+        )
+
+    x5c = [
+        base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+        for cert in chain
+    ]
+    return SigningKey(
+        private_key=private_key, certificate=certificate, x5c=x5c, algorithm=algorithm
+    )
+
+
+# --------------------------------------------------------------------------
+# Tokens
+# --------------------------------------------------------------------------
+
+
+def _normalise_access(access: list[dict]) -> list[dict]:
+    if not isinstance(access, list | tuple):
+        raise TypeError(f"access must be a list of dicts, got {type(access).__name__}")
+    result = []
+    for index, entry in enumerate(access):
+        if not isinstance(entry, dict):
+            raise TypeError(f"access[{index}] must be a dict, got {type(entry).__name__}")
+        missing = {"type", "name", "actions"} - entry.keys()
+        if missing:
+            raise ValueError(f"access[{index}] lacks {', '.join(sorted(missing))}")
+        kind, name, actions = entry["type"], entry["name"], entry["actions"]
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"access[{index}]['type'] must be a non-empty string")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"access[{index}]['name'] must be a non-empty string")
+        if isinstance(actions, str) or not all(isinstance(a, str) for a in actions):
+            raise ValueError(f"access[{index}]['actions'] must be a list of strings")
+        result.append({"type": kind, "name": name, "actions": list(actions)})
+    return result
+
+
+def issue_registry_token(
+    *,
+    key: SigningKey,
+    issuer: str,
+    service: str,
+    subject: str,
+    access: list[dict],
+    ttl_seconds: int,
+    now: int | None = None,
+) -> tuple[str, dict]:
+    """Sign a registry bearer token; return ``(compact_jwt, claims)``.
+
+    Claims: ``iss`` = ``issuer`` (must equal the registry's
+    ``auth.token.issuer``), ``sub`` = ``subject``, ``aud`` = ``service`` as a
+    single string (Distribution 2.8 rejects a list), integer ``iat`` = ``nbf`` =
+    ``now`` and ``exp`` = ``now + ttl_seconds``, a random ``jti`` and ``access``,
+    a list of ``{"type", "name", "actions"}`` dicts (copied; tuples of actions
+    become lists). An empty ``access`` is a valid token granting nothing: that is
+    how a denied scope is expressed.
+
+    The JOSE header carries ``alg`` (ES256/RS256), ``typ: JWT`` and ``x5c``.
+    ``now`` defaults to the current Unix time.
+    """
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
+        raise ValueError(f"ttl_seconds must be a positive int, got {ttl_seconds!r}")
+    for label, value in (("issuer", issuer), ("service", service)):
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{label} must be a non-empty string")
+    if not isinstance(subject, str):
+        raise ValueError("subject must be a string ('' for an anonymous client)")
+    issued_at = int(time.time()) if now is None else int(now)
+
+    claims = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": service,
+        "exp": issued_at + ttl_seconds,
+        "nbf": issued_at,
+        "iat": issued_at,
+        "jti": secrets.token_urlsafe(16),
+        "access": _normalise_access(access),
+    }
+    headers = {"typ": "JWT", "x5c": list(key.x5c)}
+    token = jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers=headers)
+    return token, claims
+
+
+def token_response(token: str, claims: dict) -> dict:
+    """Build the JSON body of a successful token-endpoint response.
+
+    Returns ``{"token", "access_token", "expires_in", "issued_at"}`` where
+    ``expires_in`` is ``exp - iat`` in seconds and ``issued_at`` is RFC 3339 UTC
+    (``YYYY-MM-DDTHH:MM:SSZ``); a numeric ``issued_at`` breaks skopeo.
+    """
+    issued = dt.datetime.fromtimestamp(claims["iat"], dt.UTC)
+    return {
+        "token": token,
+        "access_token": token,
+        "expires_in": int(claims["exp"]) - int(claims["iat"]),
+        "issued_at": issued.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+# --------------------------------------------------------------------------
+# Scopes
+# --------------------------------------------------------------------------
+
+# resourcetype := resourcetypevalue [ '(' resourcetypevalue ')' ]
+_TYPE_RE = re.compile(r"(?P<type>[a-z0-9]+)(?:\((?P<cls>[a-z0-9]+)\))?")
+# Distribution reference grammar (the repository name part, no tag/digest).
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"{_HOST_COMPONENT}(?:\.{_HOST_COMPONENT})*(?::[0-9]+)?"
+_REPOSITORY_NAME_RE = re.compile(rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
+_REPOSITORY_NAME_MAX = 255
+_ACTION_RE = re.compile(r"[a-z]+|\*")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One requested resource scope, e.g. ``repository:library/alpine:pull,push``.
+
+    ``type`` is the resource type without its class (``repository(plugin)``
+    becomes ``repository``: the spec deprecates classes and says they are to be
+    ignored; Distribution 2.8 matches ``access`` entries on the bare type), and
+    ``resource_class`` keeps the class (``"plugin"``) or None. ``actions`` is
+    de-duplicated, in request order.
+    """
+
+    type: str
+    name: str
+    actions: tuple[str, ...]
+    resource_class: str | None = None
+
+    def to_access(self, actions: Iterable[str] | None = None) -> dict:
+        """Return the JWT ``access`` entry for this scope.
+
+        ``actions`` are the granted actions (default: all requested ones).
+        """
+        granted = self.actions if actions is None else tuple(actions)
+        return {"type": self.type, "name": self.name, "actions": list(granted)}
+
+    def __str__(self) -> str:
+        kind = f"{self.type}({self.resource_class})" if self.resource_class else self.type
+        return f"{kind}:{self.name}:{','.join(self.actions)}"
+
+
+def _parse_one_scope(text: str) -> Scope:
+    first = text.find(":")
+    last = text.rfind(":")
+    if first == -1 or first == last:
+        raise ValueError(
+            f"malformed scope {text!r}: expected TYPE:NAME:ACTIONS "
+            "(e.g. repository:library/alpine:pull)"
+        )
+    raw_type, name, raw_actions = text[:first], text[first + 1 : last], text[last + 1 :]
+
+    type_match = _TYPE_RE.fullmatch(raw_type)
+    if type_match is None:
+        raise ValueError(
+            f"malformed scope {text!r}: invalid resource type {raw_type!r} "
+            "(expected lowercase letters/digits, optionally with a '(class)')"
+        )
+    kind, resource_class = type_match["type"], type_match["cls"]
+
+    if not name:
+        raise ValueError(f"malformed scope {text!r}: empty resource name")
+    if kind == "repository":
+        if len(name) > _REPOSITORY_NAME_MAX:
+            raise ValueError(
+                f"malformed scope {text!r}: repository name longer than "
+                f"{_REPOSITORY_NAME_MAX} characters"
+            )
+        if _REPOSITORY_NAME_RE.fullmatch(name) is None:
+            raise ValueError(
+                f"malformed scope {text!r}: invalid repository name {name!r} "
+                "(lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', "
+                "separated by '/', optionally after a 'host[:port]/')"
+            )
+
+    if not raw_actions:
+        raise ValueError(f"malformed scope {text!r}: no actions")
+    actions: list[str] = []
+    for action in raw_actions.split(","):
+        if not action:
+            raise ValueError(f"malformed scope {text!r}: empty action in {raw_actions!r}")
+        if _ACTION_RE.fullmatch(action) is None:
+            raise ValueError(
+                f"malformed scope {text!r}: invalid action {action!r} "
+                "(expected lowercase letters, e.g. pull, push, delete, or '*')"
+            )
+        if action not in actions:
+            actions.append(action)
+    return Scope(type=kind, name=name, actions=tuple(actions), resource_class=resource_class)
+
+
+def parse_scopes(values: list[str]) -> list[Scope]:
+    """Parse the ``scope`` query parameters of a token request.
+
+    Each value holds one or more space-separated scopes
+    ``TYPE[(CLASS)]:NAME:ACTION[,ACTION...]`` (Distribution token scope
+    grammar). The type ends at the first ``:`` and the actions start after the
+    last ``:``, so a name may contain a ``host:port/`` prefix. Repository names
+    are checked against the Distribution reference grammar; names of other
+    resource types (e.g. ``registry:catalog:*``) only need to be non-empty, and
+    those scopes are returned with their type so the caller can drop them.
+    Empty or blank values are ignored. Scopes are returned in order of first
+    appearance; repeated scopes for the same type, class and name are merged
+    into one with the union of their actions (clients do repeat scopes: skopeo's
+    retry after ``insufficient_scope`` sends the same scope twice).
+
+    Raises ValueError naming the offending scope and the reason when a scope is
+    malformed.
+    """
+    if isinstance(values, str):
+        raise TypeError("values must be a list of strings (one per 'scope' parameter)")
+    merged: dict[tuple[str, str | None, str], Scope] = {}
+    for value in values:
+        for text in value.split():
+            scope = _parse_one_scope(text)
+            key = (scope.type, scope.resource_class, scope.name)
+            previous = merged.get(key)
+            if previous is not None:
+                extra = tuple(a for a in scope.actions if a not in previous.actions)
+                scope = replace(previous, actions=previous.actions + extra)
+            merged[key] = scope
+    return list(merged.values())
