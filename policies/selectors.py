@@ -21,12 +21,16 @@ def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[P
     return PolicyChange.objects.filter(organization=organization)[:limit]
 
 
-def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSnapshot:
+def pull_snapshot(
+    *, user, references: Iterable[ImageReference] = (), only_if_deciding: bool = False
+) -> PullSnapshot:
     """Read what :func:`policies.engine.pull_decide` needs about ``user``.
 
     One query reads the user's organisations, their standing in each and each policy, whatever
-    the size of the organisations. A second query, made only when an applicable policy could
-    depend on it, reads which of the references' namespaces are verified publishers.
+    the size of the organisations. A second query reads which of the references' namespaces
+    are verified publishers. With ``only_if_deciding`` (the token service's hot path) that
+    second query is skipped when no policy applies to the user, since the catalogue then cannot
+    change the answer, only the category reported with it.
     """
     if user is None or not user.is_authenticated:
         return PullSnapshot(username="")
@@ -56,7 +60,7 @@ def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSna
     # A namespace that is a restricting organisation's own is still checked: it may be
     # another restricting organisation's Verified Publisher.
     verified: frozenset[str] = frozenset()
-    if restricting and candidates:
+    if candidates and (restricting or not only_if_deciding):
         verified = frozenset(
             Publisher.objects.filter(namespace__in=candidates, verified=True).values_list(
                 "namespace", flat=True
