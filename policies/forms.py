@@ -9,6 +9,14 @@ TRUE_VALUES = frozenset({"on", "true", "1"})
 FALSE_VALUES = frozenset({"off", "false", "0"})
 
 
+class RawCheckboxInput(forms.CheckboxInput):
+    """A checkbox that hands the submitted value to the field as sent (Django's own turns any
+    unknown string into True)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name)
+
+
 class StrictBooleanField(forms.BooleanField):
     """A checkbox that accepts only what browsers and API clients send for a boolean.
 
@@ -26,6 +34,8 @@ class StrictBooleanField(forms.BooleanField):
         if isinstance(value, str) and value.lower() in FALSE_VALUES:
             return False
         raise forms.ValidationError("Expected a boolean (on/off, true/false).", code="invalid")
+
+    widget = RawCheckboxInput
 
     def validate(self, value):
         """No 'required' check: False is a legitimate answer."""

@@ -60,7 +60,7 @@ class SignInDownloadView(SignInOrgsMixin, View):
     kind = "registry.json"
     FILES = {
         "registry.json": (signin.REGISTRY_JSON_FILE_NAME, "application/json"),
-        "reg": (signin.REG_FILE_NAME, "text/plain; charset=utf-16"),
+        "reg": (signin.REG_FILE_NAME, "application/octet-stream"),
         "mobileconfig": (signin.MOBILECONFIG_FILE_NAME, "application/x-apple-aspen-config"),
     }
 

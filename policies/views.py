@@ -63,4 +63,5 @@ class PermissionsView(OrganizationMixin, TemplateView):
             else:
                 messages.success(request, "Image Access Management settings saved.")
             return redirect("policies:permissions", org=self.organization.name)
+        messages.error(request, "Nothing was changed: the submitted settings were not valid.")
         return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -1,0 +1,238 @@
+"""The decision engine's rules, as tables, with no database."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policies.engine import Category, OrgPolicy, PullSnapshot, classify, pull_decide
+from policies.references import InvalidReference, parse_reference
+
+PUBLISHERS = frozenset({"bitnami", "grafana"})
+
+
+def acme(*, enabled=True, official=False, publishers=False, owner=False):
+    return OrgPolicy(
+        name="acme",
+        is_owner=owner,
+        enabled=enabled,
+        allow_official_images=official,
+        allow_verified_publishers=publishers,
+    )
+
+
+def globex(*, enabled=True, official=False, publishers=False, owner=False):
+    return OrgPolicy(
+        name="globex",
+        is_owner=owner,
+        enabled=enabled,
+        allow_official_images=official,
+        allow_verified_publishers=publishers,
+    )
+
+
+def decide(orgs, image):
+    snapshot = PullSnapshot(username="u", organizations=tuple(orgs), verified_publishers=PUBLISHERS)
+    return pull_decide(snapshot, parse_reference(image))
+
+
+@pytest.mark.parametrize(
+    ("image", "organization", "expected"),
+    [
+        ("ubuntu", "acme", Category.OFFICIAL),
+        ("library/ubuntu:22.04", "acme", Category.OFFICIAL),
+        ("docker.io/library/alpine", None, Category.OFFICIAL),
+        ("bitnami/redis", "acme", Category.VERIFIED_PUBLISHER),
+        ("grafana/grafana:11.0.0", "acme", Category.VERIFIED_PUBLISHER),
+        ("acme/app", "acme", Category.ORGANIZATION),
+        ("acme/team/app", "acme", Category.ORGANIZATION),
+        ("acmecorp/app", "acme", Category.COMMUNITY),
+        ("globex/app", "acme", Category.COMMUNITY),
+        ("acme/app", None, Category.COMMUNITY),
+        ("someone/thing", "acme", Category.COMMUNITY),
+        ("ghcr.io/acme/app", "acme", Category.OTHER_REGISTRY),
+        ("localhost:5000/x", "acme", Category.OTHER_REGISTRY),
+        ("index.docker.io/acme/app", "acme", Category.ORGANIZATION),
+    ],
+)
+def test_classify(image, organization, expected):
+    category = classify(
+        parse_reference(image), organization=organization, verified_publishers=PUBLISHERS
+    )
+    assert category is expected
+
+
+ENGINE_TABLE = [
+    # (orgs, image, allowed, category, deciding org, words in the reason)
+    # A user in no organisation pulls anything.
+    ((), "someone/thing", True, Category.COMMUNITY, None, "not a member of any organization"),
+    # Management off: members pull anything.
+    ([acme(enabled=False)], "someone/thing", True, Category.COMMUNITY, None, "off for acme"),
+    ([acme(enabled=False)], "ubuntu", True, Category.OFFICIAL, None, "off for acme"),
+    ([acme(enabled=False)], "bitnami/redis", True, Category.VERIFIED_PUBLISHER, None, "off"),
+    # Management on, everything restricted: only the org's own images.
+    ([acme()], "acme/app", True, Category.ORGANIZATION, "acme", "allowed by acme"),
+    ([acme()], "acme/team/app:1.0", True, Category.ORGANIZATION, "acme", "allowed by acme"),
+    ([acme()], "ubuntu", False, Category.OFFICIAL, "acme", "Docker Official Images are blocked"),
+    ([acme()], "bitnami/redis", False, Category.VERIFIED_PUBLISHER, "acme", "blocked by acme"),
+    ([acme()], "someone/thing", False, Category.COMMUNITY, "acme", "Community images are blocked"),
+    ([acme()], "acmecorp/app", False, Category.COMMUNITY, "acme", "blocked by acme"),
+    # Each category allowed on its own.
+    ([acme(official=True)], "ubuntu", True, Category.OFFICIAL, "acme", "allowed by acme"),
+    ([acme(official=True)], "bitnami/redis", False, Category.VERIFIED_PUBLISHER, "acme", "blocked"),
+    (
+        [acme(publishers=True)],
+        "bitnami/redis",
+        True,
+        Category.VERIFIED_PUBLISHER,
+        "acme",
+        "allowed",
+    ),
+    ([acme(publishers=True)], "ubuntu", False, Category.OFFICIAL, "acme", "blocked"),
+    (
+        [acme(official=True, publishers=True)],
+        "someone/thing",
+        False,
+        Category.COMMUNITY,
+        "acme",
+        "blocked",
+    ),
+    # Other registries are outside Image Access Management.
+    ([acme()], "ghcr.io/someone/thing", True, Category.OTHER_REGISTRY, None, "not Docker Hub"),
+    # Owners bypass their own organisation's restrictions.
+    ([acme(owner=True)], "someone/thing", True, Category.COMMUNITY, "acme", "owners team"),
+    # ...but only their own: a member of globex is still bound by globex.
+    (
+        [acme(owner=True), globex()],
+        "someone/thing",
+        False,
+        Category.COMMUNITY,
+        "globex",
+        "blocked by globex",
+    ),
+    (
+        [acme(owner=True), globex()],
+        "acme/app",
+        False,
+        Category.COMMUNITY,
+        "globex",
+        "blocked by globex",
+    ),
+    (
+        [acme(owner=True), globex(enabled=False)],
+        "someone/thing",
+        True,
+        Category.COMMUNITY,
+        "acme",
+        "owners team",
+    ),
+    # Several organisations: every applicable policy must allow the image.
+    (
+        [acme(official=True), globex(official=True)],
+        "ubuntu",
+        True,
+        Category.OFFICIAL,
+        "acme",
+        "and by globex",
+    ),
+    (
+        [acme(official=True), globex()],
+        "ubuntu",
+        False,
+        Category.OFFICIAL,
+        "globex",
+        "blocked by globex",
+    ),
+    ([acme(), globex()], "acme/app", False, Category.COMMUNITY, "globex", "blocked by globex"),
+    (
+        [acme(), globex(enabled=False)],
+        "acme/app",
+        True,
+        Category.ORGANIZATION,
+        "acme",
+        "allowed by acme",
+    ),
+    ([acme(enabled=False), globex()], "acme/app", False, Category.COMMUNITY, "globex", "blocked"),
+]
+
+
+@pytest.mark.parametrize(
+    ("orgs", "image", "allowed", "category", "decider", "reason"), ENGINE_TABLE
+)
+def test_pull_decide(orgs, image, allowed, category, decider, reason):
+    decision = decide(orgs, image)
+    assert decision.allowed is allowed
+    assert decision.category is category
+    assert decision.organization == decider
+    assert reason in decision.reason
+    assert decision.reference == parse_reference(image).normalized
+
+
+def test_decision_as_dict_is_the_command_contract():
+    decision = decide([acme()], "someone/thing")
+    assert decision.as_dict() == {
+        "allowed": False,
+        "category": "community",
+        "reference": "docker.io/someone/thing:latest",
+        "organization": "acme",
+        "reason": "Community images are blocked by acme's Image Access Management.",
+    }
+
+
+def test_unverified_publisher_is_community():
+    snapshot = PullSnapshot(username="u", organizations=(acme(publishers=True),))
+    decision = pull_decide(snapshot, parse_reference("bitnami/redis"))
+    assert (decision.allowed, decision.category) == (False, Category.COMMUNITY)
+
+
+org_policies = st.builds(
+    OrgPolicy,
+    name=st.sampled_from(["acme", "globex", "bitnami", "library"]),
+    is_owner=st.booleans(),
+    enabled=st.booleans(),
+    allow_official_images=st.booleans(),
+    allow_verified_publishers=st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(max_size=80), orgs=st.lists(org_policies, max_size=3))
+def test_no_input_crashes_parser_or_engine(text, orgs):
+    try:
+        reference = parse_reference(text)
+    except InvalidReference as error:
+        assert str(error)
+        return
+    snapshot = PullSnapshot(username="u", organizations=tuple(orgs), verified_publishers=PUBLISHERS)
+    decision = pull_decide(snapshot, reference)
+    assert isinstance(decision.allowed, bool)
+    assert decision.reason
+    # The engine's one rule, restated: blocked exactly when some applicable policy refuses.
+    applicable = [o for o in orgs if o.enabled and not o.is_owner]
+    if not reference.is_docker_hub or not applicable:
+        assert decision.allowed
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    namespace=st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True),
+    repo=st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True),
+    orgs=st.lists(org_policies, max_size=3),
+)
+def test_blocked_means_some_applicable_policy_refuses(namespace, repo, orgs):
+    reference = parse_reference(f"{namespace}/{repo}")
+    snapshot = PullSnapshot(username="u", organizations=tuple(orgs), verified_publishers=PUBLISHERS)
+    decision = pull_decide(snapshot, reference)
+    refusing = [
+        o.name
+        for o in orgs
+        if o.enabled
+        and not o.is_owner
+        and not (
+            namespace == o.name
+            or (namespace == "library" and o.allow_official_images)
+            or (namespace in PUBLISHERS and o.allow_verified_publishers)
+        )
+    ]
+    assert decision.allowed is (not refusing)
+    if refusing:
+        assert decision.organization in refusing
