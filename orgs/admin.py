@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from orgs import services
-from orgs.models import Organization, Team, TeamMembership
+from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
 
 
 class TeamInline(admin.TabularInline):
@@ -18,6 +18,9 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     inlines = [TeamInline]
     readonly_fields = ("created_at",)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # the owners team comes with the org
 
     def get_readonly_fields(self, request, obj=None):
         # Renaming would move the organisation's namespace; images keep the old one.
@@ -44,6 +47,30 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ("organization",)
     search_fields = ("name", "organization__name")
     inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("organization", "name") if obj is not None and obj.is_owners else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.is_owners
+
+    def delete_queryset(self, request, queryset):
+        owners = queryset.filter(name=OWNERS_TEAM)
+        if owners.exists():
+            messages.error(request, "The owners team of an organization cannot be deleted.")
+        queryset.exclude(name=OWNERS_TEAM).delete()
+
+    def save_formset(self, request, form, formset, change):
+        """Removals go through the service, which never removes an organization's last owner."""
+        instances = formset.save(commit=False)
+        for membership in formset.deleted_objects:
+            try:
+                services.team_member_remove(team=membership.team, user=membership.user)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+        for membership in instances:
+            membership.save()
+        formset.save_m2m()
 
 
 @admin.register(TeamMembership)

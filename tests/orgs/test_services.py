@@ -147,3 +147,26 @@ def test_for_user_scoping(db):
     assert list(Organization.objects.owned_by(olivia)) == [acme]
     with pytest.raises(Organization.DoesNotExist):
         selectors.organization_for_member(user=mike, name="globex")
+
+
+def test_admin_keeps_the_owners_team_and_its_last_owner(db, client):
+    from django.urls import reverse
+
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    olivia = make_user("olivia")
+    org = make_org("acme", owner=olivia)
+    owners = org.teams.get(name="owners")
+    client.force_login(admin)
+    assert client.get(reverse("admin:orgs_team_delete", args=[owners.pk])).status_code == 403
+    membership = owners.memberships.get()
+    response = client.post(
+        reverse("admin:orgs_teammembership_delete", args=[membership.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert owners.memberships.filter(user=olivia).exists()
+    # Creating an organisation in the admin creates its owners team and policy too.
+    response = client.post(reverse("admin:orgs_organization_add"), {"name": "initech"})
+    assert response.status_code == 302
+    created = Organization.objects.get(name="initech")
+    assert created.teams.get(name="owners").members.get() == admin
+    assert AccessPolicy.objects.filter(organization=created).exists()
