@@ -9,6 +9,11 @@ from orgs.models import Organization, validate_namespace
 from orgs.naming import ORG_NAME_RE
 
 POLICY_FIELDS = ("enabled", "allow_official_images", "allow_verified_publishers")
+POLICY_FIELD_LABELS = {
+    "enabled": "Image Access Management",
+    "allow_official_images": "Docker Official Images",
+    "allow_verified_publishers": "Docker Verified Publisher images",
+}
 
 
 class AccessPolicy(models.Model):
@@ -78,6 +83,16 @@ class PolicyChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization.name} v{self.version} by {self.actor_username}"
+
+    def described(self) -> list[str]:
+        """Each change as a sentence part, e.g. 'Docker Official Images: Restricted → Allowed'."""
+        words = {"enabled": ("Off", "On")}
+        parts = []
+        for field, diff in self.changes.items():
+            off, on = words.get(field, ("Restricted", "Allowed"))
+            label = POLICY_FIELD_LABELS.get(field, field)
+            parts.append(f"{label}: {on if diff['from'] else off} → {on if diff['to'] else off}")
+        return parts
 
 
 class Publisher(models.Model):

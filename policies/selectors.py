@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, CharField, QuerySet, Value
 
 from orgs.models import OWNERS_TEAM, Organization, TeamMembership
 from policies.engine import OFFICIAL_NAMESPACE, OrgPolicy, PullSnapshot
@@ -21,53 +21,57 @@ def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[P
     return PolicyChange.objects.filter(organization=organization)[:limit]
 
 
-def pull_snapshot(
-    *, user, references: Iterable[ImageReference] = (), only_if_deciding: bool = False
-) -> PullSnapshot:
-    """Read what :func:`policies.engine.pull_decide` needs about ``user``.
+def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSnapshot:
+    """Read what :func:`policies.engine.pull_decide` needs about ``user``, in one query.
 
-    One query reads the user's organisations, their standing in each and each policy, whatever
-    the size of the organisations. A second query reads which of the references' namespaces
-    are verified publishers. With ``only_if_deciding`` (the token service's hot path) that
-    second query is skipped when no policy applies to the user, since the catalogue then cannot
-    change the answer, only the category reported with it.
+    The user's memberships (organisation, team, and that organisation's policy) and the verified
+    publishers among the references' namespaces come back from one ``UNION ALL``: publisher rows
+    are the ones without a team. The cost is one round trip whatever the size of the
+    organisations or of the catalogue, which keeps the registry token service cheap.
     """
     if user is None or not user.is_authenticated:
         return PullSnapshot(username="")
-    rows = TeamMembership.objects.filter(user=user).values_list(
-        "team__organization__name",
-        "team__name",
-        "team__organization__access_policy__enabled",
-        "team__organization__access_policy__allow_official_images",
-        "team__organization__access_policy__allow_verified_publishers",
+    rows = (
+        TeamMembership.objects.filter(user=user)
+        .order_by()
+        .values_list(
+            "team__organization__name",
+            "team__name",
+            "team__organization__access_policy__enabled",
+            "team__organization__access_policy__allow_official_images",
+            "team__organization__access_policy__allow_verified_publishers",
+        )
     )
+    candidates = {
+        ref.namespace
+        for ref in references
+        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+    }
+    if candidates:
+        no_text, no_flag = Value(None, output_field=CharField()), Value(None, BooleanField())
+        publishers = (
+            Publisher.objects.filter(namespace__in=candidates, verified=True)
+            .order_by()
+            .annotate(no_team=no_text, f1=no_flag, f2=no_flag, f3=no_flag)
+            .values_list("namespace", "no_team", "f1", "f2", "f3")
+        )
+        rows = rows.union(publishers, all=True)
     orgs: dict[str, OrgPolicy] = {}
-    for name, team, enabled, official, publishers in rows:
+    verified: set[str] = set()
+    for name, team, enabled, official, publishers_allowed in rows:
+        if team is None:
+            verified.add(name)
+            continue
         known = orgs.get(name)
         orgs[name] = OrgPolicy(
             name=name,
             is_owner=team == OWNERS_TEAM or (known is not None and known.is_owner),
             enabled=bool(enabled),
             allow_official_images=bool(official),
-            allow_verified_publishers=bool(publishers),
-        )
-    restricting = {org.name for org in orgs.values() if org.restricts}
-    candidates = {
-        ref.namespace
-        for ref in references
-        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
-    }
-    # A namespace that is a restricting organisation's own is still checked: it may be
-    # another restricting organisation's Verified Publisher.
-    verified: frozenset[str] = frozenset()
-    if candidates and (restricting or not only_if_deciding):
-        verified = frozenset(
-            Publisher.objects.filter(namespace__in=candidates, verified=True).values_list(
-                "namespace", flat=True
-            )
+            allow_verified_publishers=bool(publishers_allowed),
         )
     return PullSnapshot(
         username=user.get_username(),
         organizations=tuple(sorted(orgs.values(), key=lambda org: org.name)),
-        verified_publishers=verified,
+        verified_publishers=frozenset(verified),
     )

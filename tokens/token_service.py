@@ -98,7 +98,7 @@ def token(request):
                 "sign-in required: log in with your portal username and an access token",
             )
         references = repository_references(scopes)
-        snapshot = pull_snapshot(user=user, references=references.values(), only_if_deciding=True)
+        snapshot = pull_snapshot(user=user, references=references.values())
     except DatabaseError:
         logger.exception("Token request failed: database unavailable")
         return error_response(503, "UNAVAILABLE", "The token service is temporarily unavailable.")

@@ -98,7 +98,7 @@ def test_snapshot_reads_a_fixed_number_of_queries(db, django_assert_max_num_quer
     set_policy(org, actor=olivia, enabled=True, publishers=True)
     member = users[0]
     references = [parse_reference(r) for r in ("bitnami/redis", "ubuntu", "acme/app")]
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         snapshot = pull_snapshot(user=member, references=references)
     assert {o.name for o in snapshot.organizations} == {"acme", "globex", "initech", "umbrella"}
     assert pull_decide(snapshot, references[2]).allowed is True

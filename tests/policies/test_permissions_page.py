@@ -43,7 +43,10 @@ def test_owner_enables_management_and_it_is_recorded(acme, login):
     page = client.get(URL)
     assert b"Image Access Management is enabled" in page.content
     assert b"Image Access Management settings saved." in page.content
-    assert b"allow_official_images: off" in page.content  # the history row
+    history = page.content.decode().split('data-testid="history"')[1]
+    assert "olivia" in history
+    assert "Image Access Management: Off → On" in history
+    assert "Docker Official Images: Restricted → Allowed" in history
 
 
 def test_saving_without_changes_records_nothing(acme, login):
