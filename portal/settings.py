@@ -112,6 +112,8 @@ TOKEN_SIGNING_CERT_FILE = Path(
 TOKEN_ISSUER = env.str("TOKEN_ISSUER", default="iam-portal")
 REGISTRY_SERVICE = env.str("REGISTRY_SERVICE", default="iam-registry")
 TOKEN_TTL_SECONDS = env.int("TOKEN_TTL_SECONDS", default=300)
+if not 1 <= TOKEN_TTL_SECONDS <= 86400:
+    raise environ.ImproperlyConfigured("TOKEN_TTL_SECONDS must be between 1 and 86400.")
 ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
 
 LOGGING = {
