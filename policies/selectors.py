@@ -21,6 +21,40 @@ def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[P
     return PolicyChange.objects.filter(organization=organization)[:limit]
 
 
+def publisher_candidates(references: Iterable[ImageReference]) -> set[str]:
+    """Namespaces whose Verified Publisher status could matter for these references."""
+    return {
+        ref.namespace
+        for ref in references
+        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+    }
+
+
+def snapshot_from_rows(*, username: str, rows: Iterable[tuple]) -> PullSnapshot:
+    """Build a snapshot from ``(org, team, enabled, official, publishers)`` membership rows and
+    ``(namespace, None, ...)`` verified-publisher rows (a row without a team is a publisher)."""
+    orgs: dict[str, OrgPolicy] = {}
+    verified: set[str] = set()
+    for name, team, enabled, official, publishers_allowed in rows:
+        if team is None:
+            if name is not None:
+                verified.add(name)
+            continue
+        known = orgs.get(name)
+        orgs[name] = OrgPolicy(
+            name=name,
+            is_owner=team == OWNERS_TEAM or (known is not None and known.is_owner),
+            enabled=bool(enabled),
+            allow_official_images=bool(official),
+            allow_verified_publishers=bool(publishers_allowed),
+        )
+    return PullSnapshot(
+        username=username,
+        organizations=tuple(sorted(orgs.values(), key=lambda org: org.name)),
+        verified_publishers=frozenset(verified),
+    )
+
+
 def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSnapshot:
     """Read what :func:`policies.engine.pull_decide` needs about ``user``, in one query.
 
@@ -42,11 +76,7 @@ def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSna
             "team__organization__access_policy__allow_verified_publishers",
         )
     )
-    candidates = {
-        ref.namespace
-        for ref in references
-        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
-    }
+    candidates = publisher_candidates(references)
     if candidates:
         no_text, no_flag = Value(None, output_field=CharField()), Value(None, BooleanField())
         publishers = (
@@ -56,22 +86,4 @@ def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSna
             .values_list("namespace", "no_team", "f1", "f2", "f3")
         )
         rows = rows.union(publishers, all=True)
-    orgs: dict[str, OrgPolicy] = {}
-    verified: set[str] = set()
-    for name, team, enabled, official, publishers_allowed in rows:
-        if team is None:
-            verified.add(name)
-            continue
-        known = orgs.get(name)
-        orgs[name] = OrgPolicy(
-            name=name,
-            is_owner=team == OWNERS_TEAM or (known is not None and known.is_owner),
-            enabled=bool(enabled),
-            allow_official_images=bool(official),
-            allow_verified_publishers=bool(publishers_allowed),
-        )
-    return PullSnapshot(
-        username=user.get_username(),
-        organizations=tuple(sorted(orgs.values(), key=lambda org: org.name)),
-        verified_publishers=frozenset(verified),
-    )
+    return snapshot_from_rows(username=user.get_username(), rows=rows)

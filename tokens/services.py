@@ -67,23 +67,30 @@ def access_token_revoke(*, token: AccessToken) -> AccessToken:
     return token
 
 
+def access_token_record_use(*, token_id: int, last_used_at) -> None:
+    """Record that a token was used, at most once a minute, so that a busy client does not
+    turn every registry request into a write."""
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        AccessToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
 def access_token_authenticate(*, username: str, secret: str):
     """The active user owning the usable token ``secret`` and named ``username``, or None.
 
-    One query (token joined with its user). Records the last use at most once a minute, so a
-    busy client does not turn every registry request into a write.
+    One query (token joined with its user), plus the use record at most once a minute. The
+    registry token service uses :func:`tokens.selectors.token_holder_snapshot` instead, which
+    also reads the pull snapshot in the same query.
     """
     if not looks_like_token(secret):
         return None
-    token = (
+    found = (
         AccessToken.objects.usable()
         .select_related("user")
         .filter(secret_hash=secret_digest(secret))
-        .first()
     )
+    token = next(iter(found.order_by()[:1]), None)
     if token is None or token.user.get_username() != username:
         return None
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        AccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    access_token_record_use(token_id=token.pk, last_used_at=token.last_used_at)
     return token.user

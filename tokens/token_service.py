@@ -17,9 +17,11 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from policies.engine import PullSnapshot
 from policies.selectors import pull_snapshot
 from tokens.grants import Requester, grant_access, repository_references
-from tokens.services import access_token_authenticate, looks_like_token
+from tokens.selectors import token_holder_snapshot
+from tokens.services import access_token_record_use, looks_like_token
 from tokens.signing import (
     SigningKey,
     issue_registry_token,
@@ -80,45 +82,57 @@ def token(request):
         logger.error("Token signing key unavailable: %s", error)
         return error_response(503, "UNAVAILABLE", "The token service is not configured.")
 
+    references = repository_references(scopes)
     header = request.headers.get("Authorization", "")
+    if not header and not settings.ANONYMOUS_PULLS:
+        return error_response(
+            401,
+            "UNAUTHORIZED",
+            "sign-in required: log in with your portal username and an access token",
+        )
+    credentials = basic_credentials(header) if header else None
+    if header and credentials is None:
+        return error_response(401, "UNAUTHORIZED", "Malformed Basic credentials.")
     try:
-        if header:
-            credentials = basic_credentials(header)
-            if credentials is None:
-                return error_response(401, "UNAUTHORIZED", "Malformed Basic credentials.")
-            user = authenticate_client(request, *credentials)
-            if user is None:
-                return error_response(401, "UNAUTHORIZED", "invalid username or access token")
-        elif settings.ANONYMOUS_PULLS:
-            user = None
-        else:
-            return error_response(
-                401,
-                "UNAUTHORIZED",
-                "sign-in required: log in with your portal username and an access token",
-            )
-        references = repository_references(scopes)
-        snapshot = pull_snapshot(user=user, references=references.values())
+        requester = identify(request, credentials, list(references.values()))
     except DatabaseError:
         logger.exception("Token request failed: database unavailable")
         return error_response(503, "UNAVAILABLE", "The token service is temporarily unavailable.")
+    if requester is None:
+        return error_response(401, "UNAUTHORIZED", "invalid username or access token")
 
-    requester = Requester(snapshot=snapshot, is_staff=bool(user and user.is_staff))
     access = grant_access(requester, scopes, references)
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,
         service=settings.REGISTRY_SERVICE,
-        subject=user.get_username() if user else "",
+        subject=requester.snapshot.username,
         access=access,
         ttl_seconds=settings.TOKEN_TTL_SECONDS,
     )
     return JsonResponse(token_response(jwt, claims))
 
 
-def authenticate_client(request, username: str, secret: str):
-    """An access token (cheap: one indexed lookup), else the account password (slow by design)."""
+def identify(request, credentials, references) -> Requester | None:
+    """Who is asking, with their pull snapshot; None for wrong credentials.
+
+    An access token costs one query (token, user, memberships, policies and publishers
+    together); the account password costs a deliberately slow hash; no credentials (allowed
+    only with ANONYMOUS_PULLS) make a user in no organisation.
+    """
+    if credentials is None:
+        return Requester(snapshot=PullSnapshot(username=""))
+    username, secret = credentials
     if looks_like_token(secret):
-        return access_token_authenticate(username=username, secret=secret)
+        found = token_holder_snapshot(secret=secret, references=references)
+        if found is None or found[0].username != username:
+            return None
+        holder, snapshot = found
+        access_token_record_use(token_id=holder.token_id, last_used_at=holder.last_used_at)
+        return Requester(snapshot=snapshot, is_staff=holder.is_staff)
     user = authenticate(request, username=username, password=secret)
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    return Requester(
+        snapshot=pull_snapshot(user=user, references=references), is_staff=user.is_staff
+    )
