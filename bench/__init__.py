@@ -1,0 +1,1 @@
+"""Throughput benchmark of /healthz and /auth/token under gunicorn on PostgreSQL (`make bench`)."""
