@@ -6,9 +6,13 @@ from django.db import IntegrityError, transaction
 
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
 from orgs.naming import org_name_error
-from policies.models import AccessPolicy
+from policies.models import AccessPolicy, Publisher
 
 User = get_user_model()
+
+# Namespaces that must never belong to an organisation: the official images' namespace, and
+# names that would pass for the registry or Docker itself.
+RESERVED_NAMES = frozenset({"library", "docker", "dockerhub", "registry", "official", "admin"})
 
 
 @transaction.atomic
@@ -18,6 +22,12 @@ def organization_create(*, name: str, creator) -> Organization:
     error = org_name_error(name)
     if error is not None:
         raise ValidationError({"name": error})
+    if name in RESERVED_NAMES:
+        raise ValidationError({"name": f"The name '{name}' is reserved."})
+    if Publisher.objects.filter(namespace=name).exists():
+        # Members may push to their organisation's namespace: owning a publisher's namespace
+        # would let anyone publish "Verified Publisher" images.
+        raise ValidationError({"name": f"The name '{name}' belongs to a publisher."})
     if Organization.objects.filter(name=name).exists():
         raise ValidationError({"name": f"The name '{name}' is already taken."})
     try:

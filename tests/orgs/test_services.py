@@ -170,3 +170,15 @@ def test_admin_keeps_the_owners_team_and_its_last_owner(db, client):
     created = Organization.objects.get(name="initech")
     assert created.teams.get(name="owners").members.get() == admin
     assert AccessPolicy.objects.filter(organization=created).exists()
+
+
+@pytest.mark.parametrize(("name", "message"), [("library", "reserved"), ("bitnami", "publisher")])
+def test_reserved_and_publisher_namespaces_cannot_become_orgs(db, name, message):
+    """Members may push to their org's namespace; owning library/ or a publisher's would let
+    anyone publish "official" or "verified" images."""
+    from tests.factories import make_publisher
+
+    make_publisher("bitnami")
+    with pytest.raises(ValidationError, match=message):
+        services.organization_create(name=name, creator=make_user("mallory"))
+    assert not Organization.objects.filter(name=name).exists()
