@@ -48,3 +48,29 @@ def test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+TOKEN_ISSUER = "test-issuer"
+REGISTRY_SERVICE = "test-registry"
+
+
+@pytest.fixture
+def token_keys(tmp_path, settings):
+    """A fresh signing key pair for the token service, and the settings that name it.
+
+    The key path is unique per test, so the service's cached key is never a stale one.
+    Yields the certificate's path.
+    """
+    from tokens import token_service
+    from tokens.signing import generate_dev_keypair
+
+    key, cert = tmp_path / "keys" / "token.key", tmp_path / "keys" / "token.crt"
+    generate_dev_keypair(key, cert)
+    settings.TOKEN_SIGNING_KEY_FILE = key
+    settings.TOKEN_SIGNING_CERT_FILE = cert
+    settings.TOKEN_ISSUER = TOKEN_ISSUER
+    settings.REGISTRY_SERVICE = REGISTRY_SERVICE
+    settings.TOKEN_TTL_SECONDS = 300
+    settings.ANONYMOUS_PULLS = False
+    yield cert
+    token_service.signing_key.cache_clear()

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
 from tests.e2e.registry import (
     find_registry_binary,
     find_skopeo,
@@ -25,11 +25,8 @@ from tests.e2e.registry import (
     running_registry,
     skopeo,
 )
-from tokens import token_service
-from tokens.signing import generate_dev_keypair
 
-ISSUER = "e2e-portal"
-SERVICE = "e2e-registry"
+ISSUER, SERVICE = TOKEN_ISSUER, REGISTRY_SERVICE
 
 
 @pytest.fixture
@@ -40,22 +37,13 @@ def registry_tools():
 
 
 @pytest.fixture
-def portal(live_server, settings, tmp_path):
-    """The live portal configured as the token service: a fresh key pair, issuer, service.
+def portal(live_server, token_keys):
+    """The live portal configured as the token service (a fresh key pair, issuer, service).
 
     ``url`` uses 127.0.0.1 rather than ``localhost`` so that no client tries IPv6 first.
     """
-    key, cert = tmp_path / "keys" / "token.key", tmp_path / "keys" / "token.crt"
-    generate_dev_keypair(key, cert)
-    settings.TOKEN_SIGNING_KEY_FILE = key
-    settings.TOKEN_SIGNING_CERT_FILE = cert
-    settings.TOKEN_ISSUER = ISSUER
-    settings.REGISTRY_SERVICE = SERVICE
-    settings.TOKEN_TTL_SECONDS = 300
-    settings.ANONYMOUS_PULLS = False
     url = live_server.url.replace("://localhost:", "://127.0.0.1:")
-    yield SimpleNamespace(url=url, realm=f"{url}/auth/token", certificate=cert)
-    token_service.signing_key.cache_clear()
+    return SimpleNamespace(url=url, realm=f"{url}/auth/token", certificate=token_keys)
 
 
 @pytest.fixture

@@ -15,32 +15,21 @@ from django.db import connection
 from django.utils import timezone
 
 from orgs.models import Team, TeamMembership
+from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER
 from tests.e2e.registry import free_port
 from tests.factories import PASSWORD, make_user, set_policy
-from tokens import token_service
 from tokens.models import AccessToken
 from tokens.services import access_token_create, access_token_revoke
-from tokens.signing import generate_dev_keypair
 
 URL = "/auth/token"
-ISSUER = "test-issuer"
-SERVICE = "test-registry"
+ISSUER, SERVICE = TOKEN_ISSUER, REGISTRY_SERVICE
 FOUR = ["library/alpine", "acme/app", "bitnami/redis", "someone/thing"]
 
 
 @pytest.fixture
-def signing(tmp_path, settings):
-    """A fresh key pair (a unique path per test, so the cached key is never a stale one)."""
-    key, cert = tmp_path / "keys" / "token.key", tmp_path / "keys" / "token.crt"
-    generate_dev_keypair(key, cert)
-    settings.TOKEN_SIGNING_KEY_FILE = key
-    settings.TOKEN_SIGNING_CERT_FILE = cert
-    settings.TOKEN_ISSUER = ISSUER
-    settings.REGISTRY_SERVICE = SERVICE
-    settings.TOKEN_TTL_SECONDS = 300
-    settings.ANONYMOUS_PULLS = False
-    yield x509.load_pem_x509_certificate(cert.read_bytes())
-    token_service.signing_key.cache_clear()
+def signing(token_keys):
+    """The certificate of the token service's fresh signing key."""
+    return x509.load_pem_x509_certificate(token_keys.read_bytes())
 
 
 def basic(username: str, secret: str) -> str:
