@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from orgs.models import Organization
 from policies.models import POLICY_FIELDS, AccessPolicy, PolicyChange
@@ -47,10 +49,18 @@ def policy_update(
     }
     if not changes:
         return policy, None
-    for field, value in wanted.items():
-        setattr(policy, field, value)
-    policy.version += 1
-    policy.save()
+    # The row is locked where the database supports it; the version condition makes the write
+    # safe on every backend as well (a concurrent save makes it match no row).
+    saved = AccessPolicy.objects.filter(pk=policy.pk, version=expected_version).update(
+        **wanted, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if saved != 1:
+        raise StalePolicyEdit(
+            "Someone else changed these settings while you were saving. Your changes were not "
+            "saved: review the current settings below and save again.",
+            code="stale",
+        )
+    policy.refresh_from_db()
     change = PolicyChange.objects.create(
         organization=organization,
         actor=actor,
