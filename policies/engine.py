@@ -15,7 +15,7 @@ Images on other registries are outside Image Access Management, as on Docker Hub
 from dataclasses import dataclass
 from enum import StrEnum
 
-from policies.references import ImageReference
+from policies.references import OFFICIAL_NAMESPACE, ImageReference
 
 
 class Category(StrEnum):
@@ -40,7 +40,6 @@ CATEGORY_LABELS = {
     Category.OTHER_REGISTRY: "Images from other registries",
 }
 
-OFFICIAL_NAMESPACE = "library"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from django.db.models import BooleanField, CharField, QuerySet, Value
 
 from orgs.models import OWNERS_TEAM, Organization, TeamMembership
-from policies.engine import OFFICIAL_NAMESPACE, OrgPolicy, PullSnapshot
+from policies.engine import OrgPolicy, PullSnapshot
 from policies.models import AccessPolicy, PolicyChange, Publisher
-from policies.references import ImageReference
+from policies.references import OFFICIAL_NAMESPACE, ImageReference
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
