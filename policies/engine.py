@@ -41,7 +41,6 @@ CATEGORY_LABELS = {
 }
 
 
-
 @dataclass(frozen=True)
 class OrgPolicy:
     """One organisation the user belongs to, with its policy and the user's standing in it."""
