@@ -6,7 +6,7 @@ from django.views.generic import TemplateView
 
 from orgs.mixins import OrganizationMixin
 from policies import selectors
-from policies.engine import CATEGORY_LABELS, Category, pull_decide
+from policies.engine import CATEGORY_LABELS, Category, OrgPolicy, PullSnapshot, pull_decide
 from policies.forms import AccessPolicyForm, ImageCheckForm
 from policies.services import StalePolicyEdit, policy_update
 
@@ -26,21 +26,37 @@ class PermissionsView(OrganizationMixin, TemplateView):
             context.setdefault(
                 "form", AccessPolicyForm(initial={**policy.as_dict(), "version": policy.version})
             )
-        context["check_form"], context["decision"] = self.check_image()
+        context["check_form"], context["decision"], context["member_decision"] = self.check_image(
+            policy
+        )
         context["labels"] = CATEGORY_LABELS
         context["Category"] = Category
         return context
 
-    def check_image(self):
-        """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked)."""
+    def check_image(self, policy):
+        """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked).
+
+        Returns the form, the decision for the user asking and, for owners (whom their own
+        organisation does not restrict), the decision for a member bound only by this policy.
+        """
         if "image" not in self.request.GET:
-            return ImageCheckForm(), None
+            return ImageCheckForm(), None, None
         form = ImageCheckForm(self.request.GET)
         if not form.is_valid():
-            return form, None
+            return form, None, None
         reference = form.cleaned_data["image"]
         snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
-        return form, pull_decide(snapshot, reference)
+        member_decision = None
+        if self.is_owner:
+            as_member = PullSnapshot(
+                username="",
+                organizations=(
+                    OrgPolicy(name=self.organization.name, is_owner=False, **policy.as_dict()),
+                ),
+                verified_publishers=snapshot.verified_publishers,
+            )
+            member_decision = pull_decide(as_member, reference)
+        return form, pull_decide(snapshot, reference), member_decision
 
     def post(self, request, *args, **kwargs):
         form = AccessPolicyForm(request.POST)

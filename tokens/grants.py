@@ -35,9 +35,15 @@ def repository_references(scopes: list[Scope]) -> dict[str, ImageReference]:
 
 
 def grant_access(
-    requester: Requester, scopes: list[Scope], references: dict[str, ImageReference]
+    requester: Requester,
+    scopes: list[Scope],
+    references: dict[str, ImageReference],
+    refusals: list[str] | None = None,
 ) -> list[dict]:
-    """The ``access`` claim for ``scopes``: each repository with the actions granted."""
+    """The ``access`` claim for ``scopes``: each repository with the actions granted.
+
+    If ``refusals`` is given, a sentence for each refused pull or push is appended to it.
+    """
     member_of = {org.name for org in requester.snapshot.organizations}
     access = []
     for scope in scopes:
@@ -45,10 +51,17 @@ def grant_access(
         if scope.type != "repository" or reference is None:
             continue
         granted = []
-        if "pull" in scope.actions and pull_decide(requester.snapshot, reference).allowed:
-            granted.append("pull")
-        if "push" in scope.actions and (requester.is_staff or reference.namespace in member_of):
-            granted.append("push")
+        if "pull" in scope.actions:
+            decision = pull_decide(requester.snapshot, reference)
+            if decision.allowed:
+                granted.append("pull")
+            elif refusals is not None:
+                refusals.append(f"pull {scope.name}: {decision.reason}")
+        if "push" in scope.actions:
+            if requester.is_staff or reference.namespace in member_of:
+                granted.append("push")
+            elif refusals is not None:
+                refusals.append(f"push {scope.name}: not a member of {reference.namespace}")
         if granted:
             access.append({"type": "repository", "name": scope.name, "actions": granted})
     return access

@@ -101,7 +101,10 @@ def token(request):
     if requester is None:
         return error_response(401, "UNAUTHORIZED", "invalid username or access token")
 
-    access = grant_access(requester, scopes, references)
+    refusals: list[str] = []
+    access = grant_access(requester, scopes, references, refusals)
+    if refusals:
+        logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(refusals))
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,

@@ -198,3 +198,16 @@ def test_policy_changes_by_staff_in_admin_are_recorded(acme, client):
     client.post(url, {"expected_version": "1"})
     assert policy(acme.org).enabled is True
     assert PolicyChange.objects.count() == 1
+
+
+def test_owner_also_sees_what_a_member_would_get(acme, login):
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
+    html = login(acme.owner).get(URL, {"image": "bitnami/redis"}).content.decode()
+    mine = html.split('data-testid="decision"')[1].split("</div>")[0]
+    member = html.split('data-testid="member-decision"')[1].split("</div>")[0]
+    assert "✔ Allowed" in mine and "owners team" in mine
+    assert "✖ Blocked" in member
+    assert "Docker Verified Publisher images are blocked by acme" in member.replace("&#x27;", "'")
+    # Members see only their own answer.
+    html = login(acme.member).get(URL, {"image": "bitnami/redis"}).content.decode()
+    assert 'data-testid="member-decision"' not in html

@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import datetime as dt
+import logging
 import re
 from datetime import timedelta
 
@@ -263,14 +264,21 @@ def test_management_off_member_pulls_everything(acme, ask, granted, token_of):
     }
 
 
-def test_management_on_official_only(acme, ask, granted, token_of):
+def test_management_on_official_only(acme, ask, granted, token_of, caplog):
     set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
-    response = ask(*pulls(*FOUR, "alpine"), auth=token_of(acme.member))
+    with caplog.at_level(logging.INFO, logger="tokens.token_service"):
+        response = ask(*pulls(*FOUR, "alpine"), auth=token_of(acme.member))
     assert granted(response) == {
         "library/alpine": ["pull"],
         "alpine": ["pull"],  # Docker Hub's short form of library/alpine
         "acme/app": ["pull"],
     }
+    # Operators can see why: each refusal is logged with the engine's reason.
+    assert (
+        "Refused to 'mike': pull bitnami/redis: Docker Verified Publisher images are blocked "
+        "by acme's Image Access Management.; pull someone/thing: Community images are blocked "
+        "by acme's Image Access Management." in caplog.text
+    )
 
 
 def test_management_on_verified_publishers_only(acme, ask, granted, token_of):
