@@ -32,13 +32,14 @@ run: install keys
 	@echo "Portal: http://$(HOST):$(PORT)/  (token service: http://$(HOST):$(PORT)/auth/token)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## The same app under gunicorn with production settings (DEBUG off).
+## The same app under gunicorn with production settings (DEBUG off). No demo accounts unless
+## SEED_DEMO=1: their passwords are public.
 serve: export DEBUG := false
 serve: install keys var/secret_key
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}"; \
 	$(PY) manage.py collectstatic --no-input -v 0 && \
 	$(PY) manage.py migrate --no-input && \
-	$(PY) manage.py seed_demo && \
+	if [ "$${SEED_DEMO:-}" = "1" ]; then $(PY) manage.py seed_demo; fi && \
 	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $${WEB_CONCURRENCY:-3} --access-logfile -
 

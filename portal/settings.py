@@ -115,6 +115,8 @@ TOKEN_TTL_SECONDS = env.int("TOKEN_TTL_SECONDS", default=300)
 if not 1 <= TOKEN_TTL_SECONDS <= 86400:
     raise environ.ImproperlyConfigured("TOKEN_TTL_SECONDS must be between 1 and 86400.")
 ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
+# Registry clients may also sign in with the account password (slow by design: PBKDF2).
+REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)
 
 LOGGING = {
     "version": 1,

@@ -133,6 +133,8 @@ def identify(request, credentials, references) -> Requester | None:
         holder, snapshot = found
         access_token_record_use(token_id=holder.token_id, last_used_at=holder.last_used_at)
         return Requester(snapshot=snapshot, is_staff=holder.is_staff)
+    if not settings.REGISTRY_PASSWORD_AUTH:
+        return None
     user = authenticate(request, username=username, password=secret)
     if user is None or not user.is_active:
         return None

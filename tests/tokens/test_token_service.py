@@ -119,6 +119,16 @@ def test_password_in_basic_auth(acme, ask, claims_of):
     ]
 
 
+def test_password_sign_in_can_be_turned_off(acme, ask, granted, token_of, settings):
+    settings.REGISTRY_PASSWORD_AUTH = False
+    response = ask(*pulls("library/alpine"), auth=("mike", PASSWORD))
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "UNAUTHORIZED"
+    assert granted(ask(*pulls("library/alpine"), auth=token_of(acme.member))) == {
+        "library/alpine": ["pull"]
+    }
+
+
 def test_response_is_not_cacheable(acme, ask, token_of):
     response = ask(*pulls("library/alpine"), auth=token_of(acme.member))
     assert "no-cache" in response["Cache-Control"]
