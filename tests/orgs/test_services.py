@@ -182,3 +182,36 @@ def test_reserved_and_publisher_namespaces_cannot_become_orgs(db, name, message)
     with pytest.raises(ValidationError, match=message):
         services.organization_create(name=name, creator=make_user("mallory"))
     assert not Organization.objects.filter(name=name).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_owners_removing_each_other_at_once_leave_one_owner():
+    """Each removal locks the owners team, so two concurrent removals cannot both pass the
+    last-owner check (on SQLite the database lock serialises them instead)."""
+    import threading
+
+    from django.db import DatabaseError, connections
+
+    olivia, gina = make_user("olivia"), make_user("gina")
+    org = make_org("acme", owner=olivia)
+    add_owner(org, gina)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def remove(user):
+        try:
+            barrier.wait(timeout=10)
+            services.organization_member_remove(organization=org, user=user)
+            outcomes.append("removed")
+        except (ValidationError, DatabaseError) as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=remove, args=(user,)) for user in (olivia, gina)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes.count("removed") == 1, outcomes
+    assert org.teams.get(name="owners").memberships.count() == 1
