@@ -1,5 +1,7 @@
 """The decision engine's rules, as tables, with no database."""
 
+import functools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,9 +12,9 @@ from policies.references import InvalidReference, parse_reference
 PUBLISHERS = frozenset({"bitnami", "grafana"})
 
 
-def acme(*, enabled=True, official=False, publishers=False, owner=False):
+def org(name, *, enabled=True, official=False, publishers=False, owner=False):
     return OrgPolicy(
-        name="acme",
+        name=name,
         is_owner=owner,
         enabled=enabled,
         allow_official_images=official,
@@ -20,14 +22,8 @@ def acme(*, enabled=True, official=False, publishers=False, owner=False):
     )
 
 
-def globex(*, enabled=True, official=False, publishers=False, owner=False):
-    return OrgPolicy(
-        name="globex",
-        is_owner=owner,
-        enabled=enabled,
-        allow_official_images=official,
-        allow_verified_publishers=publishers,
-    )
+acme = functools.partial(org, "acme")
+globex = functools.partial(org, "globex")
 
 
 def decide(orgs, image):

@@ -27,11 +27,11 @@ def test_owner_enables_management_and_it_is_recorded(acme, login):
     response = save(client, 1, enabled="on", allow_official_images="on")
     assert response.status_code == 302
     current = policy(acme.org)
-    assert (current.enabled, current.allow_official_images, current.allow_verified_publishers) == (
-        True,
-        True,
-        False,
-    )
+    assert current.as_dict() == {
+        "enabled": True,
+        "allow_official_images": True,
+        "allow_verified_publishers": False,
+    }
     assert current.version == 2
     change = PolicyChange.objects.get(organization=acme.org)
     assert change.actor == acme.owner
@@ -140,11 +140,11 @@ def test_boolean_api_values_are_accepted(acme, login):
     )
     assert response.status_code == 302
     current = policy(acme.org)
-    assert (current.enabled, current.allow_official_images, current.allow_verified_publishers) == (
-        True,
-        False,
-        True,
-    )
+    assert current.as_dict() == {
+        "enabled": True,
+        "allow_official_images": False,
+        "allow_verified_publishers": True,
+    }
 
 
 @pytest.mark.parametrize(
