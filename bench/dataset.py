@@ -25,12 +25,12 @@ from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
 from policies.models import AccessPolicy, Publisher
 from policies.selectors import pull_snapshot
 from policies.services import policy_update
-from tokens.grants import repository_references
 from tokens.models import AccessToken
+from tokens.scopes import parse_scopes
 from tokens.selectors import token_holder_snapshot
 from tokens.services import TOKEN_PREFIX, access_token_create
-from tokens.signing import issue_registry_token, load_signing_key, parse_scopes, token_response
-from tokens.token_service import signing_key
+from tokens.signing import issue_registry_token, load_signing_key, token_response
+from tokens.views import signing_key
 
 ORG = "acme"
 OWNER = "benchowner"
@@ -89,7 +89,10 @@ def seed(members: int) -> dict:
         }
         if policy.as_dict() != wanted:
             policy_update(
-                organization=organization, actor=owner, expected_version=policy.version, **wanted
+                organization=organization,
+                actor=owner,
+                expected_version=policy.version,
+                values=wanted,
             )
         Publisher.objects.update_or_create(
             namespace="bitnami", defaults={"display_name": "Bitnami by VMware", "verified": True}
@@ -204,8 +207,7 @@ def profile_token_path(
     """
     authorization = basic_header(username, secret)
     key = signing_key(str(settings.TOKEN_SIGNING_KEY_FILE), str(settings.TOKEN_SIGNING_CERT_FILE))
-    references = repository_references(parse_scopes([scope]))
-    reference_list = list(references.values())
+    reference_list = [s.reference for s in parse_scopes([scope]) if s.reference is not None]
     access = [{"type": "repository", "name": "library/alpine", "actions": ["pull"]}]
     client = Client()
 

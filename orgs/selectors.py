@@ -18,6 +18,21 @@ def is_owner(*, user, organization: Organization) -> bool:
     ).exists()
 
 
+def organizations_of(*, user) -> list[dict]:
+    """The user's organisations as ``{"organization", "is_owner"}`` rows, by name."""
+    owned = set(Organization.objects.owned_by(user).values_list("pk", flat=True))
+    return [
+        {"organization": org, "is_owner": org.pk in owned}
+        for org in Organization.objects.for_user(user)
+    ]
+
+
+def team_of_organization(*, organization: Organization, name: str) -> Team:
+    """The organisation's team ``name``, its memberships prefetched; raises
+    ``Team.DoesNotExist``."""
+    return organization_teams(organization=organization).get(name=name)
+
+
 def organization_members(*, organization: Organization) -> list[dict]:
     """Members of the organisation with their teams, ordered by username."""
     members: dict[int, dict] = {}

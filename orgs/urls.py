@@ -6,9 +6,7 @@ app_name = "orgs"
 
 urlpatterns = [
     path("", views.OrganizationListView.as_view(), name="list"),
-    path("new/", views.OrganizationCreateView.as_view(), name="create"),
     path("<str:org>/", views.OrganizationDetailView.as_view(), name="detail"),
-    path("<str:org>/members/add/", views.MemberAddView.as_view(), name="member_add"),
     path(
         "<str:org>/members/<str:username>/remove/",
         views.MemberRemoveView.as_view(),

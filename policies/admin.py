@@ -37,7 +37,7 @@ class AccessPolicyAdmin(admin.ModelAdmin):
                 organization=obj.organization,
                 actor=request.user,
                 expected_version=form.cleaned_data["expected_version"],
-                **{field: form.cleaned_data[field] for field in POLICY_FIELDS},
+                values={field: form.cleaned_data[field] for field in POLICY_FIELDS},
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))

@@ -12,7 +12,7 @@ Verified Publisher images only when its owners chose so, and never allows Commun
 Images on other registries are outside Image Access Management, as on Docker Hub.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
@@ -43,13 +43,18 @@ CATEGORY_LABELS = {
 
 @dataclass(frozen=True)
 class OrgPolicy:
-    """One organisation the user belongs to, with its policy and the user's standing in it."""
+    """One organisation the user belongs to, with its policy and the user's standing in it.
+
+    The settings mirror :class:`policies.models.AccessPolicy`'s fields (a test pins that);
+    ``version`` is the policy version the snapshot was read at.
+    """
 
     name: str
     is_owner: bool
     enabled: bool = False
     allow_official_images: bool = False
     allow_verified_publishers: bool = False
+    version: int = 0
 
     @property
     def restricts(self) -> bool:
@@ -101,6 +106,16 @@ def classify(
     if namespace in verified_publishers:
         return Category.VERIFIED_PUBLISHER
     return Category.COMMUNITY
+
+
+def as_plain_member(snapshot: PullSnapshot, organization: OrgPolicy) -> PullSnapshot:
+    """The snapshot of a member of ``organization`` alone, in none of its teams with more
+    rights: what the organisation's policy by itself gives its members (the owners' preview)."""
+    return PullSnapshot(
+        username="",
+        organizations=(replace(organization, is_owner=False),),
+        verified_publishers=snapshot.verified_publishers,
+    )
 
 
 def org_allows(policy: OrgPolicy, category: Category) -> bool:

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from policies.models import POLICY_FIELDS
+from policies.models import POLICY_FIELDS, policy_field_label
 from policies.references import InvalidReference, parse_reference
 
 TRUE_VALUES = frozenset({"on", "true", "1"})
@@ -42,16 +42,21 @@ class StrictBooleanField(forms.BooleanField):
 
 
 class AccessPolicyForm(forms.Form):
-    """The Org Permissions form; its field names match Docker Hub's settings API."""
+    """The Org Permissions form: one strict checkbox per policy setting (their names match
+    Docker Hub's settings API) and the version the owner is editing."""
 
-    enabled = StrictBooleanField(label="Enable Image Access Management", required=False)
-    allow_official_images = StrictBooleanField(label="Docker Official Images", required=False)
-    allow_verified_publishers = StrictBooleanField(
-        label="Docker Verified Publisher Images", required=False
-    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     allowed_keys = frozenset({*POLICY_FIELDS, "version", "csrfmiddlewaretoken"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in POLICY_FIELDS:
+            self.fields[field] = StrictBooleanField(label=policy_field_label(field), required=False)
+
+    def policy_values(self) -> dict[str, bool]:
+        """The submitted settings (only valid after ``is_valid()``)."""
+        return {field: self.cleaned_data[field] for field in POLICY_FIELDS}
 
     def clean(self):
         cleaned = super().clean()

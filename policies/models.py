@@ -2,25 +2,22 @@
 publisher catalogue kept by site staff."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Organization, validate_namespace
 from orgs.naming import ORG_NAME_RE
 
-POLICY_FIELDS = ("enabled", "allow_official_images", "allow_verified_publishers")
-POLICY_FIELD_LABELS = {
-    "enabled": "Image Access Management",
-    "allow_official_images": "Docker Official Images",
-    "allow_verified_publishers": "Docker Verified Publisher images",
-}
-
 
 class AccessPolicy(models.Model):
     """Which image categories an organisation's members may pull.
 
-    ``version`` grows by one on every saved change; an edit made from an older version is
-    refused instead of silently overwriting the newer one.
+    Every boolean field is a policy setting (:data:`POLICY_FIELDS` is derived from them): the
+    form, the history, the admin, the decision snapshot and the token service's read all follow
+    from this class, so a new setting is a new field here, its migration, and its use in
+    :mod:`policies.engine`. ``version`` grows by one on every saved change; an edit made from an
+    older version is refused instead of silently overwriting the newer one.
     """
 
     organization = models.OneToOneField(
@@ -30,13 +27,13 @@ class AccessPolicy(models.Model):
         verbose_name=_("organization"),
     )
     enabled = models.BooleanField(
-        _("Image Access Management enabled"),
+        _("Image Access Management"),
         default=False,
         help_text=_("While off, members can pull any image."),
     )
-    allow_official_images = models.BooleanField(_("Docker Official Images allowed"), default=False)
+    allow_official_images = models.BooleanField(_("Docker Official Images"), default=False)
     allow_verified_publishers = models.BooleanField(
-        _("Docker Verified Publisher images allowed"), default=False
+        _("Docker Verified Publisher images"), default=False
     )
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -49,7 +46,33 @@ class AccessPolicy(models.Model):
         return f"Image Access Management for {self.organization.name}"
 
     def as_dict(self) -> dict[str, bool]:
+        """The settings, ``{field: value}`` for every field of :data:`POLICY_FIELDS`."""
         return {field: getattr(self, field) for field in POLICY_FIELDS}
+
+
+#: The policy settings: every boolean field of :class:`AccessPolicy`, in declaration order.
+POLICY_FIELDS: tuple[str, ...] = tuple(
+    field.name
+    for field in AccessPolicy._meta.local_fields
+    if isinstance(field, models.BooleanField)
+)
+# How a setting's two values read in the history: (False, True). The default is
+# ("Restricted", "Allowed"), which fits every "allow_..." category.
+VALUE_WORDS = {"enabled": ("Off", "On")}
+
+
+def policy_field_label(field: str) -> str:
+    """The setting's name as people read it, e.g. 'Docker Official Images' (the history may
+    name a setting that no longer exists: then its field name)."""
+    try:
+        return str(AccessPolicy._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:
+        return field
+
+
+def policy_value_word(field: str, value: bool) -> str:
+    """One value of a setting in words, e.g. 'Allowed' or 'Off'."""
+    return VALUE_WORDS.get(field, ("Restricted", "Allowed"))[bool(value)]
 
 
 class PolicyChange(models.Model):
@@ -86,13 +109,11 @@ class PolicyChange(models.Model):
 
     def described(self) -> list[str]:
         """Each change as a sentence part, e.g. 'Docker Official Images: Restricted → Allowed'."""
-        words = {"enabled": ("Off", "On")}
-        parts = []
-        for field, diff in self.changes.items():
-            off, on = words.get(field, ("Restricted", "Allowed"))
-            label = POLICY_FIELD_LABELS.get(field, field)
-            parts.append(f"{label}: {on if diff['from'] else off} → {on if diff['to'] else off}")
-        return parts
+        return [
+            f"{policy_field_label(field)}: {policy_value_word(field, diff['from'])} → "
+            f"{policy_value_word(field, diff['to'])}"
+            for field, diff in self.changes.items()
+        ]
 
 
 class Publisher(models.Model):

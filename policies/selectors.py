@@ -1,19 +1,26 @@
-"""Reads for Image Access Management: policies, their history, and the decision snapshot."""
+"""Reads for Image Access Management: policies, their history, and the decision snapshot.
 
-from collections.abc import Iterable
+The snapshot (:class:`policies.engine.PullSnapshot`) is read in two places: here, for a user
+(the Org Permissions page, ``check_pull``), and in :mod:`tokens.selectors`, for the holder of an
+access token in the same query that finds the token. Both select the columns named by
+:func:`membership_columns` and fold them with :func:`organization_policies`, so a new policy
+setting reaches both without being named in either.
+"""
 
-from django.db.models import BooleanField, CharField, QuerySet, Value
+from collections.abc import Iterable, Mapping
+
+from django.db.models import QuerySet
 
 from orgs.models import OWNERS_TEAM, Organization, TeamMembership
 from policies.engine import OrgPolicy, PullSnapshot
-from policies.models import AccessPolicy, PolicyChange, Publisher
+from policies.models import POLICY_FIELDS, AccessPolicy, PolicyChange, Publisher
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
+from portal.prepared import CompiledRead
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
-    """The organisation's policy (created with everything off if it is missing)."""
-    policy, _ = AccessPolicy.objects.get_or_create(organization=organization)
-    return policy
+    """The organisation's policy (every organisation has one, made with it)."""
+    return AccessPolicy.objects.get(organization=organization)
 
 
 def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[PolicyChange]:
@@ -21,69 +28,91 @@ def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[P
     return PolicyChange.objects.filter(organization=organization)[:limit]
 
 
-def publisher_candidates(references: Iterable[ImageReference]) -> set[str]:
-    """Namespaces whose Verified Publisher status could matter for these references."""
+def membership_columns(prefix: str = "") -> dict[str, str]:
+    """``{name: lookup}`` of what the snapshot needs about one team membership: the
+    organisation, the team, and that organisation's policy (its version and every setting).
+    ``prefix`` is the path from the queried model to ``TeamMembership``."""
+    organization = f"{prefix}team__organization__"
+    policy = f"{organization}access_policy__"
     return {
-        ref.namespace
-        for ref in references
-        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+        "organization": f"{organization}name",
+        "team": f"{prefix}team__name",
+        "policy_version": f"{policy}version",
+        **{field: f"{policy}{field}" for field in POLICY_FIELDS},
     }
 
 
-def snapshot_from_rows(*, username: str, rows: Iterable[tuple]) -> PullSnapshot:
-    """Build a snapshot from ``(org, team, enabled, official, publishers)`` membership rows and
-    ``(namespace, None, ...)`` verified-publisher rows (a row without a team is a publisher)."""
-    orgs: dict[str, OrgPolicy] = {}
-    verified: set[str] = set()
-    for name, team, enabled, official, publishers_allowed in rows:
-        if team is None:
-            if name is not None:
-                verified.add(name)
+def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
+    """One :class:`OrgPolicy` per organisation from membership rows (one row per team the user
+    is in, with the columns of :func:`membership_columns`); rows without an organisation (a
+    user in no team, read through an outer join) are skipped. Sorted by name."""
+    policies: dict[str, OrgPolicy] = {}
+    for row in rows:
+        name = row["organization"]
+        if name is None:
             continue
-        known = orgs.get(name)
-        orgs[name] = OrgPolicy(
+        known = policies.get(name)
+        policies[name] = OrgPolicy(
             name=name,
-            is_owner=team == OWNERS_TEAM or (known is not None and known.is_owner),
-            enabled=bool(enabled),
-            allow_official_images=bool(official),
-            allow_verified_publishers=bool(publishers_allowed),
+            is_owner=row["team"] == OWNERS_TEAM or (known is not None and known.is_owner),
+            version=row["policy_version"],
+            **{field: row[field] for field in POLICY_FIELDS},
         )
-    return PullSnapshot(
-        username=username,
-        organizations=tuple(sorted(orgs.values(), key=lambda org: org.name)),
-        verified_publishers=frozenset(verified),
+    return tuple(policies[name] for name in sorted(policies))
+
+
+def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
+    """Namespaces whose Verified Publisher status could matter for these references."""
+    return sorted(
+        {
+            ref.namespace
+            for ref in references
+            if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+        }
     )
+
+
+_VERIFIED_PUBLISHERS = CompiledRead(
+    lambda namespaces: (
+        Publisher.objects.filter(namespace__in=namespaces, verified=True)
+        .order_by()
+        .values_list("namespace")
+    ),
+    ["namespace"],
+)
+
+
+def verified_publishers(references: Iterable[ImageReference]) -> frozenset[str]:
+    """The verified publishers among the references' namespaces: no query when none could be
+    one (official images, other registries)."""
+    candidates = publisher_candidates(references)
+    if not candidates:
+        return frozenset()
+    return frozenset(row["namespace"] for row in _VERIFIED_PUBLISHERS.rows(candidates))
+
+
+_MEMBERSHIPS = CompiledRead(
+    lambda user_id: (
+        TeamMembership.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list(*membership_columns().values())
+    ),
+    membership_columns(),
+)
 
 
 def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSnapshot:
-    """Read what :func:`policies.engine.pull_decide` needs about ``user``, in one query.
+    """What :func:`policies.engine.pull_decide` needs about ``user`` for these references.
 
-    The user's memberships (organisation, team, and that organisation's policy) and the verified
-    publishers among the references' namespaces come back from one ``UNION ALL``: publisher rows
-    are the ones without a team. The cost is one round trip whatever the size of the
-    organisations or of the catalogue, which keeps the registry token service cheap.
+    At most two queries whatever the size of the organisations or of the catalogue: the user's
+    memberships with each organisation's policy, and the verified publishers among the
+    references' namespaces (skipped when there is no candidate).
     """
     if user is None or not user.is_authenticated:
         return PullSnapshot(username="")
-    rows = (
-        TeamMembership.objects.filter(user=user)
-        .order_by()
-        .values_list(
-            "team__organization__name",
-            "team__name",
-            "team__organization__access_policy__enabled",
-            "team__organization__access_policy__allow_official_images",
-            "team__organization__access_policy__allow_verified_publishers",
-        )
+    references = list(references)
+    return PullSnapshot(
+        username=user.get_username(),
+        organizations=organization_policies(_MEMBERSHIPS.rows(user.pk)),
+        verified_publishers=verified_publishers(references),
     )
-    candidates = publisher_candidates(references)
-    if candidates:
-        no_text, no_flag = Value(None, output_field=CharField()), Value(None, BooleanField())
-        publishers = (
-            Publisher.objects.filter(namespace__in=candidates, verified=True)
-            .order_by()
-            .annotate(no_team=no_text, f1=no_flag, f2=no_flag, f3=no_flag)
-            .values_list("namespace", "no_team", "f1", "f2", "f3")
-        )
-        rows = rows.union(publishers, all=True)
-    return snapshot_from_rows(username=user.get_username(), rows=rows)

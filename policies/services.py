@@ -1,5 +1,7 @@
 """Writes for Image Access Management policies. Every change is recorded."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -19,17 +21,19 @@ def policy_update(
     organization: Organization,
     actor,
     expected_version: int,
-    enabled: bool,
-    allow_official_images: bool,
-    allow_verified_publishers: bool,
+    values: Mapping[str, bool],
 ) -> tuple[AccessPolicy, PolicyChange | None]:
     """Save an organisation's policy as edited from ``expected_version``.
 
-    Refuses (``StalePolicyEdit``) when someone saved a newer version in between, so that two
-    owners never silently overwrite each other. Records who changed what from what to what;
-    returns ``(policy, None)`` when nothing changed.
+    ``values`` maps settings (fields of :data:`POLICY_FIELDS`) to their new values; settings
+    it leaves out keep theirs. Refuses (``StalePolicyEdit``) when someone saved a newer version
+    in between, so that two owners never silently overwrite each other. Records who changed
+    what from what to what; returns ``(policy, None)`` when nothing changed.
     """
-    policy, _ = AccessPolicy.objects.select_for_update().get_or_create(organization=organization)
+    unknown = set(values) - set(POLICY_FIELDS)
+    if unknown:
+        raise ValueError(f"Not policy settings: {', '.join(sorted(unknown))}")
+    policy = AccessPolicy.objects.select_for_update().get(organization=organization)
     if policy.version != expected_version:
         raise StalePolicyEdit(
             "Someone else changed these settings while you were editing "
@@ -37,22 +41,19 @@ def policy_update(
             "Your changes were not saved: review the current settings below and save again.",
             code="stale",
         )
-    wanted = {
-        "enabled": enabled,
-        "allow_official_images": allow_official_images,
-        "allow_verified_publishers": allow_verified_publishers,
-    }
     changes = {
-        field: {"from": getattr(policy, field), "to": wanted[field]}
-        for field in POLICY_FIELDS
-        if getattr(policy, field) != wanted[field]
+        field: {"from": getattr(policy, field), "to": value}
+        for field, value in values.items()
+        if getattr(policy, field) != value
     }
     if not changes:
         return policy, None
     # The row is locked where the database supports it; the version condition makes the write
     # safe on every backend as well (a concurrent save makes it match no row).
     saved = AccessPolicy.objects.filter(pk=policy.pk, version=expected_version).update(
-        **wanted, version=F("version") + 1, updated_at=timezone.now()
+        **{field: diff["to"] for field, diff in changes.items()},
+        version=F("version") + 1,
+        updated_at=timezone.now(),
     )
     if saved != 1:
         raise StalePolicyEdit(

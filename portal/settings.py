@@ -32,6 +32,14 @@ if DATABASES["default"]["ENGINE"] not in (
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The token service's reads run as server-side prepared statements (portal/prepared.py); turn
+# this off behind a connection pooler in transaction mode that cannot keep them (PgBouncer
+# before 1.21). Django's own queries bind on the client and are never prepared.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if DATABASE_PREPARED_STATEMENTS else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

@@ -37,9 +37,11 @@ def set_policy(
         organization=organization,
         actor=actor,
         expected_version=policy.version,
-        enabled=enabled,
-        allow_official_images=official,
-        allow_verified_publishers=publishers,
+        values={
+            "enabled": enabled,
+            "allow_official_images": official,
+            "allow_verified_publishers": publishers,
+        },
     )
 
 

@@ -6,13 +6,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class AccessTokenQuerySet(models.QuerySet):
-    def usable(self) -> "AccessTokenQuerySet":
-        """Tokens that are not revoked, not expired, and whose user is active."""
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
+def token_status(*, revoked_at, expires_at, now) -> str:
+    """``"revoked"``, ``"expired"`` or ``"active"``: the one rule for whether a token works
+    (its user must be active too), used by the token service and the tokens page."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 class AccessToken(models.Model):
@@ -38,8 +39,6 @@ class AccessToken(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    objects = AccessTokenQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("access token")
@@ -56,13 +55,8 @@ class AccessToken(models.Model):
         return f"{self.user} · {self.name}"
 
     @property
-    def is_expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    @property
     def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.is_expired:
-            return "expired"
-        return "active"
+        """See :func:`token_status`."""
+        return token_status(
+            revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now()
+        )

@@ -73,24 +73,3 @@ def access_token_record_use(*, token_id: int, last_used_at) -> None:
     now = timezone.now()
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         AccessToken.objects.filter(pk=token_id).update(last_used_at=now)
-
-
-def access_token_authenticate(*, username: str, secret: str):
-    """The active user owning the usable token ``secret`` and named ``username``, or None.
-
-    One query (token joined with its user), plus the use record at most once a minute. The
-    registry token service uses :func:`tokens.selectors.token_holder_snapshot` instead, which
-    also reads the pull snapshot in the same query.
-    """
-    if not looks_like_token(secret):
-        return None
-    found = (
-        AccessToken.objects.usable()
-        .select_related("user")
-        .filter(secret_hash=secret_digest(secret))
-    )
-    token = next(iter(found.order_by()[:1]), None)
-    if token is None or token.user.get_username() != username:
-        return None
-    access_token_record_use(token_id=token.pk, last_used_at=token.last_used_at)
-    return token.user

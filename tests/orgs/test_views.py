@@ -17,7 +17,7 @@ from tests.factories import make_user
     ],
 )
 def test_create_org_form_errors(acme, login, name, message):
-    response = login(acme.member).post(reverse("orgs:create"), {"name": name})
+    response = login(acme.member).post(reverse("orgs:list"), {"name": name})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Organization.objects.count() == 2
@@ -25,7 +25,7 @@ def test_create_org_form_errors(acme, login, name, message):
 
 def test_create_org_makes_me_owner(acme, login):
     client = login(acme.member)
-    response = client.post(reverse("orgs:create"), {"name": "mikesorg"})
+    response = client.post(reverse("orgs:list"), {"name": "mikesorg"})
     assert response.status_code == 302
     assert response["Location"] == reverse("orgs:detail", kwargs={"org": "mikesorg"})
     page = client.get(response["Location"]).content.decode()
@@ -37,7 +37,7 @@ def test_owner_adds_and_removes_members(acme, login):
     make_user("newbie")
     client = login(acme.owner)
     team = acme.org.teams.get(name="developers")
-    url = reverse("orgs:member_add", kwargs={"org": "acme"})
+    url = reverse("orgs:detail", kwargs={"org": "acme"})
     assert client.post(url, {"username": "newbie", "team": team.pk}).status_code == 302
     assert TeamMembership.objects.filter(team=team, user__username="newbie").exists()
     response = client.post(url, {"username": "ghost", "team": team.pk})
@@ -82,3 +82,15 @@ def test_member_sees_members_read_only(acme, login):
 def test_org_list_shows_only_my_orgs(acme, login):
     html = login(acme.member).get(reverse("orgs:list")).content.decode()
     assert "acme" in html and "globex" not in html
+
+
+def test_owner_adds_a_member_from_the_team_page(acme, login):
+    make_user("newbie")
+    team = acme.org.teams.get(name="developers")
+    url = reverse("orgs:team", kwargs={"org": "acme", "team": "developers"})
+    response = login(acme.owner).post(url, {"username": "newbie", "team": team.pk})
+    assert response.status_code == 302
+    assert TeamMembership.objects.filter(team=team, user__username="newbie").exists()
+    assert login(acme.owner).get(url).status_code == 200
+    missing = reverse("orgs:team", kwargs={"org": "acme", "team": "nosuchteam"})
+    assert login(acme.owner).get(missing).status_code == 404

@@ -34,7 +34,7 @@ def test_owner_of_several_orgs_lists_them_in_one_file(acme, login):
     assert "4.36" in page  # several organisations need a recent Docker Desktop
     assert "--allowed-org=" not in page  # the installer flag takes one organisation
     reg = client.get(reverse("policies:sign_in_reg", kwargs={"org": "acme"}), {"also": "globex"})
-    assert reg.content == signin.windows_reg_file(["acme", "globex"])
+    assert reg.content == signin.windows_reg_file(signin.allowed_orgs(["acme", "globex"]))
     profile = client.get(
         reverse("policies:sign_in_mobileconfig", kwargs={"org": "acme"}), {"also": "globex"}
     )

@@ -1,0 +1,133 @@
+"""ORM reads compiled once and run as prepared statements, for the registry's hot path.
+
+The token service runs the same few small reads on every registry request. Compiling an ORM
+query costs more CPU than PostgreSQL spends answering an indexed one, and PostgreSQL in turn
+spends most of its time *planning* such a query, not running it. :class:`CompiledRead` keeps
+the ORM as the only definition of the read (tables, joins and columns come from the models)
+but compiles it once per process and database, with stand-in values, and then only swaps the
+parameters. On PostgreSQL it runs through a server-side-binding cursor as a prepared statement,
+so the server plans it once per connection; other backends run the same SQL through Django's
+own cursor. Queries still pass through Django's cursor wrapper, so they are logged, counted by
+tests and wrapped by ``connection.execute_wrapper`` like any other.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import count
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
+
+_stand_ins = count(1)
+
+
+def _stand_in(value):
+    """A unique value of the same kind as ``value`` that cannot occur in real data."""
+    number = next(_stand_ins)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**62) - number
+    return f"\x00stand-in-{number}\x00"
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: tuple[int, ...]  # positions in params that take the caller's values, in order
+    converters: dict  # the ORM's {column: ([converter, ...], expression)}, e.g. SQLite booleans
+
+
+class CompiledRead:
+    """A ``values_list`` queryset built by ``build(*values)``, compiled once per shape.
+
+    ``columns`` names the queryset's columns in order; :meth:`rows` returns each row as a dict
+    keyed by them. The arguments to ``build`` are plain values (str or int) or sequences of
+    them (for ``__in``); a sequence's length is part of the compiled shape.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], columns: Sequence[str]):
+        self.build = build
+        self.columns = tuple(columns)
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def _compile(self, alias: str, shape: tuple) -> _Compiled:
+        stand_ins, flat = [], []
+        for kind in shape:
+            if isinstance(kind, int):  # a sequence of this length
+                values = [_stand_in("") for _ in range(kind)]
+                stand_ins.append(values)
+                flat.extend(values)
+            else:
+                value = _stand_in(0 if kind == "int" else "")
+                stand_ins.append(value)
+                flat.append(value)
+        compiler = self.build(*stand_ins).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        if len(compiler.select) != len(self.columns) or any(
+            params.count(value) != 1 for value in flat
+        ):
+            raise ValueError("the query must select the named columns and use each value once")
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(params.index(value) for value in flat),
+            converters=converters,
+        )
+
+    def rows(self, *values, using: str = "default") -> list[dict]:
+        """Run the read with ``values``; each row as ``{column: value}``."""
+        shape = tuple(
+            len(v) if isinstance(v, list | tuple) else ("int" if isinstance(v, int) else "str")
+            for v in values
+        )
+        key = (using, shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(using, shape)
+        params = list(compiled.params)
+        flat = [item for v in values for item in (v if isinstance(v, list | tuple) else [v])]
+        for slot, value in zip(compiled.slots, flat, strict=True):
+            params[slot] = value
+        connection = connections[using]
+        rows = []
+        for row in _execute(connection, compiled.sql, params):
+            row = list(row)
+            for position, (converters, expression) in compiled.converters.items():
+                for converter in converters:
+                    row[position] = converter(row[position], expression, connection)
+            rows.append(dict(zip(self.columns, row, strict=True)))
+        return rows
+
+
+def _execute(connection, sql: str, params: list) -> list[tuple]:
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # What connection.cursor() does, with a cursor that binds on the server and prepares.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+    with cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _preparing_cursor_class():
+    """Django's server-binding psycopg cursor, preparing every statement it runs."""
+    global _PreparingCursor
+    if _PreparingCursor is None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        class PreparingCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=True, binary=None):
+                return super().execute(query, params, prepare=prepare, binary=binary)
+
+        _PreparingCursor = PreparingCursor
+    return _PreparingCursor
+
+
+_PreparingCursor = None
