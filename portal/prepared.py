@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import count
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.db.models import QuerySet
 
 _stand_ins = count(1)
@@ -106,14 +106,28 @@ def _execute(connection, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    # What connection.cursor() does, with a cursor that binds on the server and prepares.
-    connection.close_if_health_check_failed()
+    # Django checks a reused connection with a round trip (SELECT 1) before the first query of
+    # each request (CONN_HEALTH_CHECKS). This read checks it by running instead: if the
+    # connection turns out to be broken (the server restarted, say), it is replaced and the
+    # read runs once more, unless a transaction was under way on it.
+    try:
+        return _run_prepared(connection, sql, params)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+    return _run_prepared(connection, sql, params)
+
+
+def _run_prepared(connection, sql: str, params: list) -> list[tuple]:
     connection.ensure_connection()
     with connection.wrap_database_errors:
-        cursor = connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
-    with cursor:
+        raw = _preparing_cursor_class()(connection.connection)
+    with connection._prepare_cursor(raw) as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    connection.health_check_done = True  # it just answered: no SELECT 1 in this request
+    return rows
 
 
 def _preparing_cursor_class():

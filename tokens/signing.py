@@ -23,6 +23,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
+import json
 import os
 import secrets
 import time
@@ -30,13 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from jwt.algorithms import get_default_algorithms
+from jwt.utils import base64url_encode
 
 _MIN_RSA_BITS = 2048
+# PyJWT's signers (they turn ECDSA's DER signature into the JWS form, r || s).
+_JWS_ALGORITHMS = get_default_algorithms()
 # Back-date new certificates so that a registry whose clock is slightly behind
 # does not reject the certificate as "not yet valid".
 _CERT_BACKDATE = dt.timedelta(minutes=5)
@@ -61,6 +66,13 @@ class SigningKey:
     certificate: x509.Certificate
     x5c: list[str]
     algorithm: str
+
+    @functools.cached_property
+    def header_segment(self) -> bytes:
+        """The token's encoded JOSE header: the same for every token this key signs, so it is
+        encoded once (with the certificate chain it is most of the token)."""
+        header = {"alg": self.algorithm, "typ": "JWT", "x5c": self.x5c}
+        return base64url_encode(json.dumps(header, separators=(",", ":")).encode())
 
 
 def _write_new_file(path: Path, data: bytes, mode: int) -> None:
@@ -264,9 +276,10 @@ def issue_registry_token(
         "jti": secrets.token_urlsafe(16),
         "access": access,
     }
-    headers = {"typ": "JWT", "x5c": list(key.x5c)}
-    token = jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers=headers)
-    return token, claims
+    payload = base64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = key.header_segment + b"." + payload
+    signature = _JWS_ALGORITHMS[key.algorithm].sign(signing_input, key.private_key)
+    return (signing_input + b"." + base64url_encode(signature)).decode("ascii"), claims
 
 
 def token_response(token: str, claims: dict) -> dict:

@@ -20,7 +20,6 @@ from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django.views.generic import View
 
@@ -109,7 +108,21 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
     return username, secret
 
 
-@never_cache
+def no_store(view):
+    """Token responses carry credentials: ``Cache-Control: no-store`` and ``Pragma: no-cache``
+    (RFC 6749, 5.1), set directly on every answer, errors included."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+    return wrapper
+
+
+@no_store
 @require_safe
 def registry_token(request):
     """Issue a registry bearer token for the requested scopes, granting what the policy allows."""
