@@ -84,7 +84,8 @@ class Team(models.Model):
         max_length=30,
         validators=[
             RegexValidator(
-                f"^{TEAM_NAME_RE}$",
+                # \A...\Z: "$" would also accept a name followed by a newline.
+                rf"\A{TEAM_NAME_RE}\Z",
                 _(
                     "Up to 30 characters: lowercase letters, digits, '-' and '_', "
                     "starting with a letter or digit."

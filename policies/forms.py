@@ -118,6 +118,13 @@ class SignInOrgsForm(forms.Form):
             "%(value)s is not another organization you own."
         )
 
+    def clean_also(self):
+        also = self.cleaned_data["also"]
+        repeated = sorted({name for name in also if also.count(name) > 1})
+        if repeated:
+            raise forms.ValidationError(f"{', '.join(repeated)} is listed more than once.")
+        return also
+
     def org_names(self) -> list[str]:
         """The organisations to list, this one first (only valid after ``is_valid()``)."""
         return [self.organization.name, *sorted(self.cleaned_data.get("also", []))]

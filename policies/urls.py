@@ -5,20 +5,20 @@ from policies import signin_views, views
 app_name = "policies"
 
 urlpatterns = [
-    path("<str:org>/settings/permissions/", views.PermissionsView.as_view(), name="permissions"),
-    path("<str:org>/settings/sign-in/", signin_views.SignInView.as_view(), name="sign_in"),
+    path("<org:org>/settings/permissions/", views.PermissionsView.as_view(), name="permissions"),
+    path("<org:org>/settings/sign-in/", signin_views.SignInView.as_view(), name="sign_in"),
     path(
-        "<str:org>/settings/sign-in/registry.json",
+        "<org:org>/settings/sign-in/registry.json",
         signin_views.SignInDownloadView.as_view(kind="registry.json"),
         name="sign_in_registry_json",
     ),
     path(
-        "<str:org>/settings/sign-in/docker-desktop-allowed-orgs.reg",
+        "<org:org>/settings/sign-in/docker-desktop-allowed-orgs.reg",
         signin_views.SignInDownloadView.as_view(kind="reg"),
         name="sign_in_reg",
     ),
     path(
-        "<str:org>/settings/sign-in/docker.mobileconfig",
+        "<org:org>/settings/sign-in/docker.mobileconfig",
         signin_views.SignInDownloadView.as_view(kind="mobileconfig"),
         name="sign_in_mobileconfig",
     ),

@@ -1,13 +1,19 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
+from orgs.converters import OrganizationNameConverter, TeamNameConverter, UsernameConverter
 from portal import views
+
+register_converter(OrganizationNameConverter, "org")
+register_converter(TeamNameConverter, "team")
+register_converter(UsernameConverter, "username")
 
 urlpatterns = [
     # First: the registry's token endpoint is the busiest URL (every pull asks it).
     path("", include("tokens.urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("orgs/", include("policies.urls")),

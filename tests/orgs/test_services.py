@@ -124,8 +124,9 @@ def test_team_rules(db):
     team = services.team_create(organization=org, name="developers")
     with pytest.raises(ValidationError, match="already exists"):
         services.team_create(organization=org, name="developers")
-    with pytest.raises(ValidationError):
-        services.team_create(organization=org, name="Bad Team")
+    for bad in ("Bad Team", "qa\n", "\nqa", "-qa", "q" * 31):
+        with pytest.raises(ValidationError, match="Up to 30 characters"):
+            services.team_create(organization=org, name=bad)
     services.team_member_add(team=team, user=mike)
     with pytest.raises(ValidationError, match="already in team"):
         services.team_member_add(team=team, user=mike)

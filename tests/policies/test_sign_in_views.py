@@ -44,6 +44,15 @@ def test_owner_of_several_orgs_lists_them_in_one_file(acme, login):
     assert payload["allowedOrgs"] == "acme;globex"
 
 
+def test_an_organization_listed_twice_is_a_clear_400(acme, login):
+    add_owner(acme.globex, acme.owner)
+    client = login(acme.owner)
+    for url in (DOWNLOAD, PAGE):
+        response = client.get(url, {"also": ["globex", "globex"]})
+        assert response.status_code == 400
+        assert "globex is listed more than once." in response.content.decode()
+
+
 @pytest.mark.parametrize("other", ["globex", "nosuchorg", "Acme", "acme; rm -rf /", "$(id)"])
 def test_orgs_the_owner_does_not_own_are_refused(acme, login, other):
     client = login(acme.owner)
