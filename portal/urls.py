@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("orgs.invitations.urls")),
     path("orgs/", include("policies.urls")),
     path("orgs/", include("orgs.urls")),
     path("", include("tokens.urls")),
