@@ -6,6 +6,7 @@ is a form error or a "cannot delete" page, never a 500."""
 
 from collections import defaultdict
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -39,8 +40,28 @@ class TeamInline(admin.TabularInline):
     show_change_link = True
 
 
+class OrganizationAdminForm(forms.ModelForm):
+    """A new organisation's name passes the same checks as in the portal (a publisher's
+    namespace or a reserved name is a form error here, not a failure on save)."""
+
+    class Meta:
+        model = Organization
+        fields = ("name",)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        refusal = services.organization_name_refusal(name)
+        if refusal is not None:
+            raise ValidationError(refusal)
+        return name
+
+    def validate_unique(self):
+        """A name taken is one of the refusals above (said once, not twice)."""
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    form = OrganizationAdminForm
     list_display = ("name", "created_at")
     search_fields = ("name",)
     inlines = [TeamInline]
@@ -141,9 +162,9 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(TeamMembership)
 class TeamMembershipAdmin(admin.ModelAdmin):
     """Memberships are read-only here. Adding one would put someone in an organisation without
-    their consent (staff invite like owners do, from the organisation's pages), and changing
-    one's user or team could do the same or take away an organisation's last owner. They can
-    be deleted, never the last active owner's."""
+    their consent (people join by accepting an owner's invitation), and changing one's user or
+    team could do the same or take away an organisation's last owner. They can be deleted,
+    never the last active owner's."""
 
     list_display = ("user", "team", "created_at")
     list_filter = ("team__organization",)

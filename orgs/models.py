@@ -152,9 +152,17 @@ class TeamMembership(models.Model):
 class InvitationQuerySet(models.QuerySet):
     """Scopes invitations by state."""
 
+    @staticmethod
+    def _open() -> models.Q:
+        return models.Q(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+
     def pending(self) -> "InvitationQuerySet":
         """Invitations that can still be accepted: pending and not expired."""
-        return self.filter(status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+        return self.filter(self._open())
+
+    def closed(self) -> "InvitationQuerySet":
+        """Invitations that can no longer be accepted: answered, revoked or expired."""
+        return self.exclude(self._open())
 
 
 class Invitation(models.Model):
@@ -253,10 +261,6 @@ class Invitation(models.Model):
         if self.status == self.Status.PENDING and self.expires_at <= timezone.now():
             return self.Status.EXPIRED
         return self.status
-
-    @property
-    def is_pending(self) -> bool:
-        return self.current_status == self.Status.PENDING
 
     def closed_reason(self) -> str | None:
         """Why this invitation can no longer be answered, in words for the invitee; ``None``

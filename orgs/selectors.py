@@ -73,10 +73,11 @@ class MemberRow:
 
 def organization_members(
     *, organization: Organization, query: str = "", page: str | int | None = 1
-) -> tuple[Page, list[MemberRow]]:
-    """One page of the organisation's members (usernames containing ``query``, ignoring case),
-    ordered by username, with their teams: three queries (count, page, teams) whatever the
-    organisation's size. An out-of-range or malformed ``page`` gives the nearest valid page."""
+) -> Page:
+    """One page of the organisation's members (usernames containing ``query``, ignoring case)
+    by username, as :class:`MemberRow` objects: three queries (count, page, their teams)
+    whatever the organisation's size. A malformed or out-of-range ``page`` gives the nearest
+    valid page."""
     memberships = TeamMembership.objects.filter(team__organization=organization)
     users = (
         get_user_model()
@@ -91,7 +92,10 @@ def organization_members(
         memberships.filter(user__in=list(teams)).select_related("team").order_by("team__name")
     ):
         teams[membership.user_id].append(membership.team)
-    return result, [MemberRow(user=user, teams=tuple(teams[user.pk])) for user in result]
+    result.object_list = [
+        MemberRow(user=user, teams=tuple(teams[user.pk])) for user in result.object_list
+    ]
+    return result
 
 
 def team_members(*, team: Team, query: str = "", page: str | int | None = 1) -> Page:

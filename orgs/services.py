@@ -16,22 +16,31 @@ User = get_user_model()
 RESERVED_NAMES = frozenset({"library", "docker", "dockerhub", "registry", "official", "admin"})
 
 
+def organization_name_refusal(name: str) -> str | None:
+    """Why ``name`` cannot be a new organisation's namespace, or ``None`` if it can: the name
+    rule, reserved names, publishers' namespaces, names taken. (The admin's form asks too.)"""
+    error = org_name_error(name)
+    if error is not None:
+        return error
+    if name in RESERVED_NAMES:
+        return f"The name '{name}' is reserved."
+    if Publisher.objects.filter(namespace=name).exists():
+        # Members may push to their organisation's namespace: owning a publisher's namespace
+        # would let anyone publish "Verified Publisher" images.
+        return f"The name '{name}' belongs to a publisher."
+    if Organization.objects.filter(name=name).exists():
+        return f"The name '{name}' is already taken."
+    return None
+
+
 @transaction.atomic
 def organization_create(*, name: str, creator) -> Organization:
     """Create an organisation with its ``owners`` team (holding ``creator``), an empty
     ``members`` team (where invitations go by default) and its policy (Image Access Management
     off), all or nothing."""
-    error = org_name_error(name)
+    error = organization_name_refusal(name)
     if error is not None:
         raise ValidationError({"name": error})
-    if name in RESERVED_NAMES:
-        raise ValidationError({"name": f"The name '{name}' is reserved."})
-    if Publisher.objects.filter(namespace=name).exists():
-        # Members may push to their organisation's namespace: owning a publisher's namespace
-        # would let anyone publish "Verified Publisher" images.
-        raise ValidationError({"name": f"The name '{name}' belongs to a publisher."})
-    if Organization.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"The name '{name}' is already taken."})
     try:
         with transaction.atomic():
             organization = Organization.objects.create(name=name)

@@ -44,10 +44,10 @@ class OrganizationDetailView(OrganizationMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.get("q", "")
-        page, members = selectors.organization_members(
+        page = selectors.organization_members(
             organization=self.organization, query=query, page=self.request.GET.get("page")
         )
-        context.update(page=page, members=members, query=query)
+        context.update(page=page, query=query)
         return context
 
 

@@ -34,12 +34,21 @@ def pending_invitation_count(*, user) -> int:
     return Invitation.objects.pending().filter(invitee=user).count()
 
 
-def organization_invitations(*, organization: Organization, past: int = 20):
-    """The organisation's pending invitations (newest first) and its ``past`` most recent
-    answered, withdrawn or expired ones, with who invited whom into which team."""
-    invitations = Invitation.objects.filter(team__organization=organization).select_related(
+def organization_invitations(*, organization: Organization) -> QuerySet[Invitation]:
+    """Every invitation into the organisation's teams, newest first, with its team, invitee
+    and who answered it."""
+    return Invitation.objects.filter(team__organization=organization).select_related(
         "team", "invitee", "responded_by"
     )
-    pending = list(invitations.pending())
-    pending_ids = [invitation.pk for invitation in pending]
-    return pending, list(invitations.exclude(pk__in=pending_ids)[:past])
+
+
+def pending_invitations_of(*, organization: Organization) -> QuerySet[Invitation]:
+    """The organisation's invitations that can still be accepted (who invited whom into which
+    team, when, until when), newest first."""
+    return organization_invitations(organization=organization).pending()
+
+
+def answered_invitations_of(*, organization: Organization, limit: int = 20) -> list[Invitation]:
+    """The organisation's ``limit`` most recent invitations that can no longer be accepted:
+    accepted, declined, revoked or expired."""
+    return list(organization_invitations(organization=organization).closed()[:limit])

@@ -47,8 +47,11 @@ class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        pending, past = selectors.organization_invitations(organization=self.organization)
-        context.update(pending=pending, past=past, ttl_days=settings.INVITATION_TTL_DAYS)
+        context.update(
+            pending=selectors.pending_invitations_of(organization=self.organization),
+            past=selectors.answered_invitations_of(organization=self.organization),
+            ttl_days=settings.INVITATION_TTL_DAYS,
+        )
         return context
 
     def form_valid(self, form):

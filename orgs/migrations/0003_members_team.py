@@ -11,7 +11,11 @@ def add_members_team(apps, schema_editor):
     Team = apps.get_model("orgs", "Team")
     missing = Organization.objects.exclude(teams__name=MEMBERS_TEAM)
     Team.objects.bulk_create(
-        Team(organization=organization, name=MEMBERS_TEAM, description="Members of the organization.")
+        Team(
+            organization=organization,
+            name=MEMBERS_TEAM,
+            description="Members of the organization: Image Access Management applies to their pulls.",
+        )
         for organization in missing.iterator()
     )
 

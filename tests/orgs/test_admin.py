@@ -129,6 +129,14 @@ def test_the_owners_team_cannot_be_deleted(acme, admin_client):
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
 
 
+def test_a_second_owners_team_is_a_form_error(acme, admin_client):
+    url = reverse("admin:orgs_team_add")
+    response = admin_client.post(url, {"organization": acme.org.pk, "name": "owners"})
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert acme.org.teams.filter(name="owners").count() == 1
+
+
 def test_a_team_cannot_be_moved_to_another_organisation(acme, admin_client):
     """Its members would become members of the other organisation without having agreed."""
     developers = acme.org.teams.get(name="developers")
@@ -200,6 +208,26 @@ def test_a_publisher_cannot_take_an_organisations_namespace(acme, admin_client):
     url = reverse("admin:policies_publisher_add")
     data = {"namespace": "newpub", "display_name": "New", "verified": "on"}
     assert admin_client.post(url, data).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bitnami", "The name &#x27;bitnami&#x27; belongs to a publisher."),
+        ("library", "The name &#x27;library&#x27; is reserved."),
+        ("acme", "The name &#x27;acme&#x27; is already taken."),
+        ("Bad Name", "may contain only lowercase letters"),
+    ],
+)
+def test_an_organisation_cannot_take_a_publishers_or_reserved_namespace_in_the_admin(
+    acme, admin_client, name, message
+):
+    response = admin_client.post(reverse("admin:orgs_organization_add"), {"name": name})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert html.count('class="errorlist') == 1  # said once
+    assert Organization.objects.count() == 2
 
 
 def test_publisher_clean_refuses_an_organisations_namespace(db):

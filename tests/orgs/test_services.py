@@ -202,3 +202,18 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner():
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ValidationError", "removed"], outcomes
     assert org.teams.get(name="owners").memberships.count() == 1
+
+
+def test_migration_gives_existing_organisations_a_members_team(db):
+    """Organisations made before the members team existed get one (and only one)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("orgs.migrations.0003_members_team")
+    older = make_org("acme", owner=make_user("olivia"))
+    older.teams.get(name="members").delete()
+    current = make_org("globex", owner=make_user("gina"))
+    migration.add_members_team(apps, None)
+    assert older.teams.filter(name="members").count() == 1
+    assert current.teams.filter(name="members").count() == 1
