@@ -452,3 +452,52 @@ def test_account_create_refuses_a_taken_username(db):
     make_user("walkin")
     with pytest.raises(ValidationError, match="taken"):
         services.account_create(username="WALKIN", password="a-long-pass-phrase")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_using_one_link_at_once_make_one_member():
+    """The answer is a conditional UPDATE: the second waits for the first's row lock, then
+    finds the invitation no longer pending. Each UPDATE of the invitation is followed by a
+    pause, so that without the condition both would pass. SQLite serialises writers anyway."""
+    import threading
+    import time
+
+    from django.db import DatabaseError, connections
+
+    from tests.factories import make_org
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks (PostgreSQL): SQLite serialises the two writers anyway")
+    olivia = make_user("olivia")
+    organization = make_org("acme", owner=olivia)
+    invitation, _ = invite(organization, "team@example.com", by=olivia)
+    takers = [make_user("first"), make_user("second")]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def slow_updates(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith("UPDATE") and "orgs_invitation" in sql:
+            time.sleep(0.3)
+        return result
+
+    def accept(user):
+        try:
+            with connections["default"].execute_wrapper(slow_updates):
+                barrier.wait(timeout=10)
+                services.invitation_accept(
+                    invitation=Invitation.objects.get(pk=invitation.pk), user=user
+                )
+            outcomes.append("joined")
+        except (ValidationError, DatabaseError) as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=accept, args=(user,)) for user in takers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["ValidationError", "joined"], outcomes
+    assert TeamMembership.objects.filter(team__organization=organization).count() == 2
