@@ -54,10 +54,13 @@ class TeamMixin(OrganizationMixin):
     tab = "teams"
 
     def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
         try:
             self.team = team_of_organization(organization=self.organization, name=kwargs["team"])
         except Team.DoesNotExist:
             raise Http404("No such team.") from None
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(team=self.team, **kwargs)
+        context = super().get_context_data(**kwargs)
+        context["team"] = self.team  # TemplateView also passes the URL's "team", a name
+        return context

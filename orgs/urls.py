@@ -1,6 +1,7 @@
 from django.urls import path
 
 from orgs import views
+from orgs.invitations import views as invitation_views
 
 app_name = "orgs"
 
@@ -11,6 +12,17 @@ urlpatterns = [
         "<org:org>/members/<username:username>/remove/",
         views.MemberRemoveView.as_view(),
         name="member_remove",
+    ),
+    path("<org:org>/leave/", views.LeaveView.as_view(), name="leave"),
+    path(
+        "<org:org>/invitations/",
+        invitation_views.OrganizationInvitationsView.as_view(),
+        name="invitations",
+    ),
+    path(
+        "<org:org>/invitations/<int:pk>/revoke/",
+        invitation_views.InvitationRevokeView.as_view(),
+        name="invitation_revoke",
     ),
     path("<org:org>/teams/", views.TeamListView.as_view(), name="teams"),
     path("<org:org>/teams/<team:team>/", views.TeamDetailView.as_view(), name="team"),

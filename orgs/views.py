@@ -1,21 +1,20 @@
 """Organisation pages. Views declare a form and a service call; access is in OrganizationMixin."""
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
 from django.urls import reverse
-from django.views.generic import RedirectView, View
+from django.views.generic import RedirectView, TemplateView
 
 from orgs import selectors, services
-from orgs.forms import MemberAddForm, OrganizationCreateForm, TeamCreateForm
+from orgs.forms import OrganizationCreateForm, TeamCreateForm
 from orgs.mixins import OrganizationMixin, TeamMixin
-from portal.mixins import ServiceFormView
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 
 class OrganizationListView(LoginRequiredMixin, ServiceFormView):
-    """The organisations I belong to; anyone signed in can create one and becomes its owner."""
+    """The organisations I belong to, with my role and whether Image Access Management is on;
+    anyone signed in can create one and becomes its owner."""
 
     template_name = "orgs/organization_list.html"
     form_class = OrganizationCreateForm
@@ -35,43 +34,105 @@ class OrganizationListView(LoginRequiredMixin, ServiceFormView):
         return reverse("orgs:detail", kwargs={"org": result.name})
 
 
-class OrganizationDetailView(OrganizationMixin, ServiceFormView):
-    """Members of the organisation and their teams; owners add members here."""
+class OrganizationDetailView(OrganizationMixin, TemplateView):
+    """Members of the organisation and their teams: searched by username (``?q=``) and
+    paginated (``?page=``), so a large organisation costs the same few queries."""
 
     template_name = "orgs/organization_detail.html"
-    form_class = MemberAddForm
     tab = "members"
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "organization": self.organization}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["members"] = selectors.organization_members(organization=self.organization)
+        query = self.request.GET.get("q", "")
+        page = selectors.organization_members(
+            organization=self.organization, query=query, page=self.request.GET.get("page")
+        )
+        context.update(page=page, query=query)
         return context
 
-    def perform(self, form):
-        team, user = form.cleaned_data["team"], form.cleaned_data["user"]
-        return services.team_member_add(team=team, user=user)
+
+class MemberMixin(OrganizationMixin):
+    """Resolves ``self.member``: the user named by the URL's ``username``, if they are in the
+    organisation (404 otherwise), and ``self.member_teams``, their teams there."""
+
+    def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
+        self.member = get_user_model().objects.filter(username=kwargs["username"]).first()
+        self.member_teams = (
+            selectors.teams_of_member(organization=self.organization, user=self.member)
+            if self.member is not None
+            else []
+        )
+        if not self.member_teams:
+            raise Http404("No such member.")
+
+
+class MemberRemoveView(MemberMixin, ConfirmActionView):
+    """Remove a user from every team of the organisation (owners only; never the last
+    owner): GET explains, POST removes."""
+
+    template_name = "orgs/confirm.html"
+    owner_only = True
+    tab = "members"
+
+    def confirmation(self):
+        name, org = self.member.username, self.organization.name
+        teams = ", ".join(team.name for team in self.member_teams)
+        return Confirmation(
+            title=f"Remove {name} from {org}?",
+            consequences=(
+                f"{name} will be taken out of every team of {org} ({teams}).",
+                f"They will no longer see {org}'s pages or be able to push to {org}/…, and "
+                f"{org}'s Image Access Management will no longer apply to their pulls.",
+                f"To come back, {name} needs a new invitation.",
+            ),
+            button=f"Remove {name}",
+            cancel_url=reverse("orgs:detail", kwargs={"org": org}),
+            refusal=selectors.last_owner_refusal(
+                organization=self.organization, users=[self.member]
+            ),
+        )
+
+    def perform(self):
+        services.organization_member_remove(organization=self.organization, user=self.member)
 
     def get_success_message(self, result):
-        return f"Added {result.user.username} to team {result.team.name}."
+        return f"Removed {self.member.username} from {self.organization.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:detail", kwargs={"org": self.organization.name})
 
 
-class MemberRemoveView(OrganizationMixin, View):
-    """Remove a user from every team of the organisation (owners only; never the last owner)."""
+class LeaveView(OrganizationMixin, ConfirmActionView):
+    """Leave the organisation (any member; never its last owner): GET explains, POST leaves."""
 
-    owner_only = True
+    template_name = "orgs/confirm.html"
+    owner_only_methods = frozenset()
 
-    def post(self, request, *args, **kwargs):
-        user = get_object_or_404(get_user_model(), username=kwargs["username"])
-        try:
-            services.organization_member_remove(organization=self.organization, user=user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Removed {user.username} from {self.organization.name}.")
-        return redirect("orgs:detail", org=self.organization.name)
+    def confirmation(self):
+        org = self.organization.name
+        user = self.request.user
+        return Confirmation(
+            title=f"Leave {org}?",
+            consequences=(
+                f"You will be taken out of every team of {org}.",
+                f"You will no longer see {org}'s pages or be able to push to {org}/…, and "
+                f"{org}'s Image Access Management will no longer apply to your pulls.",
+                f"To come back, you need a new invitation from an owner of {org}.",
+            ),
+            button=f"Leave {org}",
+            cancel_url=reverse("orgs:detail", kwargs={"org": org}),
+            refusal=selectors.last_owner_refusal(organization=self.organization, users=[user]),
+        )
+
+    def perform(self):
+        services.organization_member_remove(organization=self.organization, user=self.request.user)
+
+    def get_success_message(self, result):
+        return f"You left {self.organization.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:list")
 
 
 class TeamListView(OrganizationMixin, ServiceFormView):
@@ -94,41 +155,73 @@ class TeamListView(OrganizationMixin, ServiceFormView):
         return reverse("orgs:team", kwargs={"org": self.organization.name, "team": result.name})
 
 
-class TeamDetailView(TeamMixin, ServiceFormView):
-    """One team and its members; owners add members to it here."""
+class TeamDetailView(TeamMixin, TemplateView):
+    """One team and its members (searched and paginated like the members page); owners
+    invite people into it from here."""
 
     template_name = "orgs/team_detail.html"
-    form_class = MemberAddForm
-    tab = "teams"
 
-    def get_form_kwargs(self):
-        return {
-            **super().get_form_kwargs(),
-            "organization": self.organization,
-            "initial": {"team": self.team},
-        }
-
-    def perform(self, form):
-        return services.team_member_add(team=self.team, user=form.cleaned_data["user"])
-
-    def get_success_message(self, result):
-        return f"Added {result.user.username} to team {result.team.name}."
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "")
+        context.update(
+            page=selectors.team_members(
+                team=self.team, query=query, page=self.request.GET.get("page")
+            ),
+            query=query,
+        )
+        return context
 
 
-class TeamMemberRemoveView(TeamMixin, View):
-    """Remove a user from one team (owners only; never the last owner)."""
+class TeamMemberRemoveView(TeamMixin, MemberMixin, ConfirmActionView):
+    """Remove a user from one team (owners only; never the last owner): GET explains, POST
+    removes."""
 
+    template_name = "orgs/confirm.html"
     owner_only = True
 
-    def post(self, request, *args, **kwargs):
-        user = get_object_or_404(get_user_model(), username=kwargs["username"])
-        try:
-            services.team_member_remove(team=self.team, user=user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+    def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
+        if self.team not in self.member_teams:
+            raise Http404("Not in this team.")
+
+    def confirmation(self):
+        name, org, team = self.member.username, self.organization.name, self.team.name
+        others = [t.name for t in self.member_teams if t != self.team]
+        consequences = [f"{name} will be taken out of team {team}."]
+        if self.team.is_owners:
+            consequences.append(
+                f"{name} will no longer manage {org}, and {org}'s Image Access Management "
+                "will apply to their pulls."
+            )
+        if others:
+            consequences.append(f"{name} stays a member of {org} through: {', '.join(others)}.")
         else:
-            messages.success(request, f"Removed {user.username} from team {self.team.name}.")
-        return redirect("orgs:team", org=self.organization.name, team=self.team.name)
+            consequences.append(
+                f"{team} is {name}'s only team in {org}: they will no longer be a member of "
+                f"{org}, and will need a new invitation to come back."
+            )
+        refusal = None
+        if self.team.is_owners:
+            refusal = selectors.last_owner_refusal(
+                organization=self.organization, users=[self.member]
+            )
+        return Confirmation(
+            title=f"Remove {name} from team {team}?",
+            consequences=tuple(consequences),
+            button=f"Remove {name} from {team}",
+            cancel_url=reverse("orgs:team", kwargs={"org": org, "team": team}),
+            refusal=refusal,
+        )
+
+    def perform(self):
+        services.team_member_remove(team=self.team, user=self.member)
+
+    def get_success_message(self, result):
+        return f"Removed {self.member.username} from team {self.team.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:team", kwargs={"org": self.organization.name, "team": self.team.name})
 
 
 class SettingsView(OrganizationMixin, RedirectView):

@@ -2,7 +2,7 @@
 publisher catalogue kept by site staff."""
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -146,3 +146,17 @@ class Publisher(models.Model):
 
     def __str__(self) -> str:
         return self.namespace
+
+    def clean(self):
+        """A namespace is an organisation's or a publisher's, never both: an organisation's
+        members may push to its namespace, so they could publish "verified" images there
+        (:func:`orgs.services.organization_create` keeps the other direction)."""
+        super().clean()
+        if self.namespace and Organization.objects.filter(name=self.namespace).exists():
+            raise ValidationError(
+                {
+                    "namespace": f"'{self.namespace}' is the namespace of the organization "
+                    f"{self.namespace}, whose members can push images there; it cannot also be "
+                    "a publisher's."
+                }
+            )

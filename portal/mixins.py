@@ -1,9 +1,12 @@
-"""The one way a page hands a form to a service."""
+"""The one way a page hands a form to a service, and the one way a destructive action is
+confirmed."""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.views.generic import FormView
+from django.views.generic import FormView, TemplateView
 
 
 def add_service_error(form, error: ValidationError) -> None:
@@ -55,3 +58,53 @@ class ServiceFormView(FormView):
 
     def form_invalid(self, form):
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation page says: the question, what will happen, the button, where
+    Cancel goes, and ``refusal``: why it cannot be done (then there is no button)."""
+
+    title: str
+    consequences: tuple[str, ...]
+    button: str
+    cancel_url: str
+    refusal: str | None = None
+
+
+class ConfirmActionView(TemplateView):
+    """A destructive action in two steps that work without JavaScript.
+
+    GET shows :meth:`confirmation` (what will happen, and a button that POSTs to the same
+    URL); POST calls :meth:`perform`, then a success message and a redirect. A
+    ``ValidationError`` from the service shows the page again with the reason, status 400,
+    and nothing changed.
+    """
+
+    template_name = "confirm.html"
+    success_message = ""
+
+    def confirmation(self) -> Confirmation:
+        raise NotImplementedError
+
+    def perform(self):
+        """Call the service; return what it returns."""
+        raise NotImplementedError
+
+    def get_success_message(self, result) -> str:
+        return self.success_message
+
+    def get_success_url(self, result) -> str:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(confirm=self.confirmation(), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            result = self.perform()
+        except ValidationError as error:
+            context = self.get_context_data(error=" ".join(error.messages))
+            return self.render_to_response(context, status=400)
+        messages.success(request, self.get_success_message(result))
+        return redirect(self.get_success_url(result))

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.invitations",
             ],
         },
     },
@@ -170,6 +171,21 @@ if not 1 <= TOKEN_TTL_SECONDS <= 86400:
 ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
 # Registry clients may also sign in with the account password (slow by design: PBKDF2).
 REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)
+
+# E-mail (invitations), django-environ's documented way: EMAIL_URL sets EMAIL_BACKEND,
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS/SSL, e.g.
+# smtp+tls://user:password@mail.example.com:587. The default prints every mail to the server's
+# output (`make run` shows invitation links there).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IAM Portal <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Membership by consent: invitations and sign-up.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+if not 1 <= INVITATION_TTL_DAYS <= 90:
+    raise environ.ImproperlyConfigured("INVITATION_TTL_DAYS must be between 1 and 90.")
+# Without an invitation nobody can create an account, unless the operator opens sign-up.
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
 
 # Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
 # portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are

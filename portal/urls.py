@@ -16,6 +16,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("orgs.invitations.urls")),
     path("orgs/", include("policies.urls")),
     path("orgs/", include("orgs.urls")),
 ]

@@ -3,7 +3,8 @@
 from django.contrib.auth import get_user_model
 
 from orgs import services
-from orgs.models import Organization, Team
+from orgs.invitations.services import invitation_create
+from orgs.models import Invitation, Organization, Team
 from policies.models import AccessPolicy, Publisher
 from policies.services import policy_update
 
@@ -15,6 +16,8 @@ def make_user(username: str, **extra):
 
 
 def make_org(name: str, *, owner, members=(), team: str = "developers") -> Organization:
+    """An organisation with ``members`` already in ``team``: fixtures build memberships
+    directly; people using the portal join by accepting an invitation (see :func:`invite`)."""
     organization = services.organization_create(name=name, creator=owner)
     if members:
         developers = services.team_create(organization=organization, name=team)
@@ -48,4 +51,17 @@ def set_policy(
 def make_publisher(namespace: str, *, verified: bool = True) -> Publisher:
     return Publisher.objects.create(
         namespace=namespace, display_name=namespace.title(), verified=verified
+    )
+
+
+def invite(
+    organization: Organization, invitee: str, *, by, team: str = "members"
+) -> tuple[Invitation, str]:
+    """``by`` invites ``invitee`` (a username or an e-mail address) into ``team``; returns the
+    invitation and the token of its link."""
+    return invitation_create(
+        team=Team.objects.get(organization=organization, name=team),
+        invited_by=by,
+        invitee=invitee,
+        absolute_url=lambda path: "http://testserver" + path,
     )

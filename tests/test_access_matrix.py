@@ -7,6 +7,8 @@ organisation they are not in, members get 403 on owner actions.
 import pytest
 from django.urls import reverse
 
+from orgs.models import Invitation, TeamMembership
+from tests.factories import invite
 from tokens.models import AccessToken
 from tokens.services import access_token_create
 
@@ -24,14 +26,18 @@ def row(get, post):
 
 MATRIX = [
     ("orgs:list", {}, row((200, 200, 200), (400, 400, 400))),
-    ("orgs:detail", ORG, row((404, 200, 200), (404, 403, 400))),
-    ("orgs:member_remove", {**ORG, "username": "mike"}, row((404, 403, 405), (404, 403, 302))),
+    ("orgs:detail", ORG, row((404, 200, 200), (404, 403, 405))),
+    # Destructive actions: GET is the confirmation page, POST does it.
+    ("orgs:member_remove", {**ORG, "username": "mike"}, row((404, 403, 200), (404, 403, 302))),
+    # olivia is acme's last owner: her confirmation page says why she can't leave, POST is 400.
+    ("orgs:leave", ORG, row((404, 200, 200), (404, 302, 400))),
+    ("orgs:invitations", ORG, row((404, 403, 200), (404, 403, 400))),
     ("orgs:teams", ORG, row((404, 200, 200), (404, 403, 400))),
-    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 400))),
+    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 405))),
     (
         "orgs:team_member_remove",
         {**ORG, "team": "developers", "username": "mike"},
-        row((404, 403, 405), (404, 403, 302)),
+        row((404, 403, 200), (404, 403, 302)),
     ),
     ("orgs:settings", ORG, row((404, 302, 302), (404, 403, 302))),
     ("policies:permissions", ORG, row((404, 200, 200), (404, 403, 400))),
@@ -40,6 +46,7 @@ MATRIX = [
     ("policies:sign_in_reg", ORG, row((404, 403, 200), (404, 403, 405))),
     ("policies:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
     ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
+    ("invitations:list", {}, row((200, 200, 200), (405, 405, 405))),
 ]
 
 CASES = [
@@ -80,25 +87,119 @@ def test_unknown_org_is_404_like_a_hidden_one(acme, login, role):
         assert client.get(url).status_code == 404
 
 
+def sign_in_as(acme, login, role):
+    if role != "anonymous":
+        login({"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}[role])
+
+
 @pytest.mark.parametrize(
     ("role", "get", "post"),
     [
         ("anonymous", LOGIN, LOGIN),
-        ("outsider", 405, 404),
-        ("member", 405, 404),
-        ("owner", 405, 302),
+        ("outsider", 404, 404),
+        ("member", 404, 404),
+        ("owner", 200, 302),
     ],
 )
 def test_token_revoke_matrix(acme, client, login, role, get, post):
     token, _ = access_token_create(user=acme.owner, name="laptop")
-    users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
-    if role != "anonymous":
-        login(users[role])
+    sign_in_as(acme, login, role)
     url = reverse("tokens:revoke", kwargs={"pk": token.pk})
     assert client.get(url).status_code == get
+    token.refresh_from_db()
+    assert token.revoked_at is None  # the confirmation page changes nothing
     assert client.post(url).status_code == post
     token.refresh_from_db()
     assert (token.revoked_at is not None) == (role == "owner")
+
+
+@pytest.fixture
+def invitation(acme):
+    """olivia (owner of acme) invited oscar (the outsider) into acme's members team."""
+    invitation, token = invite(acme.org, "oscar", by=acme.owner)
+    invitation.token = token
+    return invitation
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 404, 404),
+        ("member", 403, 403),
+        ("owner", 200, 302),
+    ],
+)
+def test_invitation_revoke_matrix(acme, invitation, client, login, role, get, post):
+    sign_in_as(acme, login, role)
+    url = reverse("orgs:invitation_revoke", kwargs={**ORG, "pk": invitation.pk})
+    assert client.get(url).status_code == get
+    assert Invitation.objects.get(pk=invitation.pk).status == "pending"
+    assert client.post(url).status_code == post
+    status = Invitation.objects.get(pk=invitation.pk).status
+    assert status == ("revoked" if role == "owner" else "pending")
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 405, 302),  # the invitee
+        ("member", 405, 404),
+        ("owner", 405, 404),
+    ],
+)
+def test_invitation_answer_matrix(acme, invitation, client, login, answer, role, get, post):
+    sign_in_as(acme, login, role)
+    url = reverse(f"invitations:{answer}", kwargs={"pk": invitation.pk})
+    assert client.get(url).status_code == get
+    assert client.post(url).status_code == post
+    status = Invitation.objects.get(pk=invitation.pk).status
+    answered = {"accept": "accepted", "decline": "declined"}[answer]
+    assert status == (answered if role == "outsider" else "pending")
+    joined = TeamMembership.objects.filter(user=acme.outsider, team__organization=acme.org)
+    assert joined.exists() == (role == "outsider" and answer == "accept")
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", 200, LOGIN),  # the link is the key: it says whom to sign in as
+        ("outsider", 200, 400),  # the invitee; an empty POST is neither accept nor decline
+        ("member", 403, 403),  # addressed to someone else
+        ("owner", 403, 403),
+    ],
+)
+def test_invitation_link_matrix(acme, invitation, client, login, role, get, post):
+    sign_in_as(acme, login, role)
+    url = reverse("invitations:open", kwargs={"token": invitation.token})
+    assert client.get(url).status_code == get
+    assert client.post(url, {}).status_code == post
+    if role in ("member", "owner"):
+        for answer in ("accept", "decline"):
+            assert client.post(url, {"answer": answer}).status_code == 403
+    assert Invitation.objects.get(pk=invitation.pk).status == "pending"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_unknown_invitation_link_is_404(acme, client, login, role, method):
+    sign_in_as(acme, login, role)
+    url = reverse("invitations:open", kwargs={"token": "x" * 43})
+    assert getattr(client, method.lower())(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("open_", "get", "post"), [(False, 404, 404), (True, 200, 400)])
+def test_signup_matrix(acme, client, login, settings, role, open_, get, post):
+    settings.SIGNUP_OPEN = open_
+    sign_in_as(acme, login, role)
+    url = reverse("invitations:signup")
+    if role != "anonymous" and open_:
+        get = post = 302  # signed in already: to the organizations page
+    assert client.get(url).status_code == get
+    assert client.post(url, {}).status_code == post
 
 
 def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_queries):
@@ -112,8 +213,10 @@ def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_qu
 def test_member_actions_do_nothing_when_refused(acme, login):
     client = login(acme.member)
     client.post(reverse("orgs:member_remove", kwargs={"org": "acme", "username": "olivia"}))
+    client.post(reverse("orgs:invitations", kwargs=ORG), {"invitee": "gina", "team": 1})
     client.post(reverse("policies:permissions", kwargs=ORG), {"enabled": "on", "version": "1"})
     acme.org.access_policy.refresh_from_db()
     assert acme.org.access_policy.enabled is False
     assert acme.org.teams.get(name="owners").memberships.filter(user=acme.owner).exists()
     assert AccessToken.objects.count() == 0
+    assert Invitation.objects.count() == 0

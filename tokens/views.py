@@ -13,19 +13,18 @@ import functools
 import logging
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import DatabaseError
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_safe
-from django.views.generic import View
 
 from policies.engine import PullSnapshot
 from policies.selectors import pull_snapshot
-from portal.mixins import ServiceFormView
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.grants import Requester, grant_access
 from tokens.models import AccessToken
@@ -66,14 +65,35 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
         return response
 
 
-class AccessTokenRevokeView(LoginRequiredMixin, View):
-    """Revoke one of my tokens (someone else's is a 404)."""
+class AccessTokenRevokeView(LoginRequiredMixin, ConfirmActionView):
+    """Revoke one of my tokens (someone else's is a 404): GET explains, POST revokes."""
 
-    def post(self, request, pk):
-        token = get_object_or_404(AccessToken, pk=pk, user=request.user)
-        access_token_revoke(token=token)
-        messages.success(request, f"Token '{token.name}' revoked. It no longer works.")
-        return redirect("tokens:list")
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.token = get_object_or_404(AccessToken, pk=kwargs["pk"], user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def confirmation(self):
+        return Confirmation(
+            title=f"Revoke token '{self.token.name}' (iamp_…{self.token.hint})?",
+            consequences=(
+                "It stops working at once: registry clients signed in with it are refused "
+                "until they sign in again with another token.",
+                "A revoked token cannot be restored.",
+            ),
+            button="Revoke token",
+            cancel_url=reverse("tokens:list"),
+            refusal="This token is already revoked." if self.token.revoked_at else None,
+        )
+
+    def perform(self):
+        return access_token_revoke(token=self.token)
+
+    def get_success_message(self, result):
+        return f"Token '{result.name}' revoked. It no longer works."
+
+    def get_success_url(self, result):
+        return reverse("tokens:list")
 
 
 # --- the registry's token service -------------------------------------------------------------

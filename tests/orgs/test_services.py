@@ -37,11 +37,13 @@ def test_invalid_names_are_refused_not_repaired(name, message):
     assert message in org_name_error(name)
 
 
-def test_create_makes_owners_team_with_creator_and_default_policy(db):
+def test_create_makes_owners_team_with_creator_an_empty_members_team_and_default_policy(db):
     olivia = make_user("olivia")
     org = services.organization_create(name="acme", creator=olivia)
     owners = Team.objects.get(organization=org, name="owners")
     assert list(owners.members.all()) == [olivia]
+    assert list(org.teams.order_by("name").values_list("name", flat=True)) == ["members", "owners"]
+    assert not org.teams.get(name="members").members.exists()
     assert selectors.is_owner(user=olivia, organization=org)
     policy = AccessPolicy.objects.get(organization=org)
     assert (policy.enabled, policy.allow_official_images, policy.allow_verified_publishers) == (
@@ -146,29 +148,6 @@ def test_for_user_scoping(db):
         selectors.organization_for_member(user=mike, name="globex")
 
 
-def test_admin_keeps_the_owners_team_and_its_last_owner(db, client):
-    from django.urls import reverse
-
-    admin = make_user("admin", is_staff=True, is_superuser=True)
-    olivia = make_user("olivia")
-    org = make_org("acme", owner=olivia)
-    owners = org.teams.get(name="owners")
-    client.force_login(admin)
-    assert client.get(reverse("admin:orgs_team_delete", args=[owners.pk])).status_code == 403
-    membership = owners.memberships.get()
-    response = client.post(
-        reverse("admin:orgs_teammembership_delete", args=[membership.pk]), {"post": "yes"}
-    )
-    assert response.status_code == 302
-    assert owners.memberships.filter(user=olivia).exists()
-    # Creating an organisation in the admin creates its owners team and policy too.
-    response = client.post(reverse("admin:orgs_organization_add"), {"name": "initech"})
-    assert response.status_code == 302
-    created = Organization.objects.get(name="initech")
-    assert created.teams.get(name="owners").members.get() == admin
-    assert AccessPolicy.objects.filter(organization=created).exists()
-
-
 @pytest.mark.parametrize(("name", "message"), [("library", "reserved"), ("bitnami", "publisher")])
 def test_reserved_and_publisher_namespaces_cannot_become_orgs(db, name, message):
     """Members may push to their org's namespace; owning library/ or a publisher's would let
@@ -224,3 +203,18 @@ def test_two_owners_removing_each_other_at_once_leave_one_owner():
         thread.join(timeout=30)
     assert sorted(outcomes) == ["ValidationError", "removed"], outcomes
     assert org.teams.get(name="owners").memberships.count() == 1
+
+
+def test_migration_gives_existing_organisations_a_members_team(db):
+    """Organisations made before the members team existed get one (and only one)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("orgs.migrations.0003_members_team")
+    older = make_org("acme", owner=make_user("olivia"))
+    older.teams.get(name="members").delete()
+    current = make_org("globex", owner=make_user("gina"))
+    migration.add_members_team(apps, None)
+    assert older.teams.filter(name="members").count() == 1
+    assert current.teams.filter(name="members").count() == 1

@@ -304,13 +304,22 @@ def test_revoking_someone_elses_token_is_404_and_changes_nothing(acme, login):
     assert authenticate(acme.owner, secret) == acme.owner.username
 
 
-def test_revoke_needs_post_and_sign_in(acme, client, login):
+def test_revoke_is_confirmed_and_needs_sign_in(acme, client, login):
     token, _ = access_token_create(user=acme.member, name="ci")
     url = reverse("tokens:revoke", args=[token.pk])
     assert client.post(url).status_code == 302  # anonymous: to the login page
-    assert login(acme.member).get(url).status_code == 405
+    page = login(acme.member).get(url)  # the confirmation step changes nothing
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Revoke token &#x27;ci&#x27; (iamp_…{token.hint})?" in html
+    assert "It stops working at once" in html
     token.refresh_from_db()
     assert token.revoked_at is None
+    response = client.post(url, follow=True)
+    assert "Token &#x27;ci&#x27; revoked. It no longer works." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert "This token is already revoked." in client.get(url).content.decode()
 
 
 # --- manage.py create_token ---------------------------------------------------------------
