@@ -231,7 +231,8 @@ def registry_token(request):
         who = credentials.username if isinstance(credentials, Password) else None
         logger.log(
             logging.ERROR if refusal.status >= 500 else logging.INFO,
-            "Token request refused (%d %s) for %s from %s: %s",
+            "Token request refused (%s, %d %s) for %s from %s: %s",
+            request.method,
             refusal.status,
             refusal.code,
             repr(who) if who else "(no username)",

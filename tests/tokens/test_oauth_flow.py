@@ -184,7 +184,7 @@ def test_control_characters_in_credentials_are_a_401_logged_once(
     assert_unauthorized(response)
     assert response.json()["errors"][0]["message"] == "Malformed credentials."
     assert [r.getMessage() for r in caplog.records] == [
-        "Token request refused (401 UNAUTHORIZED) for (no username) from 127.0.0.1: "
+        f"Token request refused ({method}, 401 UNAUTHORIZED) for (no username) from 127.0.0.1: "
         "Malformed credentials."
     ]
     assert not any(r.exc_info for r in caplog.records)
@@ -195,7 +195,7 @@ def test_wrong_password_is_logged_once_with_the_reason(acme, ask, caplog):
         response = ask(*pulls("library/alpine"), auth=("mike", "wrong"), method="POST")
     assert response.status_code == 401
     assert [r.getMessage() for r in caplog.records] == [
-        "Token request refused (401 UNAUTHORIZED) for 'mike' from 127.0.0.1: "
+        "Token request refused (POST, 401 UNAUTHORIZED) for 'mike' from 127.0.0.1: "
         "invalid username or access token"
     ]
 
