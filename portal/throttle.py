@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.cache import AxesCacheHandler
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cache_timeout, get_client_cache_keys
+from axes.helpers import get_cache_timeout, get_client_cache_keys, make_cache_key_list
 from django.conf import settings
 from django.core.cache import caches
 from django.db import DatabaseError
@@ -107,29 +106,32 @@ class SignInFailureHandler(AxesCacheHandler):
             )
 
 
+def _counter_key(username: str, address: str) -> str:
+    """The cache key under which axes counts this pair's failures (``AXES_LOCKOUT_PARAMETERS``
+    is ``[["username", "ip_address"]]``), built by axes' own function."""
+    return make_cache_key_list([{"username": username, "ip_address": address}])[0]
+
+
 def lockout(request, username: str) -> Lockout | None:
     """The lockout of ``username`` from this request's address, or None: one cache read
-    (a second one, for the time left, only when locked).
+    (a second one, for the time left, only when locked). The token service asks on every
+    request, so this reads the counter directly rather than through axes' request handling.
 
     :raises ThrottleUnavailable: if the cache cannot be read.
     """
-    credentials = {"username": username}
+    address = client_address(request)
+    key = _counter_key(username, address)
+    cache = caches[settings.AXES_CACHE]
     try:
-        failures = AxesProxyHandler.get_failures(request, credentials)
+        failures = cache.get(key, 0)
         if failures < settings.AXES_FAILURE_LIMIT:
             request.sign_in_failures = failures
             return None
-        handler = AxesProxyHandler.get_implementation()
-        keys = get_client_cache_keys(request, credentials)
-        until = max(handler.cache.get(_until_key(key), 0) for key in keys)
+        until = cache.get(_until_key(key), 0)
     except (OSError, RedisError, DatabaseError) as error:  # Redis down, unwritable directory
         raise ThrottleUnavailable(str(error)) from error
-    retry_after = until - time.time() if until else get_cache_timeout(request)
-    return Lockout(
-        username=username,
-        address=request.axes_ip_address,
-        retry_after=max(1, math.ceil(retry_after)),
-    )
+    retry_after = until - time.time() if until else settings.AXES_COOLOFF_TIME.total_seconds()
+    return Lockout(username=username, address=address, retry_after=max(1, math.ceil(retry_after)))
 
 
 def clear_failures(request, username: str) -> None:
@@ -137,5 +139,6 @@ def clear_failures(request, username: str) -> None:
     ``django.contrib.auth.login`` (the token service); nothing to do when :func:`lockout`
     found none, so the usual request costs no write."""
     if getattr(request, "sign_in_failures", 0):
-        AxesProxyHandler.reset_attempts(ip_address=client_address(request), username=username)
+        key = _counter_key(username, client_address(request))
+        caches[settings.AXES_CACHE].delete_many([key, _until_key(key)])
         request.sign_in_failures = 0
