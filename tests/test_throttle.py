@@ -2,6 +2,7 @@
 and at the token service (GET and POST), counted in the shared cache."""
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -259,7 +260,7 @@ def test_failures_counted_by_another_process_lock_here(users, settings, tmp_path
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "SECRET_KEY": "x",
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "CACHE_URL": cache_url,
         "REDIS_URL": "",
         "LOGIN_FAILURE_LIMIT": str(LIMIT),
@@ -292,7 +293,7 @@ def cache_setting(**variables) -> str:
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "SECRET_KEY": "x",
+            "SECRET_KEY": secrets.token_urlsafe(50),
             "CACHE_URL": "",
             "REDIS_URL": "",
             **variables,

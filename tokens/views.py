@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from policies.engine import PullSnapshot
 from policies.selectors import pull_snapshot
 from portal import throttle
+from portal.middleware import printable
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.grants import Requester, grant_access
@@ -235,8 +236,8 @@ def registry_token(request):
             request.method,
             refusal.status,
             refusal.code,
-            repr(who) if who else "(no username)",
-            throttle.client_address(request),
+            f"'{printable(who)}'" if who else "(no username)",
+            printable(throttle.client_address(request)),
             getattr(refusal, "detail", refusal.message),
         )
         response = error_response(refusal.status, refusal.code, refusal.message)
