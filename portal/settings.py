@@ -232,6 +232,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # portal.throttle relies on this
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.throttle.account_key"
 AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
 AXES_RESET_ON_SUCCESS = True
 # A refused attempt does not extend the lockout: it ends when the window has passed.

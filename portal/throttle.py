@@ -106,10 +106,23 @@ class SignInFailureHandler(AxesCacheHandler):
             )
 
 
+def account_key(request, credentials) -> str | None:
+    """The account part of a counter's key (``AXES_USERNAME_CALLABLE``): the username with its
+    length in front. axes joins the account and the address without a separator, and
+    ``"mike1" + "27.0.0.1"`` is ``"mike" + "127.0.0.1"``: without the length, failures from one
+    address could lock another account out at another address."""
+    if credentials is not None:
+        username = credentials.get("username")
+    else:
+        username = request.POST.get("username") if request is not None else None
+    return None if username is None else f"{len(username)}:{username}"
+
+
 def _counter_key(username: str, address: str) -> str:
     """The cache key under which axes counts this pair's failures (``AXES_LOCKOUT_PARAMETERS``
     is ``[["username", "ip_address"]]``), built by axes' own function."""
-    return make_cache_key_list([{"username": username, "ip_address": address}])[0]
+    account = account_key(None, {"username": username})
+    return make_cache_key_list([{"username": account, "ip_address": address}])[0]
 
 
 def lockout(request, username: str) -> Lockout | None:

@@ -124,6 +124,16 @@ def test_any_sign_in_with_a_request_is_refused_while_locked(users):
     assert authenticate(other, username="mike", password=PASSWORD) == users["mike"]
 
 
+def test_one_pair_cannot_lock_another_whose_name_and_address_join_the_same(users):
+    """"mike1" at 27.0.0.1 and "mike" at 127.0.0.1 spell the same when joined."""
+    make_user("mike1")
+    for _ in range(LIMIT):
+        token_request("POST", "mike1", "wrong", address="27.0.0.1")
+    assert_locked_json(token_request("POST", "mike1", PASSWORD, address="27.0.0.1"))
+    assert token_request("POST", "mike", PASSWORD, address="127.0.0.1").status_code == 200
+    assert web_sign_in("/accounts/login/", "mike", PASSWORD, address="127.0.0.1")[1]
+
+
 def test_a_successful_sign_in_resets_the_count(users):
     for _ in range(LIMIT - 1):
         web_sign_in("/accounts/login/", "mike", "wrong")
