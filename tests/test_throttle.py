@@ -125,7 +125,7 @@ def test_any_sign_in_with_a_request_is_refused_while_locked(users):
 
 
 def test_one_pair_cannot_lock_another_whose_name_and_address_join_the_same(users):
-    """"mike1" at 27.0.0.1 and "mike" at 127.0.0.1 spell the same when joined."""
+    """ "mike1" at 27.0.0.1 and "mike" at 127.0.0.1 spell the same when joined."""
     make_user("mike1")
     for _ in range(LIMIT):
         token_request("POST", "mike1", "wrong", address="27.0.0.1")

@@ -323,7 +323,7 @@ def test_sessions_are_listed_and_revoked_after_confirmation(acme, ask, refresh, 
     url = reverse("tokens:session_revoke", kwargs={"pk": session.pk})
     confirm = web.get(url)
     assert confirm.status_code == 200
-    assert b"Revoke registry session?" in confirm.content
+    assert b"Revoke the registry session of &#x27;docker&#x27;?" in confirm.content
     session.refresh_from_db()
     assert session.revoked_at is None  # asking is not revoking
 
