@@ -3,6 +3,7 @@
 Every variable is documented in README.md and in .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
+    "axes",
     "orgs",
     "policies",
     "tokens",
@@ -101,6 +103,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes refuses a locked-out (account, address) before any backend hashes a password.
+AUTHENTICATION_BACKENDS = [
+    "portal.throttle.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -187,6 +195,60 @@ if not 1 <= INVITATION_TTL_DAYS <= 90:
 # Without an invitation nobody can create an account, unless the operator opens sign-up.
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
 
+# The shared cache: sign-in failure counters live here, so every worker process and every node
+# must see the same one. Production: Redis (CACHE_URL=redis://host:6379/0, or REDIS_URL). The
+# default needs no service and is shared by the worker processes of one machine: a directory of
+# files. A miss (the usual case: no failures) costs one failed open(), ~5 µs on the token
+# service's path, where a database cache would add a query (~80 µs of CPU plus a round trip).
+# LocMemCache would give each worker its own counters, so it is refused.
+CACHE_URL = (
+    env.str("CACHE_URL", default="")
+    or env.str("REDIS_URL", default="")
+    or f"filecache://{BASE_DIR / 'var' / 'cache'}?max_entries=100000"
+)
+CACHES = {"default": env.cache_url_config(CACHE_URL)}
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    raise environ.ImproperlyConfigured(
+        "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
+    )
+
+# Throttled sign-in (django-axes): failures are counted per (account, client address) in the
+# shared cache, on the web and admin sign-in forms and at the registry token service. After
+# LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds of each other, that account
+# is refused from that address, whatever the credentials, until the window has passed since
+# the last counted failure; a successful sign-in clears the count.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+if LOGIN_FAILURE_LIMIT < 1 or not 1 <= LOGIN_FAILURE_WINDOW <= 86400:
+    raise environ.ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be at least 1 and LOGIN_FAILURE_WINDOW 1..86400 seconds."
+    )
+# Behind N reverse proxies that each append the address they saw to X-Forwarded-For, the
+# client's address is the N-th entry from the right; 0 trusts no header (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "portal.throttle.SignInFailureHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # portal.throttle relies on this
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt does not extend the lockout: it ends when the window has passed.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False  # the counters are in the cache, not in axes' tables
+SILENCED_SYSTEM_CHECKS = [
+    # The sign-in form and the token service answer a lockout themselves (a form error, a 429
+    # JSON), so axes' middleware, which would replace the response, is not installed.
+    "axes.W002",
+]
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # axes warns about a file cache because its increments are not atomic: concurrent failures
+    # may be counted once, so up to one extra attempt per concurrent worker can get through.
+    # Accepted for the single-machine default; Redis counts atomically.
+    SILENCED_SYSTEM_CHECKS.append("axes.W001")
+
 # Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
 # portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are
 # logged without a traceback.
@@ -206,7 +268,11 @@ LOGGING = {
     },
     "filters": {"no_refusal_tracebacks": {"()": "portal.middleware.NoRefusalTracebacks"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "loggers": {"django.request": {"filters": ["no_refusal_tracebacks"]}},
+    "loggers": {
+        "django.request": {"filters": ["no_refusal_tracebacks"]},
+        # The portal logs each refused sign-in once itself (portal.throttle, tokens.views).
+        "axes": {"level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"

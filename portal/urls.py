@@ -1,8 +1,12 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from orgs.converters import OrganizationNameConverter, TeamNameConverter, UsernameConverter
 from portal import views
+from portal.forms import AdminSignInForm, SignInForm
+
+admin.site.login_form = AdminSignInForm
 
 register_converter(OrganizationNameConverter, "org")
 register_converter(TeamNameConverter, "team")
@@ -15,6 +19,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("orgs.invitations.urls")),
     path("orgs/", include("policies.urls")),

@@ -48,9 +48,16 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
-def test_settings(settings):
+def test_settings(settings, tmp_path):
     """Production serves hashed files collected by ``collectstatic``; tests serve the sources.
-    Passwords use a fast hasher so that each test's accounts don't cost a second."""
+    Passwords use a fast hasher so that each test's accounts don't cost a second. Each test
+    gets its own shared cache (the sign-in failure counters), of the default kind."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from orgs.models import Invitation, TeamMembership
 from tests.factories import invite
 from tokens.models import AccessToken
-from tokens.services import access_token_create
+from tokens.services import access_token_create, refresh_token_create
 
 ROLES = ("anonymous", "outsider", "member", "owner")
 LOGIN = 302  # anonymous -> /accounts/login/?next=...
@@ -200,6 +200,28 @@ def test_signup_matrix(acme, client, login, settings, role, open_, get, post):
         get = post = 302  # signed in already: to the organizations page
     assert client.get(url).status_code == get
     assert client.post(url, {}).status_code == post
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 404, 404),
+        ("member", 404, 404),
+        ("owner", 200, 302),
+    ],
+)
+def test_registry_session_revoke_matrix(acme, client, login, role, get, post):
+    token, _ = access_token_create(user=acme.owner, name="laptop")
+    session, _ = refresh_token_create(
+        user_id=acme.owner.pk, access_token_id=token.pk, client_id="docker"
+    )
+    sign_in_as(acme, login, role)
+    url = reverse("tokens:session_revoke", kwargs={"pk": session.pk})
+    assert client.get(url).status_code == get
+    assert client.post(url).status_code == post
+    session.refresh_from_db()
+    assert (session.revoked_at is not None) == (role == "owner")
 
 
 def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_queries):

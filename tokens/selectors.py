@@ -1,8 +1,9 @@
-"""The token service's read: who holds an access token, and their pull snapshot.
+"""The token service's reads: who holds an access token or a refresh token, with their pull
+snapshot.
 
 A registry asks for a token on every pull (twice when a pull is refused), so this path is kept
-short: the access token, its user and the user's memberships with each organisation's policy
-come back from one query (the membership columns are those of
+short: the token, its user and the user's memberships with each organisation's policy come
+back from one query (the membership columns are those of
 :func:`policies.selectors.membership_columns`, read through an outer join so that a user in no
 team still comes back), plus the verified-publisher query of
 :func:`policies.selectors.verified_publishers` when a requested namespace could be one. Both run
@@ -18,7 +19,7 @@ from policies.engine import PullSnapshot
 from policies.references import ImageReference
 from policies.selectors import membership_columns, organization_policies, verified_publishers
 from portal.prepared import CompiledRead
-from tokens.models import AccessToken, token_status
+from tokens.models import AccessToken, RefreshToken, token_status
 from tokens.services import secret_digest
 
 TOKEN_COLUMNS = {
@@ -40,37 +41,82 @@ _TOKEN_HOLDER = CompiledRead(
     ),
     _HOLDER_COLUMNS,
 )
+# A refresh token works while it is not revoked and the access token that opened it (if any)
+# still works: its status columns stand in for the session's own expiry.
+_SESSION_COLUMNS = {
+    **_HOLDER_COLUMNS,
+    "token_id": "id",
+    "last_used_at": "last_used_at",
+    "access_token_id": "access_token_id",
+    "expires_at": "access_token__expires_at",
+    "revoked_at": "access_token__revoked_at",
+    "session_revoked_at": "revoked_at",
+}
+_SESSION_HOLDER = CompiledRead(
+    lambda digest: (
+        RefreshToken.objects.filter(secret_hash=digest)
+        .order_by()
+        .values_list(*_SESSION_COLUMNS.values())
+    ),
+    _SESSION_COLUMNS,
+)
 
 
 @dataclass(frozen=True)
 class TokenHolder:
-    """The usable access token a request presented, and who holds it."""
+    """The usable access token or refresh token a request presented, and who holds it.
+
+    For a refresh token, ``token_id`` is the session's id and ``access_token_id`` the access
+    token that opened it (None after a password sign-in); for an access token both are its id.
+    """
 
     token_id: int
+    access_token_id: int | None
     last_used_at: datetime | None
     user_id: int
     username: str
     is_staff: bool
 
 
-def token_holder_snapshot(
-    *, secret: str, references: list[ImageReference]
-) -> tuple[TokenHolder, PullSnapshot] | None:
-    """The usable token with this secret, its holder and their pull snapshot; None if the
-    token is unknown, revoked or expired, or its user is inactive."""
-    rows = _TOKEN_HOLDER.rows(secret_digest(secret))
+def _holder_snapshot(rows, references) -> tuple[TokenHolder, PullSnapshot] | None:
     if not rows:
         return None
     first = rows[0]
     status = token_status(
-        revoked_at=first["revoked_at"], expires_at=first["expires_at"], now=timezone.now()
+        revoked_at=first["revoked_at"] or first.get("session_revoked_at"),
+        expires_at=first["expires_at"],
+        now=timezone.now(),
     )
     if status != "active" or not first["is_active"]:
         return None
-    holder = TokenHolder(**{name: first[name] for name in TokenHolder.__dataclass_fields__})
+    holder = TokenHolder(
+        access_token_id=first.get("access_token_id", first["token_id"]),
+        **{
+            name: first[name]
+            for name in TokenHolder.__dataclass_fields__
+            if name != "access_token_id"
+        },
+    )
     snapshot = PullSnapshot(
         username=holder.username,
         organizations=organization_policies(rows),
         verified_publishers=verified_publishers(references),
     )
     return holder, snapshot
+
+
+def token_holder_snapshot(
+    *, secret: str, references: list[ImageReference]
+) -> tuple[TokenHolder, PullSnapshot] | None:
+    """The usable access token with this secret, its holder and their pull snapshot; None if
+    the token is unknown, revoked or expired, or its user is inactive."""
+    return _holder_snapshot(_TOKEN_HOLDER.rows(secret_digest(secret)), references)
+
+
+def session_holder_snapshot(
+    *, secret: str, references: list[ImageReference]
+) -> tuple[TokenHolder, PullSnapshot] | None:
+    """The registry session (refresh token) with this secret, its holder and their pull
+    snapshot; None if it is unknown or revoked, if the access token that opened it no longer
+    works, or if its user is inactive (a removed user's sessions are gone with them)."""
+    return _holder_snapshot(_SESSION_HOLDER.rows(secret_digest(secret)), references)

@@ -28,6 +28,10 @@ from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_
 
 # --- owners ------------------------------------------------------------------------------
 
+# A new account is signed in without a password check, so Django needs to be told which of the
+# AUTHENTICATION_BACKENDS will load it on later requests (the throttle's backend comes first).
+NEW_ACCOUNT_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 
 class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
     """Invite someone into a team; the pending invitations (who invited whom into which team,
@@ -233,7 +237,7 @@ class InvitationLinkView(TemplateView):
         except ValidationError as error:
             add_service_error(form, error)
             return self.page(form=form, status=400)
-        login(request, user)
+        login(request, user, backend=NEW_ACCOUNT_BACKEND)
         organization = invitation.team.organization.name
         messages.success(
             request,
@@ -263,6 +267,6 @@ class SignUpView(ServiceFormView):
         )
 
     def succeeded(self, result):
-        login(self.request, result)
+        login(self.request, result, backend=NEW_ACCOUNT_BACKEND)
         messages.success(self.request, f"Welcome, {result.username}! Your account is ready.")
         return redirect("orgs:list")

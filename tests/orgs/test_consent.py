@@ -19,7 +19,7 @@ from django.utils import timezone
 from orgs.invitations import services as invitations
 from orgs.models import Invitation, TeamMembership
 from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER
-from tests.tokens.test_token_service import basic
+from tests.tokens.conftest import basic
 from tokens.services import access_token_create
 
 # gina's own organisation's image, an official image, a verified publisher's, a stranger's.

@@ -9,11 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_user
 from tokens.models import AccessToken
+from tokens.protocol import Password, Refusal
 from tokens.services import MAX_EXPIRY_DAYS, TOKEN_PREFIX, access_token_create, access_token_revoke
 from tokens.views import identify
 
@@ -32,8 +34,12 @@ def raw_row(token: AccessToken) -> tuple:
 def authenticate(token_user, secret, *, username=None):
     """The username the token service signs a token for, given ``token_user``'s name (or
     ``username``) and ``secret``; None when it refuses them."""
-    requester = identify(None, (username or token_user.username, secret), [])
-    return requester and requester.snapshot.username
+    request = RequestFactory().get("/auth/token")
+    try:
+        sign_in = identify(request, Password(username or token_user.username, secret), [])
+    except Refusal:
+        return None
+    return sign_in.requester.snapshot.username
 
 
 # --- creation ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The registry token service, ``GET /auth/token``, through Django's test client."""
+"""The registry token service, ``/auth/token`` by ``GET`` (Basic auth) and ``POST`` (the OAuth2
+form), through Django's test client."""
 
 import base64
 import contextlib
@@ -9,84 +10,19 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from orgs.models import Team, TeamMembership
-from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER
 from tests.e2e.registry import free_port
 from tests.factories import PASSWORD, make_user, set_policy
+from tests.tokens.conftest import ISSUER, SERVICE, URL
 from tokens.models import AccessToken
 from tokens.services import access_token_create, access_token_revoke
 
-URL = "/auth/token"
-ISSUER, SERVICE = TOKEN_ISSUER, REGISTRY_SERVICE
 FOUR = ["library/alpine", "acme/app", "bitnami/redis", "someone/thing"]
-
-
-@pytest.fixture
-def signing(token_keys):
-    """The certificate of the token service's fresh signing key."""
-    return x509.load_pem_x509_certificate(token_keys.read_bytes())
-
-
-def basic(username: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{secret}".encode()).decode()
-
-
-@pytest.fixture
-def ask(client, signing):
-    """``ask(*scopes, auth=(user, secret) | None, service=SERVICE)`` -> the response."""
-
-    def _ask(*scopes, auth=None, service=SERVICE, **params):
-        query = {"account": auth[0] if auth else "", "scope": list(scopes), **params}
-        if service is not None:
-            query["service"] = service
-        headers = {"HTTP_AUTHORIZATION": basic(*auth)} if auth else {}
-        return client.get(URL, query, **headers)
-
-    return _ask
-
-
-@pytest.fixture
-def claims_of(signing):
-    """Verify a successful response's JWT against the certificate; return its claims."""
-
-    def _claims_of(response) -> dict:
-        assert response.status_code == 200, response.content
-        return jwt.decode(
-            response.json()["token"],
-            signing.public_key(),
-            algorithms=["ES256"],
-            audience=SERVICE,
-            issuer=ISSUER,
-            options={"require": ["exp", "nbf", "iat", "iss", "aud", "sub", "jti"]},
-        )
-
-    return _claims_of
-
-
-@pytest.fixture
-def granted(claims_of):
-    """``granted(response)`` -> ``{repository name: [actions]}`` from the verified token."""
-
-    def _granted(response) -> dict[str, list[str]]:
-        access = claims_of(response)["access"]
-        assert all(entry["type"] == "repository" for entry in access)
-        return {entry["name"]: entry["actions"] for entry in access}
-
-    return _granted
-
-
-@pytest.fixture
-def token_of():
-    def _token_of(user, **extra) -> tuple[str, str]:
-        return user.username, access_token_create(user=user, name="registry", **extra)[1]
-
-    return _token_of
 
 
 def pulls(*names):
@@ -152,7 +88,8 @@ def test_response_is_not_cacheable(acme, ask, token_of):
         "malformed header",
     ],
 )
-def test_bad_credentials_are_401(acme, ask, client, token_of, case):
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_bad_credentials_are_401(acme, ask, client, token_of, case, method):
     mike = acme.member
     if case == "wrong password":
         auth = ("mike", "not-the-password")
@@ -172,7 +109,7 @@ def test_bad_credentials_are_401(acme, ask, client, token_of, case):
         auth = ("mike", token_of(acme.owner)[1])
     elif case == "malformed token":
         auth = ("mike", token_of(mike)[1][:-1] + "~")
-    else:
+    elif method == "GET":
         response = client.get(
             URL,
             {"service": SERVICE, "scope": "repository:library/alpine:pull"},
@@ -180,8 +117,10 @@ def test_bad_credentials_are_401(acme, ask, client, token_of, case):
         )
         assert_unauthorized(response)
         return
+    else:  # the form's counterpart: a password grant without the password
+        auth = ("mike", "")
 
-    assert_unauthorized(ask(*pulls("library/alpine"), auth=auth))
+    assert_unauthorized(ask(*pulls("library/alpine"), auth=auth, method=method))
 
 
 def test_no_credentials_is_401(acme, ask):
@@ -390,8 +329,9 @@ def test_registry_catalog_is_dropped(db, ask, claims_of, token_of):
         "junk",
     ],
 )
-def test_invalid_scope_is_400(acme, ask, token_of, scope):
-    response = ask(*pulls("library/alpine"), scope, auth=token_of(acme.member))
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_invalid_scope_is_400(acme, ask, token_of, scope, method):
+    response = ask(*pulls("library/alpine"), scope, auth=token_of(acme.member), method=method)
     assert response.status_code == 400
     error = response.json()["errors"][0]
     assert error["code"] == "INVALID_SCOPE"
@@ -399,8 +339,14 @@ def test_invalid_scope_is_400(acme, ask, token_of, scope):
     assert "token" not in response.json()
 
 
-def test_unknown_service_is_400(acme, ask, token_of):
-    response = ask(*pulls("library/alpine"), auth=token_of(acme.member), service="other-registry")
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_unknown_service_is_400(acme, ask, token_of, method):
+    response = ask(
+        *pulls("library/alpine"),
+        auth=token_of(acme.member),
+        service="other-registry",
+        method=method,
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "UNSUPPORTED"
     assert "'other-registry'" in response.json()["errors"][0]["message"]
@@ -411,8 +357,14 @@ def test_service_may_be_left_out(acme, ask, claims_of, token_of):
     assert claims["aud"] == SERVICE
 
 
-def test_post_is_refused(acme, client, signing):
-    assert client.post(URL, {"service": SERVICE}).status_code == 405
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_other_methods_get_a_json_405(acme, client, signing, method, caplog):
+    response = client.generic(method, URL, "grant_type=password")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, POST"
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "UNSUPPORTED"
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_missing_signing_key_is_503(acme, ask, settings, tmp_path, token_of, caplog):
@@ -456,7 +408,10 @@ def unreachable_database(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("credential", ["token", "password"])
-def test_database_unreachable_is_503_and_no_token(ask, claims_of, tmp_path, caplog, credential):
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_database_unreachable_is_503_and_no_token(
+    ask, claims_of, tmp_path, caplog, credential, method
+):
     mike = make_user("mike")
     auth = (
         ("mike", PASSWORD)
@@ -465,7 +420,7 @@ def test_database_unreachable_is_503_and_no_token(ask, claims_of, tmp_path, capl
     )
 
     with unreachable_database(tmp_path):
-        response = ask(*pulls("library/alpine"), auth=auth)
+        response = ask(*pulls("library/alpine"), auth=auth, method=method)
 
     assert response.status_code == 503
     assert response.json() == {
@@ -474,8 +429,9 @@ def test_database_unreachable_is_503_and_no_token(ask, claims_of, tmp_path, capl
         ]
     }
     assert "database unavailable" in caplog.text
+    assert "Traceback" not in caplog.text
     # The same request succeeds once the database is back: the outage was the only cause.
-    assert claims_of(ask(*pulls("library/alpine"), auth=auth))["sub"] == "mike"
+    assert claims_of(ask(*pulls("library/alpine"), auth=auth, method=method))["sub"] == "mike"
 
 
 # --- cost -----------------------------------------------------------------------------------
