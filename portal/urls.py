@@ -10,6 +10,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("orgs/", include("policies.urls")),
+    path("", include("policies.urls")),
     path("orgs/", include("orgs.urls")),
 ]
