@@ -215,13 +215,11 @@ class ExceptionApproveForm(forms.Form):
     )
 
     def __init__(self, *args, request, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {
-                "pattern": request.repository,
-                "expires_at": (timezone.now() + timedelta(days=EXCEPTION_DAYS)).date(),
-            },
-        )
+        kwargs["initial"] = {
+            "pattern": request.repository,
+            "expires_at": (timezone.now() + timedelta(days=EXCEPTION_DAYS)).date(),
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
         self.fields["team"] = OrganizationTeamField(
             organization=request.organization, member=request.requester, label="For"

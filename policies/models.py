@@ -327,13 +327,18 @@ class PolicyChange(models.Model):
         'Team platform: Community images: Restricted → Allowed', "Allowlist: added
         `someone/*` for the whole organization, no expiry: 'CI base images'"."""
         lines = []
-        for key, value in self.changes.items():
+        for key in _ordered(self.changes, [*POLICY_FIELDS, *_DESCRIBERS]):
             describe = _DESCRIBERS.get(key)
             if describe is not None:
-                lines.extend(describe(value))
+                lines.extend(describe(self.changes[key]))
             else:
-                lines.append(_setting_line(policy_field_label(key), key, value))
+                lines.append(_setting_line(policy_field_label(key), key, self.changes[key]))
         return lines
+
+
+def _ordered(keys, order: list[str]) -> list[str]:
+    """``keys`` in ``order``, then any others by name (PostgreSQL's jsonb keeps no order)."""
+    return [key for key in order if key in keys] + sorted(set(keys) - set(order))
 
 
 def _setting_line(label: str, field: str, diff: dict) -> str:
@@ -348,9 +353,12 @@ def _stored_expiry(value: str | None) -> str:
 
 
 def _describe_grant(value: dict) -> list[str]:
+    changes = value["changes"]
     return [
-        _setting_line(f"Team {value['team']}: {policy_field_label(field, TeamGrant)}", field, diff)
-        for field, diff in value["changes"].items()
+        _setting_line(
+            f"Team {value['team']}: {policy_field_label(field, TeamGrant)}", field, changes[field]
+        )
+        for field in _ordered(changes, list(GRANT_FIELDS))
     ]
 
 
@@ -377,13 +385,14 @@ def _describe_request(event: str, text_key: str):
     return describe
 
 
+# In the order their lines are shown (after the policy settings).
 _DESCRIBERS = {
     "team_grant": _describe_grant,
-    "allowlist_added": _describe_entry("added"),
-    "allowlist_removed": _describe_entry("removed"),
     "exception_requested": _describe_request("requested", "justification"),
     "exception_approved": _describe_request("approved", "note"),
     "exception_declined": _describe_request("declined", "note"),
+    "allowlist_removed": _describe_entry("removed"),
+    "allowlist_added": _describe_entry("added"),
 }
 
 

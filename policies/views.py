@@ -269,6 +269,7 @@ class ExceptionCreateView(OrganizationMixin, ServiceFormView):
     template_name = "policies/exception_request.html"
     form_class = ExceptionRequestForm
     tab = "settings"
+    owner_only_methods = frozenset()  # a member's action (the service refuses owners)
 
     def get_initial(self):
         return {"image": self.request.GET.get("image", "")}
