@@ -227,11 +227,15 @@ class ExceptionApproveForm(forms.Form):
 
 
 class ExceptionDeclineForm(forms.Form):
-    """Decline a request with a note for the requester."""
+    """Decline a request with a note for the requester (shown next to the approval form, hence
+    its own element ids)."""
 
     note = forms.CharField(
         label="Note to the requester", max_length=1200, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="id_decline_%s", **kwargs)
 
 
 class SignInOrgsForm(forms.Form):

@@ -43,6 +43,22 @@ class StalePolicyEdit(ValidationError):
     """The policy changed since the editor loaded it; nothing was saved."""
 
 
+def _check_settings(values: Mapping[str, bool], fields: tuple[str, ...]) -> None:
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"Not settings here: {', '.join(sorted(unknown))}")
+
+
+def _settings_changes(current, values: Mapping[str, bool]) -> dict:
+    """``{field: {"from": old, "to": new}}`` for each setting ``values`` changes on
+    ``current`` (a policy or a grant), as the history records it."""
+    return {
+        field: {"from": getattr(current, field), "to": value}
+        for field, value in values.items()
+        if getattr(current, field) != value
+    }
+
+
 @transaction.atomic
 def policy_update(
     *,
@@ -58,9 +74,7 @@ def policy_update(
     in between, so that two owners never silently overwrite each other. Records who changed
     what from what to what; returns ``(policy, None)`` when nothing changed.
     """
-    unknown = set(values) - set(POLICY_FIELDS)
-    if unknown:
-        raise ValueError(f"Not policy settings: {', '.join(sorted(unknown))}")
+    _check_settings(values, POLICY_FIELDS)
     policy = AccessPolicy.objects.select_for_update().get(organization=organization)
     if policy.version != expected_version:
         raise StalePolicyEdit(
@@ -69,11 +83,7 @@ def policy_update(
             "Your changes were not saved: review the current settings below and save again.",
             code="stale",
         )
-    changes = {
-        field: {"from": getattr(policy, field), "to": value}
-        for field, value in values.items()
-        if getattr(policy, field) != value
-    }
+    changes = _settings_changes(policy, values)
     if not changes:
         return policy, None
     # The row is locked where the database supports it; the version condition makes the write
@@ -145,9 +155,7 @@ def team_grant_update(
     from an older policy version (``StalePolicyEdit``). A change bumps the policy version and is
     recorded; returns ``(grant, None)`` when nothing changed.
     """
-    unknown = set(values) - set(GRANT_FIELDS)
-    if unknown:
-        raise ValueError(f"Not grant settings: {', '.join(sorted(unknown))}")
+    _check_settings(values, GRANT_FIELDS)
     if team.is_owners:
         raise ValidationError(
             "The owners team can pull any image already: it needs no grant.", code="owners"
@@ -161,11 +169,7 @@ def team_grant_update(
             code="stale",
         )
     grant, _ = TeamGrant.objects.get_or_create(team=team)
-    changes = {
-        field: {"from": getattr(grant, field), "to": value}
-        for field, value in values.items()
-        if getattr(grant, field) != value
-    }
+    changes = _settings_changes(grant, values)
     if not changes:
         return grant, None
     for field, diff in changes.items():

@@ -229,9 +229,9 @@ class TeamGrantView(PageFormView):
     def succeeded(self, result):
         _, change = result
         if change is None:
-            messages.info(self.request, f"No changes to team {self.team.name}'s grant.")
+            messages.info(self.request, f"No changes to the grant of team {self.team.name}.")
         else:
-            messages.success(self.request, f"Team {self.team.name}'s grant saved.")
+            messages.success(self.request, f"Saved the grant of team {self.team.name}.")
         return redirect(self.get_success_url())
 
     def refused(self, form, error):
