@@ -124,7 +124,8 @@ def _record(
 ) -> PolicyChange:
     """Record ``changes`` in the settings history; with ``bump``, as a new policy version (a
     change of what members may pull), which makes concurrent edits of the Org Permissions
-    form from the older version stale. ``policy`` must be locked (:func:`_lock_policy`)."""
+    form from the older version stale. With ``bump``, ``policy`` must be locked
+    (:func:`_lock_policy`)."""
     if bump:
         AccessPolicy.objects.filter(pk=policy.pk).update(
             version=F("version") + 1, updated_at=timezone.now()

@@ -385,3 +385,29 @@ def test_the_allowlist_is_paged(acme, login):
     third = client.get(URL, {"entries": "3"}).content.decode()
     assert "v119/*" in third and "v000/*" not in third
     assert client.get(URL, {"entries": "nonsense"}).status_code == 200
+
+
+def test_the_page_reads_a_fixed_number_of_queries(acme, login, django_assert_max_num_queries):
+    """However long the allowlist and however many teams, the page's reads stay the same."""
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    teams = Team.objects.bulk_create(
+        Team(organization=acme.org, name=f"t{i:03}") for i in range(60)
+    )
+    AllowlistEntry.objects.bulk_create(
+        AllowlistEntry(
+            organization=acme.org,
+            team=teams[i % 60] if i % 2 else None,
+            pattern=f"v{i:04}/*",
+            reason="r",
+            added_by_username="o",
+        )
+        for i in range(1000)
+    )
+    client = login(acme.owner)
+    # session, user, org, owner?, policy, teams with grants, entry count, memberships,
+    # publishers, entries for the members' preview, pending requests, a page of entries, the
+    # teams to choose from, history
+    with django_assert_max_num_queries(14):
+        response = client.get(URL, {"image": "someone/tool"})
+    assert response.status_code == 200
+    assert response.content.decode().count("grant-form-t0") == 60 * 4  # 3 inputs and the form

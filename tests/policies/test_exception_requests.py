@@ -20,7 +20,7 @@ from tests.factories import add_owner, make_org, make_team, make_user, set_polic
 URL = reverse("policies:permissions", kwargs={"org": "acme"})
 CREATE = reverse("policies:exception_create", kwargs={"org": "acme"})
 MINE = reverse("policies:my_requests")
-IN_A_MONTH = (timezone.now() + timedelta(days=30)).replace(microsecond=0)
+IN_A_MONTH = (timezone.now() + timedelta(days=30)).replace(second=30, microsecond=0)
 
 
 def review_url(request):
@@ -320,6 +320,7 @@ def test_owners_review_pending_requests(restricted, login):
     request = ask(acme)
     client = login(acme.owner)
     html = client.get(URL).content.decode()
+    assert "1 exception request waiting for an answer." in html
     pending = html.split('data-testid="pending-requests"')[1].split("</table>")[0]
     assert "mike" in pending and "someone/tool" in pending and review_url(request) in pending
     review = client.get(review_url(request)).content.decode()
