@@ -13,6 +13,7 @@ tests and wrapped by ``connection.execute_wrapper`` like any other.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from itertools import count
 
 from django.conf import settings
@@ -20,14 +21,34 @@ from django.db import InterfaceError, OperationalError, connections
 from django.db.models import QuerySet
 
 _stand_ins = count(1)
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
 
-def _stand_in(value):
-    """A unique value of the same kind as ``value`` that cannot occur in real data."""
-    number = next(_stand_ins)
+def _kind(value) -> str:
+    """The kind of a parameter value: "int", "datetime" or "str"."""
+    if isinstance(value, datetime):
+        return "datetime"
     if isinstance(value, int) and not isinstance(value, bool):
+        return "int"
+    return "str"
+
+
+def _stand_in(kind: str):
+    """A unique value of the given kind that cannot occur in real data."""
+    number = next(_stand_ins)
+    if kind == "int":
         return -(2**62) - number
+    if kind == "datetime":
+        return _EARLIEST + timedelta(microseconds=number)
     return f"\x00stand-in-{number}\x00"
+
+
+def _adapt(connection, kind: str, value):
+    """The value as the ORM passes it to the database driver (a datetime becomes text on
+    SQLite, say)."""
+    if kind == "datetime":
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,7 @@ class _Compiled:
     sql: str
     params: tuple
     slots: tuple[int, ...]  # positions in params that take the caller's values, in order
+    kinds: tuple[str, ...]  # the kind of each slot's value
     converters: dict  # the ORM's {column: ([converter, ...], expression)}, e.g. SQLite booleans
 
 
@@ -42,8 +64,9 @@ class CompiledRead:
     """A ``values_list`` queryset built by ``build(*values)``, compiled once per shape.
 
     ``columns`` names the queryset's columns in order; :meth:`rows` returns each row as a dict
-    keyed by them. The arguments to ``build`` are plain values (str or int) or sequences of
-    them (for ``__in``); a sequence's length is part of the compiled shape.
+    keyed by them. The arguments to ``build`` are plain values (str, int or an aware datetime)
+    or lists/tuples of str or int (for ``__in``); a sequence's length and element kind are part
+    of the compiled shape.
     """
 
     def __init__(self, build: Callable[..., QuerySet], columns: Sequence[str]):
@@ -52,45 +75,51 @@ class CompiledRead:
         self._compiled: dict[tuple, _Compiled] = {}
 
     def _compile(self, alias: str, shape: tuple) -> _Compiled:
-        stand_ins, flat = [], []
+        connection = connections[alias]
+        stand_ins, flat, kinds = [], [], []
         for kind in shape:
-            if isinstance(kind, int):  # a sequence of this length
-                values = [_stand_in("") for _ in range(kind)]
+            if isinstance(kind, tuple):  # (element kind, length) of a sequence
+                element, length = kind
+                values = [_stand_in(element) for _ in range(length)]
                 stand_ins.append(values)
                 flat.extend(values)
+                kinds.extend([element] * length)
             else:
-                value = _stand_in(0 if kind == "int" else "")
+                value = _stand_in(kind)
                 stand_ins.append(value)
                 flat.append(value)
+                kinds.append(kind)
         compiler = self.build(*stand_ins).query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
+        expected = [_adapt(connection, k, value) for k, value in zip(kinds, flat, strict=True)]
         if len(compiler.select) != len(self.columns) or any(
-            params.count(value) != 1 for value in flat
+            params.count(value) != 1 for value in expected
         ):
             raise ValueError("the query must select the named columns and use each value once")
         converters = compiler.get_converters([column[0] for column in compiler.select])
         return _Compiled(
             sql=sql,
             params=tuple(params),
-            slots=tuple(params.index(value) for value in flat),
+            slots=tuple(params.index(value) for value in expected),
+            kinds=tuple(kinds),
             converters=converters,
         )
 
     def rows(self, *values, using: str = "default") -> list[dict]:
         """Run the read with ``values``; each row as ``{column: value}``."""
         shape = tuple(
-            len(v) if isinstance(v, list | tuple) else ("int" if isinstance(v, int) else "str")
+            (_kind(v[0]) if v else "str", len(v)) if isinstance(v, list | tuple) else _kind(v)
             for v in values
         )
         key = (using, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, shape)
+        connection = connections[using]
         params = list(compiled.params)
         flat = [item for v in values for item in (v if isinstance(v, list | tuple) else [v])]
-        for slot, value in zip(compiled.slots, flat, strict=True):
-            params[slot] = value
-        connection = connections[using]
+        for slot, kind, value in zip(compiled.slots, compiled.kinds, flat, strict=True):
+            params[slot] = _adapt(connection, kind, value)
         rows = []
         for row in _execute(connection, compiled.sql, params):
             row = list(row)

@@ -26,6 +26,6 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("orgs.invitations.urls")),
-    path("orgs/", include("policies.urls")),
+    path("", include("policies.urls")),
     path("orgs/", include("orgs.urls")),
 ]

@@ -6,7 +6,7 @@ from orgs import services
 from orgs.invitations.services import invitation_create
 from orgs.models import Invitation, Organization, Team
 from policies.models import AccessPolicy, Publisher
-from policies.services import policy_update
+from policies.services import allowlist_entry_add, policy_update, team_grant_update
 
 PASSWORD = "test-pass-123"
 
@@ -64,4 +64,37 @@ def invite(
         invited_by=by,
         invitee=invitee,
         absolute_url=lambda path: "http://testserver" + path,
+    )
+
+
+def make_team(organization: Organization, name: str, *members) -> Team:
+    team = services.team_create(organization=organization, name=name)
+    for member in members:
+        services.team_member_add(team=team, user=member)
+    return team
+
+
+def set_grant(team: Team, *, actor, official=False, publishers=False, community=False):
+    return team_grant_update(
+        team=team,
+        actor=actor,
+        expected_version=AccessPolicy.objects.get(organization=team.organization).version,
+        values={
+            "allow_official_images": official,
+            "allow_verified_publishers": publishers,
+            "allow_community_images": community,
+        },
+    )[0]
+
+
+def add_entry(
+    organization: Organization, pattern: str, *, actor, team=None, expires_at=None, reason="CI"
+):
+    return allowlist_entry_add(
+        organization=organization,
+        actor=actor,
+        pattern=pattern,
+        reason=reason,
+        team=team,
+        expires_at=expires_at,
     )

@@ -8,7 +8,10 @@ import pytest
 from django.urls import reverse
 
 from orgs.models import Invitation, TeamMembership
-from tests.factories import invite
+from policies.models import AllowlistEntry
+from policies.references import parse_reference
+from policies.services import exception_request_create
+from tests.factories import add_entry, invite, set_policy
 from tokens.models import AccessToken
 from tokens.services import access_token_create, refresh_token_create
 
@@ -47,6 +50,10 @@ MATRIX = [
     ("policies:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
     ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
     ("invitations:list", {}, row((200, 200, 200), (405, 405, 405))),
+    ("policies:allowlist_add", ORG, row((404, 403, 302), (404, 403, 400))),
+    ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 403, 302), (404, 403, 400))),
+    ("policies:exception_create", ORG, row((404, 200, 200), (404, 400, 400))),
+    ("policies:my_requests", {}, row((200, 200, 200), (405, 405, 405))),
 ]
 
 CASES = [
@@ -74,6 +81,79 @@ def test_access_matrix(acme, client, login, name, kwargs, method, role, expected
     assert response.status_code == expected, response.content[:300]
     if expected == LOGIN and role == "anonymous":
         assert response["Location"].startswith(reverse("login") + "?next=")
+
+
+# URLs of one allowlist entry or exception request: (url name, GET row, POST row).
+OBJECT_MATRIX = [
+    ("policies:allowlist_remove", (404, 403, 405), (404, 403, 302)),
+    ("policies:exception_review", (404, 403, 200), (404, 403, 400)),
+    ("policies:exception_decline", (404, 403, 302), (404, 403, 400)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "role", "expected"),
+    [
+        pytest.param(
+            name,
+            method,
+            role,
+            LOGIN if role == "anonymous" else statuses[ROLES.index(role) - 1],
+            id=f"{name}-{method}-{role}",
+        )
+        for name, get, post in OBJECT_MATRIX
+        for method, statuses in (("GET", get), ("POST", post))
+        for role in ROLES
+    ],
+)
+def test_object_access_matrix(acme, client, login, name, method, role, expected):
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner)
+    request = exception_request_create(
+        organization=acme.org,
+        requester=acme.member,
+        reference=parse_reference("other/thing"),
+        justification="CI",
+    )
+    pk = entry.pk if name == "policies:allowlist_remove" else request.pk
+    users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
+    if role != "anonymous":
+        login(users[role])
+    url = reverse(name, kwargs={**ORG, "pk": pk})
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert response.status_code == expected, response.content[:300]
+    removed = name == "policies:allowlist_remove" and method == "POST" and role == "owner"
+    assert AllowlistEntry.objects.filter(pk=entry.pk).exists() is not removed
+    request.refresh_from_db()
+    assert request.is_pending
+
+
+def test_another_organisations_objects_are_404_for_its_owners(acme, login):
+    """gina owns globex, not acme: acme's entry and request are not found through globex."""
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner)
+    request = exception_request_create(
+        organization=acme.org,
+        requester=acme.member,
+        reference=parse_reference("other/thing"),
+        justification="CI",
+    )
+    client = login(acme.gina)
+    globex = {"org": "globex"}
+    assert (
+        client.post(
+            reverse("policies:allowlist_remove", kwargs={**globex, "pk": entry.pk})
+        ).status_code
+        == 302
+    )
+    assert AllowlistEntry.objects.filter(pk=entry.pk).exists()
+    for name in ("policies:exception_review", "policies:exception_decline"):
+        assert (
+            client.post(
+                reverse(name, kwargs={**globex, "pk": request.pk}), {"note": "x"}
+            ).status_code
+            == 404
+        )
 
 
 @pytest.mark.parametrize("role", ["outsider", "member", "owner"])

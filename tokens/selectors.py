@@ -5,9 +5,9 @@ A registry asks for a token on every pull (twice when a pull is refused), so thi
 short: the token, its user and the user's memberships with each organisation's policy come
 back from one query (the membership columns are those of
 :func:`policies.selectors.membership_columns`, read through an outer join so that a user in no
-team still comes back), plus the verified-publisher query of
-:func:`policies.selectors.verified_publishers` when a requested namespace could be one. Both run
-as prepared statements (:class:`portal.prepared.CompiledRead`).
+team still comes back); :func:`policies.selectors.snapshot_from_rows` adds the verified-publisher
+query when a requested namespace could be one and the allowlist query when a policy refuses a
+requested image. All run as prepared statements (:class:`portal.prepared.CompiledRead`).
 """
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from policies.engine import PullSnapshot
 from policies.references import ImageReference
-from policies.selectors import membership_columns, organization_policies, verified_publishers
+from policies.selectors import membership_columns, snapshot_from_rows
 from portal.prepared import CompiledRead
 from tokens.models import AccessToken, RefreshToken, token_status
 from tokens.services import secret_digest
@@ -78,14 +78,14 @@ class TokenHolder:
     is_staff: bool
 
 
-def _holder_snapshot(rows, references) -> tuple[TokenHolder, PullSnapshot] | None:
+def _holder_snapshot(rows, references, as_of) -> tuple[TokenHolder, PullSnapshot] | None:
     if not rows:
         return None
     first = rows[0]
     status = token_status(
         revoked_at=first["revoked_at"] or first.get("session_revoked_at"),
         expires_at=first["expires_at"],
-        now=timezone.now(),
+        now=as_of,
     )
     if status != "active" or not first["is_active"]:
         return None
@@ -97,20 +97,20 @@ def _holder_snapshot(rows, references) -> tuple[TokenHolder, PullSnapshot] | Non
             if name != "access_token_id"
         },
     )
-    snapshot = PullSnapshot(
-        username=holder.username,
-        organizations=organization_policies(rows),
-        verified_publishers=verified_publishers(references),
+    snapshot = snapshot_from_rows(
+        username=holder.username, rows=rows, references=references, as_of=as_of
     )
     return holder, snapshot
 
 
 def token_holder_snapshot(
-    *, secret: str, references: list[ImageReference]
+    *, secret: str, references: list[ImageReference], as_of: datetime | None = None
 ) -> tuple[TokenHolder, PullSnapshot] | None:
-    """The usable access token with this secret, its holder and their pull snapshot; None if
-    the token is unknown, revoked or expired, or its user is inactive."""
-    return _holder_snapshot(_TOKEN_HOLDER.rows(secret_digest(secret)), references)
+    """The usable access token with this secret, its holder and their pull snapshot as of
+    ``as_of`` (default: now); None if the token is unknown, revoked or expired, or its user is
+    inactive."""
+    rows = _TOKEN_HOLDER.rows(secret_digest(secret))
+    return _holder_snapshot(rows, references, as_of or timezone.now())
 
 
 def session_holder_snapshot(
@@ -119,4 +119,5 @@ def session_holder_snapshot(
     """The registry session (refresh token) with this secret, its holder and their pull
     snapshot; None if it is unknown or revoked, if the access token that opened it no longer
     works, or if its user is inactive (a removed user's sessions are gone with them)."""
-    return _holder_snapshot(_SESSION_HOLDER.rows(secret_digest(secret)), references)
+    rows = _SESSION_HOLDER.rows(secret_digest(secret))
+    return _holder_snapshot(rows, references, timezone.now())

@@ -454,12 +454,12 @@ def test_queries_do_not_grow_with_the_organisation(
 
     auth = token_of(acme.member)
     scopes = [*pulls(*FOUR), "repository:acme/app:pull,push"]
-    # One query reads the token, its user, memberships and policies, one the verified
-    # publishers among the namespaces; the first use adds the last_used_at write (at most once
-    # a minute).
-    with django_assert_num_queries(3):
+    # One query reads the token, its user, memberships, policies and grants, one the verified
+    # publishers among the namespaces, one the allowlist entries that could match the refused
+    # repositories; the first use adds the last_used_at write (at most once a minute).
+    with django_assert_num_queries(4):
         first = ask(*scopes, auth=auth)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = ask(*scopes, auth=auth)
 
     expected = {"library/alpine": ["pull"], "acme/app": ["pull", "push"]}
