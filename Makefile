@@ -40,8 +40,7 @@ serve: install keys var/secret_key
 	$(PY) manage.py collectstatic --no-input -v 0 && \
 	$(PY) manage.py migrate --no-input && \
 	if [ "$${SEED_DEMO:-}" = "1" ]; then $(PY) manage.py seed_demo; fi && \
-	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application
 
 ## The whole test suite (SQLite locally; PostgreSQL when DATABASE_URL says so, as in CI).
 test: export SECRET_KEY ?= test-only-not-a-secret
