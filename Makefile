@@ -47,7 +47,8 @@ test: export SECRET_KEY ?= test-only-not-a-secret
 test: install
 	$(PY) -m pytest
 
-## Throughput of /healthz and /auth/token side by side, under gunicorn on PostgreSQL.
+## /healthz and /auth/token side by side under `make serve`'s gunicorn on PostgreSQL, loaded by
+## wrk (apt-get install wrk). Knobs: see bench/run.py; quick: BENCH_ROUNDS=1 BENCH_ROUND_SECONDS=2
 bench: install
 	$(PY) bench/run.py
 
