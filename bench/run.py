@@ -317,9 +317,9 @@ def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]
         for cycle in range(1, config.rounds + 1):
             order = scenarios if cycle % 2 else scenarios[::-1]
             for scenario in order:
-                cpu_before = procstat.sample(server.proc.pid, dbname)
-                result = checked_run(scenario, config.round_seconds)
-                cpu = procstat.cpu_seconds(cpu_before, procstat.sample(server.proc.pid, dbname))
+                with procstat.CpuMeter(server.proc.pid, dbname) as meter:
+                    result = checked_run(scenario, config.round_seconds)
+                cpu = meter.seconds()
                 now = reader.settled()
                 rounds.append(
                     Round(
