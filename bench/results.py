@@ -40,8 +40,9 @@ class Round:
 class Summary:
     """One scenario over all its rounds.
 
-    Throughput and latency percentiles are medians of the rounds' figures (wrk reports
-    percentiles per run); CPU and database figures are totals divided by total requests.
+    Throughput, latency percentiles (wrk reports them per run) and CPU per request are medians
+    of the rounds' figures, which a round disturbed by other work on the machine hardly moves;
+    database transactions per request are totals over total requests.
     ``ratio`` is the median over cycles of this scenario's req/s divided by the baseline's in
     the same cycle; ``cpu_ratio`` is the baseline's server CPU per request divided by this
     scenario's (the throughput ratio the server CPU alone would allow).
@@ -124,9 +125,9 @@ def _summary(scenario: Scenario, rounds: list[Round], inprocess: InProcessResult
         p50_ms=statistics.median(r.wrk.p50_ms for r in rounds),
         p90_ms=statistics.median(r.wrk.p90_ms for r in rounds),
         p99_ms=statistics.median(r.wrk.p99_ms for r in rounds),
-        gunicorn_us=sum(r.gunicorn_cpu for r in rounds) / good * 1e6,
-        postgres_us=sum(r.postgres_cpu for r in rounds) / good * 1e6,
-        wrk_us=sum(r.wrk.cpu_seconds for r in rounds) / good * 1e6,
+        gunicorn_us=statistics.median(r.gunicorn_cpu / r.wrk.good for r in rounds) * 1e6,
+        postgres_us=statistics.median(r.postgres_cpu / r.wrk.good for r in rounds) * 1e6,
+        wrk_us=statistics.median(r.wrk.cpu_seconds / r.wrk.good for r in rounds) * 1e6,
         wrk_core_share=sum(r.wrk.cpu_seconds for r in rounds) / wall,
         db_xacts=sum(d.xact_commit for d in db) / good,
         new_sessions=sum(d.sessions for d in db),

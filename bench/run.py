@@ -357,10 +357,9 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
     for line in report.results_table(summaries):
         say(line)
     say(
-        "req/s, p50/p90/p99: median of the rounds; CPU µs/request: total over the rounds / "
-        "requests; queries: in-process, steady state; DB xact: committed transactions per "
-        "request counted by PostgreSQL (pg_stat_database), including the 'SELECT 1' "
-        "health check"
+        "req/s, p50/p90/p99, CPU µs/request: medians of the rounds; queries: in-process, "
+        "steady state; DB xact: committed transactions per request counted by PostgreSQL "
+        "(pg_stat_database) over all rounds, including the 'SELECT 1' health check"
     )
     for line in report.ratio_lines(summaries):
         say(line)
@@ -390,8 +389,7 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
         say(
             f"WARNING: other work on the machine took over {DISTURBED_SHARE:.0%} of the CPUs "
             f"during {len(disturbed)} of {len(rounds)} rounds ({', '.join(disturbed)}): their "
-            "req/s are low; medians and ratios within a cycle are less affected, CPU per "
-            "request hardly"
+            "req/s and CPU per request are off; the medians over the rounds are less affected"
         )
     heading("Summary (Markdown, for the README)")
     for line in report.markdown(machine, config.describe(), summaries):
