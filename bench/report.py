@@ -101,9 +101,14 @@ def ratio_lines(summaries: list[Summary]) -> list[str]:
     for s in summaries:
         if s.ratio is None:
             continue
+        clean = (
+            ""
+            if s.undisturbed_ratio is None
+            else f", {s.undisturbed_ratio:.3f} over the {s.undisturbed_cycles} undisturbed"
+        )
         lines.append(
             f"{s.scenario.name}/{baseline.scenario.name}: throughput ratio {s.ratio:.3f} "
-            f"(median of {s.rounds} cycles, range {s.ratio_min:.3f}-{s.ratio_max:.3f}); "
+            f"(median of {s.rounds} cycles, range {s.ratio_min:.3f}-{s.ratio_max:.3f}{clean}); "
             f"server CPU per request {s.server_us:,.0f} µs vs {baseline.server_us:,.0f} µs, "
             f"CPU ratio {s.cpu_ratio:.3f}"
         )
@@ -126,8 +131,8 @@ def query_lines(summaries: list[Summary]) -> list[str]:
     return lines
 
 
-def markdown(machine: Machine, setup: str, summaries: list[Summary]) -> list[str]:
-    """A summary to paste into the README."""
+def markdown(machine: Machine, setup: str, summaries: list[Summary], notes: list[str]) -> list[str]:
+    """A summary to paste into the README: the table, then ``notes`` as a list."""
     baseline = next(s for s in summaries if s.scenario.baseline)
     lines = [
         f"Measured {machine.line()}.",
@@ -146,4 +151,4 @@ def markdown(machine: Machine, setup: str, summaries: list[Summary]) -> list[str
             f"| {s.p99_ms:.2f} | {s.server_us:,.0f} ({s.gunicorn_us:,.0f} + {s.postgres_us:,.0f}) "
             f"| {cpu_ratio} | {len(s.inprocess.queries)} ({s.db_xacts:.2f}) | {s.wrk_us:,.0f} |"
         )
-    return lines
+    return [*lines, "", *(f"- {note}" for note in notes)]

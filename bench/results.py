@@ -68,6 +68,8 @@ class Summary:
     ratio: float | None = None
     ratio_min: float | None = None
     ratio_max: float | None = None
+    undisturbed_ratio: float | None = None  # the median over cycles where neither round was
+    undisturbed_cycles: int = 0  # disturbed, when some rounds were and some cycles are clean
     cpu_ratio: float | None = None
 
     @property
@@ -86,23 +88,28 @@ def summarize(
     baseline = next((s for s in summaries if s.scenario.baseline), None)
     if baseline is None:
         return summaries
-    base_rps = {r.cycle: r.wrk.rps for r in rounds if r.scenario == baseline.scenario.name}
+    base = {r.cycle: r for r in rounds if r.scenario == baseline.scenario.name}
     with_ratios = []
     for summary in summaries:
         if summary.scenario.baseline:
             with_ratios.append(summary)
             continue
-        ratios = [
-            r.wrk.rps / base_rps[r.cycle]
+        pairs = [
+            (r, base[r.cycle])
             for r in rounds
-            if r.scenario == summary.scenario.name and r.cycle in base_rps
+            if r.scenario == summary.scenario.name and r.cycle in base
         ]
+        ratios = [r.wrk.rps / b.wrk.rps for r, b in pairs]
+        clean = [r.wrk.rps / b.wrk.rps for r, b in pairs if not (r.disturbed or b.disturbed)]
+        some_disturbed = len(clean) < len(ratios)
         with_ratios.append(
             replace(
                 summary,
                 ratio=statistics.median(ratios),
                 ratio_min=min(ratios),
                 ratio_max=max(ratios),
+                undisturbed_ratio=statistics.median(clean) if clean and some_disturbed else None,
+                undisturbed_cycles=len(clean),
                 cpu_ratio=baseline.server_us / summary.server_us,
             )
         )

@@ -361,38 +361,34 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
         "steady state; DB xact: committed transactions per request counted by PostgreSQL "
         "(pg_stat_database) over all rounds, including the 'SELECT 1' health check"
     )
-    for line in report.ratio_lines(summaries):
-        say(line)
-    for line in report.query_lines(summaries):
-        say(line)
     checked = sum(s.tokens_checked for s in summaries)
     every = "" if config.check_every == 1 else f" (1 in {config.check_every} of the good answers)"
-    say(
-        f"checks: every status (and the /healthz body); {checked:,} token JWTs decoded by "
-        f"check.lua{every}, each granting the expected pull"
-    )
     share = max(s.wrk_core_share for s in summaries)
-    say(
-        f"client: wrk used at most {share:.0%} of one core ("
-        + ", ".join(f"{s.scenario.name} {s.wrk_us:,.0f} µs/request" for s in summaries)
-        + ")"
-    )
     busy = sum(r.machine_busy for r in rounds)
     capacity = sum(r.machine_capacity for r in rounds)
     other = sum(r.other_cpu for r in rounds)
-    say(
-        f"machine: {busy:.0f}s of {capacity:.0f}s CPU busy during the rounds; {other:.1f}s "
-        "outside wrk, gunicorn and PostgreSQL backends (kernel, other processes)"
-    )
     disturbed = [f"{r.cycle}/{r.scenario}" for r in rounds if r.disturbed]
+    notes = [
+        *report.ratio_lines(summaries),
+        *report.query_lines(summaries),
+        f"checks: every status (and the /healthz body); {checked:,} token JWTs decoded by "
+        f"check.lua{every}, each granting the expected pull",
+        f"client: wrk used at most {share:.0%} of one core ("
+        + ", ".join(f"{s.scenario.name} {s.wrk_us:,.0f} µs/request" for s in summaries)
+        + ")",
+        f"machine: {busy:.0f}s of {capacity:.0f}s CPU busy during the rounds; {other:.1f}s "
+        "outside wrk, gunicorn and PostgreSQL backends (kernel, other processes)",
+    ]
     if disturbed:
-        say(
+        notes.append(
             f"WARNING: other work on the machine took over {DISTURBED_SHARE:.0%} of the CPUs "
             f"during {len(disturbed)} of {len(rounds)} rounds ({', '.join(disturbed)}): their "
             "req/s and CPU per request are off; the medians over the rounds are less affected"
         )
+    for note in notes:
+        say(note)
     heading("Summary (Markdown, for the README)")
-    for line in report.markdown(machine, config.describe(), summaries):
+    for line in report.markdown(machine, config.describe(), summaries, notes):
         say(line)
 
 
