@@ -16,17 +16,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## The token-signing key pair, where TOKEN_SIGNING_KEY_FILE/_CERT_FILE say (default var/).
 keys: install
-	@test -f var/token.key || DEBUG=true $(PY) manage.py token_keys
+	@DEBUG=true $(PY) manage.py token_keys --if-missing
+
+.env:
+	printf '# Written by make run for local development (git-ignored); delete it to start over.\nDEBUG=true\n' > .env
 
 var/secret_key:
 	mkdir -p var
 	$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
 	chmod 600 var/secret_key
 
-## Development server on the embedded SQLite database, with demo data.
+## Development server on the embedded SQLite database, with demo data. Leaves a .env with
+## DEBUG=true (if there is none) so that manage.py commands work the same way afterwards.
 run: export DEBUG ?= true
-run: install keys
+run: install .env keys
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (token service: http://$(HOST):$(PORT)/auth/token)"
@@ -43,7 +48,8 @@ serve: install keys var/secret_key
 	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application
 
 ## The whole test suite (SQLite locally; PostgreSQL when DATABASE_URL says so, as in CI).
-test: export SECRET_KEY ?= test-only-not-a-secret
+test: export DEBUG := false
+test: export SECRET_KEY ?= $(shell python3 -c "import secrets; print(secrets.token_urlsafe(50))")
 test: install
 	$(PY) -m pytest
 

@@ -269,8 +269,9 @@ def measure_in_process(scenarios: list[Scenario], claims_of) -> dict:
         for number, query in enumerate(results[shown.name].queries, 1):
             say(f"  {number}. {query['sql']}")
         say(
-            "  not captured: Django's connection health check (CONN_HEALTH_CHECKS) runs "
-            "'SELECT 1' before the first query of each request on a reused connection"
+            "  the test client sees the queries that go through Django's cursor wrapper; "
+            "PostgreSQL's own count (DB xact, below) also includes the rest, such as Django's "
+            "connection health check"
         )
     connections.close_all()  # the server's backends are the only ones on the bench database
     return results
@@ -359,7 +360,7 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
     say(
         "req/s, p50/p90/p99, CPU µs/request: medians of the rounds; queries: in-process, "
         "steady state; DB xact: committed transactions per request counted by PostgreSQL "
-        "(pg_stat_database) over all rounds, including the 'SELECT 1' health check"
+        "(pg_stat_database) over all rounds, health checks and writes included"
     )
     checked = sum(s.tokens_checked for s in summaries)
     every = "" if config.check_every == 1 else f" (1 in {config.check_every} of the good answers)"

@@ -1,9 +1,7 @@
 """Forms for organisations and teams. Input is validated as typed: never trimmed or lowered."""
 
 from django import forms
-from django.contrib.auth import get_user_model
 
-from orgs.models import Team
 from orgs.naming import ORG_NAME_MAX_LENGTH, org_name_error
 
 
@@ -32,25 +30,3 @@ class TeamCreateForm(forms.Form):
         help_text="Lowercase letters, digits, '-' and '_', up to 30 characters.",
     )
     description = forms.CharField(label="Description", required=False, max_length=200)
-
-
-class MemberAddForm(forms.Form):
-    username = forms.CharField(label="Username", strip=False, max_length=150)
-    team = forms.ModelChoiceField(label="Team", queryset=Team.objects.none(), empty_label=None)
-
-    def __init__(self, *args, organization, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = organization.teams.order_by("name")
-
-    def clean_username(self):
-        username = self.cleaned_data["username"]
-        user_model = get_user_model()
-        try:
-            user = user_model.objects.get(username=username)
-        except user_model.DoesNotExist:
-            raise forms.ValidationError(
-                f"There is no user named '{username}'. They need an account first.",
-                code="unknown_user",
-            ) from None
-        self.cleaned_data["user"] = user
-        return username

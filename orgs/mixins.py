@@ -8,15 +8,17 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from orgs.models import Organization
-from orgs.selectors import is_owner, organization_for_member
+from orgs.models import Organization, Team
+from orgs.selectors import is_owner, organization_for_member, team_of_organization
 
 
 class OrganizationMixin:
     """Resolves ``self.organization`` from the URL's ``org`` through a member-scoped queryset.
 
     ``owner_only`` makes every method owner-only; ``owner_only_methods`` lists the methods that
-    are (by default the writes). ``tab`` names the navigation tab to highlight.
+    are (by default the writes). ``tab`` names the navigation tab to highlight. Subclasses that
+    need more objects from the URL resolve them in :meth:`resolve`, which runs once access is
+    granted.
     """
 
     owner_only = False
@@ -34,9 +36,31 @@ class OrganizationMixin:
         owner_action = self.owner_only or request.method in self.owner_only_methods
         if owner_action and not self.is_owner:
             raise PermissionDenied("Only owners of this organization can do that.")
+        self.resolve(**kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def resolve(self, **kwargs) -> None:
+        """Look up further objects named by the URL (raise Http404 if one is missing)."""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(organization=self.organization, is_owner=self.is_owner, tab=self.tab)
+        return context
+
+
+class TeamMixin(OrganizationMixin):
+    """Also resolves ``self.team``: the organisation's team named by the URL's ``team``."""
+
+    tab = "teams"
+
+    def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
+        try:
+            self.team = team_of_organization(organization=self.organization, name=kwargs["team"])
+        except Team.DoesNotExist:
+            raise Http404("No such team.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["team"] = self.team  # TemplateView also passes the URL's "team", a name
         return context

@@ -15,9 +15,9 @@ class InvalidOrgName(ValueError):
     """Raised when a string is not a valid organisation name; the message says why."""
 
 
-def org_name_error(name: object) -> str | None:
+def org_name_error(name: str) -> str | None:
     """Return why ``name`` is not a valid organisation name, or ``None`` when it is."""
-    if not isinstance(name, str) or name == "":
+    if name == "":
         return "Organization name is required."
     if len(name) < ORG_NAME_MIN_LENGTH or len(name) > ORG_NAME_MAX_LENGTH:
         return (
@@ -27,11 +27,3 @@ def org_name_error(name: object) -> str | None:
     if ORG_NAME_RE.fullmatch(name) is None:
         return "Organization name may contain only lowercase letters (a-z) and digits (0-9)."
     return None
-
-
-def validate_org_name(name: object) -> str:
-    """Return ``name`` unchanged if it follows the rule, else raise :class:`InvalidOrgName`."""
-    error = org_name_error(name)
-    if error is not None:
-        raise InvalidOrgName(error)
-    return name  # type: ignore[return-value]

@@ -1,8 +1,16 @@
 """Reads for organisations and teams."""
 
-from django.db.models import Prefetch, QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.template.defaultfilters import pluralize
 
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+
+MEMBERS_PER_PAGE = 50
 
 
 def organization_for_member(*, user, name: str) -> Organization:
@@ -18,25 +26,91 @@ def is_owner(*, user, organization: Organization) -> bool:
     ).exists()
 
 
-def organization_members(*, organization: Organization) -> list[dict]:
-    """Members of the organisation with their teams, ordered by username."""
-    members: dict[int, dict] = {}
-    rows = (
-        TeamMembership.objects.filter(team__organization=organization)
-        .select_related("user", "team")
-        .order_by("user__username", "team__name")
+def last_owner_refusal(*, organization: Organization, users: Iterable) -> str | None:
+    """Why ``users`` may not all stop being owners of ``organization``: it would be left
+    without an active owner. ``None`` when they may (or none of them is an owner)."""
+    users = list(users)
+    owners = TeamMembership.objects.filter(team__organization=organization, team__name=OWNERS_TEAM)
+    leaving = sorted(owners.filter(user__in=users).values_list("user__username", flat=True))
+    if not leaving or owners.exclude(user__in=users).filter(user__is_active=True).exists():
+        return None
+    who = f"{leaving[0]} is" if len(leaving) == 1 else f"{' and '.join(leaving)} are"
+    return (
+        f"{who} the last owner{pluralize(len(leaving))} of {organization.name}. An "
+        "organization needs an owner: invite another owner, and once they have accepted, try "
+        "again."
     )
-    for membership in rows:
-        entry = members.setdefault(
-            membership.user_id, {"user": membership.user, "teams": [], "is_owner": False}
-        )
-        entry["teams"].append(membership.team)
-        entry["is_owner"] = entry["is_owner"] or membership.team.is_owners
-    return list(members.values())
+
+
+def organizations_of(*, user) -> QuerySet[Organization]:
+    """The user's organisations by name, each annotated with ``is_owner`` (the user's role) and
+    ``iam_enabled`` (whether Image Access Management is on): one query."""
+    owners = TeamMembership.objects.filter(
+        team__organization=OuterRef("pk"), team__name=OWNERS_TEAM, user=user
+    )
+    return Organization.objects.for_user(user).annotate(
+        is_owner=Exists(owners), iam_enabled=F("access_policy__enabled")
+    )
+
+
+def team_of_organization(*, organization: Organization, name: str) -> Team:
+    """The organisation's team ``name``; raises ``Team.DoesNotExist``."""
+    return organization.teams.get(name=name)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member on the members page: the user, their teams in the organisation, and whether
+    one of them is the owners team."""
+
+    user: object
+    teams: tuple[Team, ...]
+
+    @property
+    def is_owner(self) -> bool:
+        return any(team.is_owners for team in self.teams)
+
+
+def organization_members(
+    *, organization: Organization, query: str = "", page: str | int | None = 1
+) -> Page:
+    """One page of the organisation's members (usernames containing ``query``, ignoring case)
+    by username, as :class:`MemberRow` objects: three queries (count, page, their teams)
+    whatever the organisation's size. A malformed or out-of-range ``page`` gives the nearest
+    valid page."""
+    memberships = TeamMembership.objects.filter(team__organization=organization)
+    users = (
+        get_user_model()
+        .objects.filter(Exists(memberships.filter(user=OuterRef("pk"))))
+        .order_by("username")
+    )
+    if query:
+        users = users.filter(username__icontains=query)
+    result = Paginator(users, MEMBERS_PER_PAGE).get_page(page)
+    teams: dict[int, list[Team]] = {user.pk: [] for user in result}
+    for membership in (
+        memberships.filter(user__in=list(teams)).select_related("team").order_by("team__name")
+    ):
+        teams[membership.user_id].append(membership.team)
+    result.object_list = [
+        MemberRow(user=user, teams=tuple(teams[user.pk])) for user in result.object_list
+    ]
+    return result
+
+
+def team_members(*, team: Team, query: str = "", page: str | int | None = 1) -> Page:
+    """One page of the team's memberships (with their users), by username; two queries."""
+    memberships = team.memberships.select_related("user").order_by("user__username")
+    if query:
+        memberships = memberships.filter(user__username__icontains=query)
+    return Paginator(memberships, MEMBERS_PER_PAGE).get_page(page)
+
+
+def teams_of_member(*, organization: Organization, user) -> list[Team]:
+    """The teams of ``organization`` that ``user`` is in, by name."""
+    return list(organization.teams.filter(memberships__user=user).order_by("name"))
 
 
 def organization_teams(*, organization: Organization) -> QuerySet[Team]:
-    """Teams of the organisation with their memberships prefetched."""
-    return organization.teams.prefetch_related(
-        Prefetch("memberships", queryset=TeamMembership.objects.select_related("user"))
-    ).order_by("name")
+    """Teams of the organisation by name, each annotated with ``member_count``."""
+    return organization.teams.annotate(member_count=Count("memberships")).order_by("name")

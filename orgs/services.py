@@ -4,8 +4,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.models import MEMBERS_TEAM, OWNERS_TEAM, Organization, Team, TeamMembership
 from orgs.naming import org_name_error
+from orgs.selectors import last_owner_refusal
 from policies.models import AccessPolicy, Publisher
 
 User = get_user_model()
@@ -15,21 +16,31 @@ User = get_user_model()
 RESERVED_NAMES = frozenset({"library", "docker", "dockerhub", "registry", "official", "admin"})
 
 
-@transaction.atomic
-def organization_create(*, name: str, creator) -> Organization:
-    """Create an organisation with its ``owners`` team (holding ``creator``) and its policy
-    (Image Access Management off), all or nothing."""
+def organization_name_refusal(name: str) -> str | None:
+    """Why ``name`` cannot be a new organisation's namespace, or ``None`` if it can: the name
+    rule, reserved names, publishers' namespaces, names taken. (The admin's form asks too.)"""
     error = org_name_error(name)
     if error is not None:
-        raise ValidationError({"name": error})
+        return error
     if name in RESERVED_NAMES:
-        raise ValidationError({"name": f"The name '{name}' is reserved."})
+        return f"The name '{name}' is reserved."
     if Publisher.objects.filter(namespace=name).exists():
         # Members may push to their organisation's namespace: owning a publisher's namespace
         # would let anyone publish "Verified Publisher" images.
-        raise ValidationError({"name": f"The name '{name}' belongs to a publisher."})
+        return f"The name '{name}' belongs to a publisher."
     if Organization.objects.filter(name=name).exists():
-        raise ValidationError({"name": f"The name '{name}' is already taken."})
+        return f"The name '{name}' is already taken."
+    return None
+
+
+@transaction.atomic
+def organization_create(*, name: str, creator) -> Organization:
+    """Create an organisation with its ``owners`` team (holding ``creator``), an empty
+    ``members`` team (where invitations go by default) and its policy (Image Access Management
+    off), all or nothing."""
+    error = organization_name_refusal(name)
+    if error is not None:
+        raise ValidationError({"name": error})
     try:
         with transaction.atomic():
             organization = Organization.objects.create(name=name)
@@ -41,6 +52,11 @@ def organization_create(*, name: str, creator) -> Organization:
         description="Members of this team manage the organization and can pull any image.",
     )
     TeamMembership.objects.create(team=owners, user=creator)
+    Team.objects.create(
+        organization=organization,
+        name=MEMBERS_TEAM,
+        description="Members of the organization: Image Access Management applies to their pulls.",
+    )
     AccessPolicy.objects.create(organization=organization)
     return organization
 
@@ -62,7 +78,11 @@ def team_create(*, organization: Organization, name: str, description: str = "")
 
 @transaction.atomic
 def team_member_add(*, team: Team, user) -> TeamMembership:
-    """Add an existing, active user to a team (which makes them a member of its organisation)."""
+    """Add an existing, active user to a team (which makes them a member of its organisation).
+
+    Internal: people join by accepting an invitation (:mod:`orgs.invitations.services`), which
+    calls this; no page adds members directly.
+    """
     if not user.is_active:
         raise ValidationError({"username": f"The account '{user.username}' is deactivated."})
     membership, created = TeamMembership.objects.get_or_create(team=team, user=user)
@@ -98,9 +118,6 @@ def organization_member_remove(*, organization: Organization, user) -> None:
 
 
 def _refuse_last_owner(owners: Team, user) -> None:
-    others = owners.memberships.exclude(user=user).filter(user__is_active=True)
-    if owners.memberships.filter(user=user).exists() and not others.exists():
-        raise ValidationError(
-            f"{user.username} is the last owner of {owners.organization.name}; "
-            "add another owner first."
-        )
+    refusal = last_owner_refusal(organization=owners.organization, users=[user])
+    if refusal is not None:
+        raise ValidationError(refusal)

@@ -1,182 +1,227 @@
-"""Organisation pages. Views only bind forms and call services; access is in OrganizationMixin."""
+"""Organisation pages. Views declare a form and a service call; access is in OrganizationMixin."""
 
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
 from django.urls import reverse
-from django.views.generic import FormView, RedirectView, TemplateView, View
+from django.views.generic import RedirectView, TemplateView
 
 from orgs import selectors, services
-from orgs.forms import MemberAddForm, OrganizationCreateForm, TeamCreateForm
-from orgs.mixins import OrganizationMixin
-from orgs.models import Organization, Team
+from orgs.forms import OrganizationCreateForm, TeamCreateForm
+from orgs.mixins import OrganizationMixin, TeamMixin
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 
-def apply_service(form, call) -> bool:
-    """Run ``call()``; put a ValidationError it raises back into ``form``. True on success."""
-    try:
-        call()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
-
-
-class OrganizationListView(LoginRequiredMixin, TemplateView):
-    """The organisations I belong to."""
+class OrganizationListView(LoginRequiredMixin, ServiceFormView):
+    """The organisations I belong to, with my role and whether Image Access Management is on;
+    anyone signed in can create one and becomes its owner."""
 
     template_name = "orgs/organization_list.html"
+    form_class = OrganizationCreateForm
+    success_message = "Organization {result.name} created."
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        user = self.request.user
-        owned = set(Organization.objects.owned_by(user).values_list("pk", flat=True))
-        context["organizations"] = [
-            {"organization": org, "is_owner": org.pk in owned}
-            for org in Organization.objects.for_user(user)
-        ]
-        context["form"] = OrganizationCreateForm()
+        context["organizations"] = selectors.organizations_of(user=self.request.user)
         return context
 
+    def perform(self, form):
+        return services.organization_create(
+            name=form.cleaned_data["name"], creator=self.request.user
+        )
 
-class OrganizationCreateView(LoginRequiredMixin, FormView):
-    """Create an organisation; its creator becomes its first owner."""
-
-    template_name = "orgs/organization_create.html"
-    form_class = OrganizationCreateForm
-
-    def form_invalid(self, form):
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-    def form_valid(self, form):
-        result = {}
-
-        def create():
-            result["org"] = services.organization_create(
-                name=form.cleaned_data["name"], creator=self.request.user
-            )
-
-        if not apply_service(form, create):
-            return self.form_invalid(form)
-        messages.success(self.request, f"Organization {result['org'].name} created.")
-        return redirect("orgs:detail", org=result["org"].name)
+    def get_success_url(self, result=None):
+        return reverse("orgs:detail", kwargs={"org": result.name})
 
 
 class OrganizationDetailView(OrganizationMixin, TemplateView):
-    """Members of the organisation and their teams; owners add and remove members here."""
+    """Members of the organisation and their teams: searched by username (``?q=``) and
+    paginated (``?page=``), so a large organisation costs the same few queries."""
 
     template_name = "orgs/organization_detail.html"
     tab = "members"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["members"] = selectors.organization_members(organization=self.organization)
-        if self.is_owner:
-            context.setdefault("form", MemberAddForm(organization=self.organization))
+        query = self.request.GET.get("q", "")
+        page = selectors.organization_members(
+            organization=self.organization, query=query, page=self.request.GET.get("page")
+        )
+        context.update(page=page, query=query)
         return context
 
 
-class MemberAddView(OrganizationMixin, View):
-    """Add an existing user to one of the organisation's teams (owners only)."""
+class MemberMixin(OrganizationMixin):
+    """Resolves ``self.member``: the user named by the URL's ``username``, if they are in the
+    organisation (404 otherwise), and ``self.member_teams``, their teams there."""
 
+    def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
+        self.member = get_user_model().objects.filter(username=kwargs["username"]).first()
+        self.member_teams = (
+            selectors.teams_of_member(organization=self.organization, user=self.member)
+            if self.member is not None
+            else []
+        )
+        if not self.member_teams:
+            raise Http404("No such member.")
+
+
+class MemberRemoveView(MemberMixin, ConfirmActionView):
+    """Remove a user from every team of the organisation (owners only; never the last
+    owner): GET explains, POST removes."""
+
+    template_name = "orgs/confirm.html"
     owner_only = True
+    tab = "members"
 
-    def post(self, request, *args, **kwargs):
-        form = MemberAddForm(request.POST, organization=self.organization)
-        if form.is_valid():
-            team, user = form.cleaned_data["team"], form.cleaned_data["user"]
-            if apply_service(form, lambda: services.team_member_add(team=team, user=user)):
-                messages.success(request, f"Added {user.username} to team {team.name}.")
-                return redirect("orgs:detail", org=self.organization.name)
-        view = OrganizationDetailView(request=request, kwargs=kwargs)
-        view.organization, view.is_owner = self.organization, self.is_owner
-        context = view.get_context_data(form=form)
-        return view.render_to_response(context, status=400)
+    def confirmation(self):
+        name, org = self.member.username, self.organization.name
+        teams = ", ".join(team.name for team in self.member_teams)
+        return Confirmation(
+            title=f"Remove {name} from {org}?",
+            consequences=(
+                f"{name} will be taken out of every team of {org} ({teams}).",
+                f"They will no longer see {org}'s pages or be able to push to {org}/…, and "
+                f"{org}'s Image Access Management will no longer apply to their pulls.",
+                f"To come back, {name} needs a new invitation.",
+            ),
+            button=f"Remove {name}",
+            cancel_url=reverse("orgs:detail", kwargs={"org": org}),
+            refusal=selectors.last_owner_refusal(
+                organization=self.organization, users=[self.member]
+            ),
+        )
+
+    def perform(self):
+        services.organization_member_remove(organization=self.organization, user=self.member)
+
+    def get_success_message(self, result):
+        return f"Removed {self.member.username} from {self.organization.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:detail", kwargs={"org": self.organization.name})
 
 
-class MemberRemoveView(OrganizationMixin, View):
-    """Remove a user from every team of the organisation (owners only; never the last owner)."""
+class LeaveView(OrganizationMixin, ConfirmActionView):
+    """Leave the organisation (any member; never its last owner): GET explains, POST leaves."""
 
-    owner_only = True
+    template_name = "orgs/confirm.html"
+    owner_only_methods = frozenset()
 
-    def post(self, request, *args, **kwargs):
-        user = get_object_or_404(get_user_model(), username=kwargs["username"])
-        try:
-            services.organization_member_remove(organization=self.organization, user=user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"Removed {user.username} from {self.organization.name}.")
-        return redirect("orgs:detail", org=self.organization.name)
+    def confirmation(self):
+        org = self.organization.name
+        user = self.request.user
+        return Confirmation(
+            title=f"Leave {org}?",
+            consequences=(
+                f"You will be taken out of every team of {org}.",
+                f"You will no longer see {org}'s pages or be able to push to {org}/…, and "
+                f"{org}'s Image Access Management will no longer apply to your pulls.",
+                f"To come back, you need a new invitation from an owner of {org}.",
+            ),
+            button=f"Leave {org}",
+            cancel_url=reverse("orgs:detail", kwargs={"org": org}),
+            refusal=selectors.last_owner_refusal(organization=self.organization, users=[user]),
+        )
+
+    def perform(self):
+        services.organization_member_remove(organization=self.organization, user=self.request.user)
+
+    def get_success_message(self, result):
+        return f"You left {self.organization.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:list")
 
 
-class TeamListView(OrganizationMixin, TemplateView):
+class TeamListView(OrganizationMixin, ServiceFormView):
     """The organisation's teams; owners create teams here."""
 
     template_name = "orgs/team_list.html"
+    form_class = TeamCreateForm
     tab = "teams"
+    success_message = "Team {result.name} created."
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["teams"] = selectors.organization_teams(organization=self.organization)
-        if self.is_owner:
-            context.setdefault("form", TeamCreateForm())
         return context
 
-    def post(self, request, *args, **kwargs):
-        form = TeamCreateForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
+    def perform(self, form):
+        return services.team_create(organization=self.organization, **form.cleaned_data)
 
-            def create():
-                services.team_create(
-                    organization=self.organization,
-                    name=data["name"],
-                    description=data["description"],
-                )
-
-            if apply_service(form, create):
-                messages.success(request, f"Team {data['name']} created.")
-                return redirect("orgs:team", org=self.organization.name, team=data["name"])
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def get_success_url(self, result=None):
+        return reverse("orgs:team", kwargs={"org": self.organization.name, "team": result.name})
 
 
-class TeamDetailView(OrganizationMixin, TemplateView):
-    """One team and its members."""
+class TeamDetailView(TeamMixin, TemplateView):
+    """One team and its members (searched and paginated like the members page); owners
+    invite people into it from here."""
 
     template_name = "orgs/team_detail.html"
-    tab = "teams"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        team = get_object_or_404(
-            selectors.organization_teams(organization=self.organization), name=kwargs["team"]
+        query = self.request.GET.get("q", "")
+        context.update(
+            page=selectors.team_members(
+                team=self.team, query=query, page=self.request.GET.get("page")
+            ),
+            query=query,
         )
-        context["team"] = team
-        context["form"] = MemberAddForm(organization=self.organization, initial={"team": team})
         return context
 
 
-class TeamMemberRemoveView(OrganizationMixin, View):
-    """Remove a user from one team (owners only; never the last owner)."""
+class TeamMemberRemoveView(TeamMixin, MemberMixin, ConfirmActionView):
+    """Remove a user from one team (owners only; never the last owner): GET explains, POST
+    removes."""
 
+    template_name = "orgs/confirm.html"
     owner_only = True
 
-    def post(self, request, *args, **kwargs):
-        team = get_object_or_404(Team, organization=self.organization, name=kwargs["team"])
-        user = get_object_or_404(get_user_model(), username=kwargs["username"])
-        try:
-            services.team_member_remove(team=team, user=user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+    def resolve(self, **kwargs) -> None:
+        super().resolve(**kwargs)
+        if self.team not in self.member_teams:
+            raise Http404("Not in this team.")
+
+    def confirmation(self):
+        name, org, team = self.member.username, self.organization.name, self.team.name
+        others = [t.name for t in self.member_teams if t != self.team]
+        consequences = [f"{name} will be taken out of team {team}."]
+        if self.team.is_owners:
+            consequences.append(
+                f"{name} will no longer manage {org}, and {org}'s Image Access Management "
+                "will apply to their pulls."
+            )
+        if others:
+            consequences.append(f"{name} stays a member of {org} through: {', '.join(others)}.")
         else:
-            messages.success(request, f"Removed {user.username} from team {team.name}.")
-        return HttpResponseRedirect(
-            reverse("orgs:team", kwargs={"org": self.organization.name, "team": team.name})
+            consequences.append(
+                f"{team} is {name}'s only team in {org}: they will no longer be a member of "
+                f"{org}, and will need a new invitation to come back."
+            )
+        refusal = None
+        if self.team.is_owners:
+            refusal = selectors.last_owner_refusal(
+                organization=self.organization, users=[self.member]
+            )
+        return Confirmation(
+            title=f"Remove {name} from team {team}?",
+            consequences=tuple(consequences),
+            button=f"Remove {name} from {team}",
+            cancel_url=reverse("orgs:team", kwargs={"org": org, "team": team}),
+            refusal=refusal,
         )
+
+    def perform(self):
+        services.team_member_remove(team=self.team, user=self.member)
+
+    def get_success_message(self, result):
+        return f"Removed {self.member.username} from team {self.team.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:team", kwargs={"org": self.organization.name, "team": self.team.name})
 
 
 class SettingsView(OrganizationMixin, RedirectView):

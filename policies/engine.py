@@ -1,20 +1,35 @@
 """The pull decision engine: one pure function decides every pull.
 
-It works on a :class:`PullSnapshot` (the user's organisations, whether they own each, each
-organisation's policy, and the verified publishers that matter) and never touches the database
-or the request. The Org Permissions page, ``manage.py check_pull`` and the registry token service
+It works on a :class:`PullSnapshot` (the user's organisations with each one's policy, the
+user's standing and teams there, the allowlist entries that could apply, the verified
+publishers that matter, and the time the snapshot was read) and never touches the database or
+the request. The Org Permissions page, ``manage.py check_pull`` and the registry token service
 all call :func:`pull_decide`.
 
-The rule: a user pulls an image if, for every organisation they belong to that has Image Access
-Management on and in which they are not in the owners team, that organisation allows the image's
-category. An organisation always allows its own images, allows Docker Official Images and Docker
-Verified Publisher images only when its owners chose so, and never allows Community images.
-Images on other registries are outside Image Access Management, as on Docker Hub.
+The rule: a user pulls an image if **every** organisation that restricts them allows it. An
+organisation restricts a user when its Image Access Management is on and the user is not in its
+owners team (owners bypass only their own organisation). A restricting organisation allows an
+image when
+
+1. it is the organisation's own image (``acme/...`` for acme), or
+2. its policy allows the image's category (Docker Official Images, Docker Verified Publisher
+   images; never Community images), or
+3. a team of that organisation the user is in has a grant for the category, or
+4. an allowlist entry of that organisation covers the repository, is in force at the snapshot's
+   ``as_of`` (no expiry, or an expiry after it), and is either organisation-wide or for a team
+   of that organisation the user is in.
+
+An organisation's grants and entries never count for another organisation. Images on other
+registries are outside Image Access Management, as on Docker Hub.
+
+Every decision names the :class:`Rule` that decided it and says it in words.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time
 from enum import StrEnum
 
+from policies.patterns import matches, parse_pattern, specificity
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
 
 
@@ -40,41 +55,140 @@ CATEGORY_LABELS = {
     Category.OTHER_REGISTRY: "Images from other registries",
 }
 
+#: The setting that allows a category, in an organisation's policy or a team's grant (a policy
+#: has no Community setting: organisations never allow Community images as a whole).
+CATEGORY_SETTINGS = {
+    Category.OFFICIAL: "allow_official_images",
+    Category.VERIFIED_PUBLISHER: "allow_verified_publishers",
+    Category.COMMUNITY: "allow_community_images",
+}
+
+
+class Rule(StrEnum):
+    """Which rule decided a pull (``check_pull``'s ``rule``)."""
+
+    OTHER_REGISTRY = "other_registry"  # not Docker Hub: outside Image Access Management
+    NO_ORGANIZATION = "no_organization"  # the user is in no organisation
+    UNMANAGED = "unmanaged"  # no organisation of the user has management on
+    OWNER = "owner"  # only organisations whose owners team the user is in have it on
+    ORGANIZATION = "organization"  # the organisation's own images
+    CATEGORY = "category"  # the organisation's policy allows (or blocks) the category
+    TEAM_GRANT = "team_grant"  # a grant of one of the user's teams allows the category
+    ALLOWLIST = "allowlist"  # an allowlist entry covers the repository
+
+    @property
+    def label(self) -> str:
+        return RULE_LABELS[self]
+
+
+RULE_LABELS = {
+    Rule.OTHER_REGISTRY: "Other registry",
+    Rule.NO_ORGANIZATION: "No organization",
+    Rule.UNMANAGED: "Image Access Management off",
+    Rule.OWNER: "Owners team",
+    Rule.ORGANIZATION: "Organization images",
+    Rule.CATEGORY: "Image category",
+    Rule.TEAM_GRANT: "Team grant",
+    Rule.ALLOWLIST: "Allowlist entry",
+}
+# When several organisations restrict a user and all allow an image, the decision names the
+# most exceptional of their rules: that is what explains why the pull goes through.
+_RULE_WEIGHT = {Rule.ORGANIZATION: 0, Rule.CATEGORY: 1, Rule.TEAM_GRANT: 2, Rule.ALLOWLIST: 3}
+
+
+@dataclass(frozen=True)
+class TeamPolicy:
+    """A team the user is in, with the extra categories its grant allows (a team without a
+    grant allows nothing extra). Mirrors :class:`policies.models.TeamGrant` (a test pins it)."""
+
+    name: str
+    allow_official_images: bool = False
+    allow_verified_publishers: bool = False
+    allow_community_images: bool = False
+
 
 @dataclass(frozen=True)
 class OrgPolicy:
-    """One organisation the user belongs to, with its policy and the user's standing in it."""
+    """One organisation the user belongs to, with its policy and the user's standing in it.
+
+    The settings mirror :class:`policies.models.AccessPolicy`'s fields (a test pins that);
+    ``version`` is the policy version the snapshot was read at; ``teams`` are the user's teams
+    there, by name.
+    """
 
     name: str
     is_owner: bool
     enabled: bool = False
     allow_official_images: bool = False
     allow_verified_publishers: bool = False
+    version: int = 0
+    teams: tuple[TeamPolicy, ...] = ()
 
     @property
     def restricts(self) -> bool:
         """Whether this organisation's policy applies to the user."""
         return self.enabled and not self.is_owner
 
+    def has_team(self, name: str) -> bool:
+        return any(team.name == name for team in self.teams)
+
+
+@dataclass(frozen=True)
+class ListEntry:
+    """An allowlist entry, as the engine sees it: a normalised pattern (see
+    :mod:`policies.patterns`), the organisation it belongs to, the team it is for (None: the
+    whole organisation), who added it, when it stops applying (None: never), and why."""
+
+    pattern: str
+    organization: str
+    team: str | None = None
+    added_by: str = ""
+    expires_at: datetime | None = None
+    reason: str = ""
+
+    def in_force(self, as_of: datetime | None) -> bool:
+        """Whether the entry applies at ``as_of``. Without a time (``None``) an entry with an
+        expiry never applies: nothing proves it has not expired."""
+        if self.expires_at is None:
+            return True
+        return as_of is not None and as_of < self.expires_at
+
+    def describe(self) -> str:
+        """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
+        expires 2026-12-31: 'CI base images'"."""
+        scope = f" for team {self.team}" if self.team else ""
+        added = f", added by {self.added_by}" if self.added_by else ""
+        return (
+            f"{self.organization}'s allowlist entry `{self.pattern}`{scope}{added}, "
+            f"{expiry_text(self.expires_at)}: '{self.reason}'"
+        )
+
 
 @dataclass(frozen=True)
 class PullSnapshot:
-    """Everything the engine needs about one user, read from the database in one go."""
+    """Everything the engine needs about one user, read from the database in one go.
+
+    ``entries`` may hold any organisation's entries (the engine only counts an organisation's
+    own, for the user's teams, in force at ``as_of``); ``as_of`` is when the snapshot was read.
+    """
 
     username: str
     organizations: tuple[OrgPolicy, ...] = ()
     verified_publishers: frozenset[str] = frozenset()
+    entries: tuple[ListEntry, ...] = ()
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The engine's answer: allowed or not, why, and on whose authority."""
+    """The engine's answer: allowed or not, why, by which rule and on whose authority."""
 
     allowed: bool
     category: Category
     reference: str
     organization: str | None
     reason: str
+    rule: Rule
 
     def as_dict(self) -> dict:
         return {
@@ -82,8 +196,20 @@ class Decision:
             "category": self.category.value,
             "reference": self.reference,
             "organization": self.organization,
+            "rule": self.rule.value,
             "reason": self.reason,
         }
+
+
+def expiry_text(expires_at: datetime | None) -> str:
+    """'expires 2026-12-31' (an expiry at midnight UTC is shown as its day),
+    'expires 2026-12-31 14:30 UTC', or 'no expiry'."""
+    if expires_at is None:
+        return "no expiry"
+    moment = expires_at.astimezone(UTC)
+    if moment.time() == time(0, 0):
+        return f"expires {moment:%Y-%m-%d}"
+    return f"expires {moment:%Y-%m-%d %H:%M} UTC"
 
 
 def classify(
@@ -103,22 +229,99 @@ def classify(
     return Category.COMMUNITY
 
 
-def org_allows(policy: OrgPolicy, category: Category) -> bool:
-    """Whether an organisation whose policy applies allows a category."""
-    if category in (Category.ORGANIZATION, Category.OTHER_REGISTRY):
-        return True
-    if category is Category.OFFICIAL:
-        return policy.allow_official_images
-    if category is Category.VERIFIED_PUBLISHER:
-        return policy.allow_verified_publishers
-    return False
+def settings_allow(settings: OrgPolicy | TeamPolicy, category: Category) -> bool:
+    """Whether a policy's or a team grant's settings allow a category."""
+    setting = CATEGORY_SETTINGS.get(category)
+    return setting is not None and getattr(settings, setting, False)
+
+
+def applicable_entries(snapshot: PullSnapshot, org: OrgPolicy, path: str) -> list[ListEntry]:
+    """The entries that let ``org`` allow the repository ``path`` for the snapshot's user, most
+    specific first: the organisation's own, organisation-wide or for one of the user's teams
+    there, in force at ``as_of``, whose pattern covers the path."""
+    found = [
+        entry
+        for entry in snapshot.entries
+        if entry.organization == org.name
+        and (entry.team is None or org.has_team(entry.team))
+        and entry.in_force(snapshot.as_of)
+        and matches(entry.pattern, path)
+    ]
+    never = datetime.max.replace(tzinfo=UTC)
+    return sorted(
+        found,
+        key=lambda e: (
+            specificity(parse_pattern(e.pattern)),
+            e.team is not None,
+            -(e.expires_at or never).timestamp(),
+            e.team or "",
+            e.pattern,
+        ),
+    )
+
+
+def as_plain_member(snapshot: PullSnapshot, organization: OrgPolicy) -> PullSnapshot:
+    """The snapshot of a member of ``organization`` alone, in none of its teams with more
+    rights: what the organisation's policy and its organisation-wide entries give its members
+    (the owners' preview)."""
+    return PullSnapshot(
+        username="",
+        organizations=(replace(organization, is_owner=False, teams=()),),
+        verified_publishers=snapshot.verified_publishers,
+        entries=tuple(
+            entry
+            for entry in snapshot.entries
+            if entry.organization == organization.name and entry.team is None
+        ),
+        as_of=snapshot.as_of,
+    )
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """One restricting organisation's answer."""
+
+    organization: str
+    allowed: bool
+    category: Category
+    rule: Rule
+    reason: str
+
+
+def _judge(snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference) -> _Verdict:
+    """What the restricting organisation ``org`` says about a Docker Hub image."""
+    category = classify(
+        reference, organization=org.name, verified_publishers=snapshot.verified_publishers
+    )
+    allowed_by_policy = f"{category.label} are allowed by {org.name}'s Image Access Management."
+    if category is Category.ORGANIZATION:
+        return _Verdict(org.name, True, category, Rule.ORGANIZATION, allowed_by_policy)
+    if settings_allow(org, category):
+        return _Verdict(org.name, True, category, Rule.CATEGORY, allowed_by_policy)
+    team = next((team for team in org.teams if settings_allow(team, category)), None)
+    if team is not None:
+        reason = f"{category.label} are allowed by {org.name}'s grant to team {team.name}."
+        return _Verdict(org.name, True, category, Rule.TEAM_GRANT, reason)
+    entries = applicable_entries(snapshot, org, reference.path)
+    if entries:
+        reason = (
+            f"{category.label} are blocked by {org.name}'s Image Access Management, "
+            f"but {reference.path} is allowed by {entries[0].describe()}."
+        )
+        return _Verdict(org.name, True, category, Rule.ALLOWLIST, reason)
+    reason = f"{category.label} are blocked by {org.name}'s Image Access Management."
+    return _Verdict(org.name, False, category, Rule.CATEGORY, reason)
 
 
 def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
-    """Decide whether the snapshot's user may pull ``reference``."""
-    publishers = snapshot.verified_publishers
-    shown = reference.normalized
+    """Decide whether the snapshot's user may pull ``reference``.
 
+    A refusal names the first refusing organisation by name. When several organisations
+    restrict the user and all allow the image, the decision names the one whose rule is the
+    most exceptional (an allowlist entry, then a team grant, then the policy's category, then
+    the organisation's own images) and lists the others.
+    """
+    shown = reference.normalized
     if not reference.is_docker_hub:
         return Decision(
             allowed=True,
@@ -129,33 +332,37 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
                 f"{reference.domain} is not Docker Hub: Image Access Management covers "
                 "Docker Hub images only."
             ),
+            rule=Rule.OTHER_REGISTRY,
         )
 
     restricting = sorted(
         (org for org in snapshot.organizations if org.restricts), key=lambda org: org.name
     )
+    verdicts = []
     for org in restricting:
-        category = classify(reference, organization=org.name, verified_publishers=publishers)
-        if not org_allows(org, category):
+        verdict = _judge(snapshot, org, reference)
+        if not verdict.allowed:
             return Decision(
                 allowed=False,
-                category=category,
+                category=verdict.category,
                 reference=shown,
-                organization=org.name,
-                reason=f"{category.label} are blocked by {org.name}'s Image Access Management.",
+                organization=verdict.organization,
+                reason=verdict.reason,
+                rule=verdict.rule,
             )
+        verdicts.append(verdict)
 
-    if restricting:
-        org = restricting[0]
-        category = classify(reference, organization=org.name, verified_publishers=publishers)
-        others = [other.name for other in restricting[1:]]
-        also = f" (and by {', '.join(others)})" if others else ""
+    if verdicts:
+        primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
+        others = [v.organization for v in verdicts if v is not primary]
+        also = f" Also allowed by {', '.join(others)}." if others else ""
         return Decision(
             allowed=True,
-            category=category,
+            category=primary.category,
             reference=shown,
-            organization=org.name,
-            reason=f"{category.label} are allowed by {org.name}'s Image Access Management{also}.",
+            organization=primary.organization,
+            reason=primary.reason + also,
+            rule=primary.rule,
         )
 
     return _unrestricted(snapshot, reference, shown)
@@ -172,17 +379,22 @@ def _unrestricted(snapshot: PullSnapshot, reference: ImageReference, shown: str)
     owned_enabled = sorted(o.name for o in snapshot.organizations if o.enabled and o.is_owner)
     if not snapshot.organizations:
         reason = "You are not a member of any organization, so no Image Access Management applies."
-        decider = None
+        decider, rule = None, Rule.NO_ORGANIZATION
     elif owned_enabled:
-        decider = owned_enabled[0]
+        decider, rule = owned_enabled[0], Rule.OWNER
         reason = (
             f"You are in {decider}'s owners team, which has access to all images; "
             "no other organization of yours restricts pulls."
         )
     else:
-        decider = None
+        decider, rule = None, Rule.UNMANAGED
         names = ", ".join(sorted(o.name for o in snapshot.organizations))
         reason = f"Image Access Management is off for {names}: members can pull any image."
     return Decision(
-        allowed=True, category=category, reference=shown, organization=decider, reason=reason
+        allowed=True,
+        category=category,
+        reference=shown,
+        organization=decider,
+        reason=reason,
+        rule=rule,
     )

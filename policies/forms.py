@@ -1,9 +1,23 @@
-"""Forms for Image Access Management. Tampered input is refused, never guessed at."""
+"""Forms for Image Access Management. Tampered input is refused, never guessed at; the rules
+about values (patterns, expiries, who may ask) are the services', which the views call."""
+
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
+from django.utils import timezone
 
-from policies.models import POLICY_FIELDS
+from orgs.models import OWNERS_TEAM, Team
+from policies.models import (
+    GRANT_FIELDS,
+    POLICY_FIELDS,
+    AccessPolicy,
+    TeamGrant,
+    policy_field_label,
+)
 from policies.references import InvalidReference, parse_reference
+
+#: An approved exception's default lifetime.
+EXCEPTION_DAYS = 30
 
 TRUE_VALUES = frozenset({"on", "true", "1"})
 FALSE_VALUES = frozenset({"off", "false", "0"})
@@ -41,17 +55,26 @@ class StrictBooleanField(forms.BooleanField):
         """No 'required' check: False is a legitimate answer."""
 
 
-class AccessPolicyForm(forms.Form):
-    """The Org Permissions form; its field names match Docker Hub's settings API."""
+class SettingsForm(forms.Form):
+    """A set of boolean settings edited from a policy version: one strict checkbox per field of
+    ``settings_fields`` (labelled from ``settings_model``) and the version being edited."""
 
-    enabled = StrictBooleanField(label="Enable Image Access Management", required=False)
-    allow_official_images = StrictBooleanField(label="Docker Official Images", required=False)
-    allow_verified_publishers = StrictBooleanField(
-        label="Docker Verified Publisher Images", required=False
-    )
+    settings_fields: tuple[str, ...] = ()
+    settings_model = None
+
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
-    allowed_keys = frozenset({*POLICY_FIELDS, "version", "csrfmiddlewaretoken"})
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.allowed_keys = frozenset({*self.settings_fields, "version", "csrfmiddlewaretoken"})
+        for field in self.settings_fields:
+            self.fields[field] = StrictBooleanField(
+                label=policy_field_label(field, self.settings_model), required=False
+            )
+
+    def settings_values(self) -> dict[str, bool]:
+        """The submitted settings (only valid after ``is_valid()``)."""
+        return {field: self.cleaned_data[field] for field in self.settings_fields}
 
     def clean(self):
         cleaned = super().clean()
@@ -70,6 +93,21 @@ class AccessPolicyForm(forms.Form):
                     params={"field": key},
                 )
         return cleaned
+
+
+class AccessPolicyForm(SettingsForm):
+    """The Org Permissions form: one checkbox per policy setting (their names match Docker
+    Hub's settings API)."""
+
+    settings_fields = POLICY_FIELDS
+    settings_model = AccessPolicy
+
+
+class TeamGrantForm(SettingsForm):
+    """A team's grant: one checkbox per extra category its members may pull."""
+
+    settings_fields = GRANT_FIELDS
+    settings_model = TeamGrant
 
 
 class ImageCheckForm(forms.Form):
@@ -94,6 +132,112 @@ class ImageCheckForm(forms.Form):
             raise forms.ValidationError(str(error), code="invalid_reference") from None
 
 
+def expiry_of_day(day) -> datetime | None:
+    """The moment an expiry chosen as a day means: 00:00 UTC that day (an entry applies until
+    then)."""
+    return datetime.combine(day, time(0, 0), tzinfo=UTC) if day else None
+
+
+class ExpiryField(forms.DateField):
+    """An expiry day (``YYYY-MM-DD``); the cleaned value is 00:00 UTC that day."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def clean(self, value):
+        return expiry_of_day(super().clean(value))
+
+
+class OrganizationTeamField(forms.ModelChoiceField):
+    """One of the organisation's teams other than owners (of those ``member`` is in, if given),
+    by name; empty for the whole organisation."""
+
+    def __init__(self, *, organization, member=None, **kwargs):
+        teams = Team.objects.filter(organization=organization).exclude(name=OWNERS_TEAM)
+        if member is not None:
+            teams = teams.filter(memberships__user=member)
+        super().__init__(
+            queryset=teams.order_by("name"),
+            to_field_name="name",
+            required=False,
+            empty_label="The whole organization",
+            **kwargs,
+        )
+
+    def label_from_instance(self, obj):
+        return f"Team {obj.name}"
+
+
+class AllowlistEntryForm(forms.Form):
+    """Add an allowlist entry (checked by :func:`policies.services.allowlist_entry_add`)."""
+
+    pattern = forms.CharField(
+        label="Repository pattern",
+        strip=False,
+        max_length=600,
+        help_text="someone/tool (one repository; ubuntu is library/ubuntu), someone/* (one "
+        "level below someone/) or someone/** (any depth).",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. someone/tool", "spellcheck": "false"}),
+    )
+    reason = forms.CharField(label="Reason", max_length=600)
+    expires_at = ExpiryField(
+        label="Expires on (optional)",
+        required=False,
+        help_text="The entry stops applying at 00:00 UTC that day.",
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"] = OrganizationTeamField(organization=organization, label="For")
+
+
+class ExceptionRequestForm(ImageCheckForm):
+    """Ask the owners for an exception: the refused image and why."""
+
+    justification = forms.CharField(
+        label="Why do you need it?",
+        max_length=1200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ExceptionApproveForm(forms.Form):
+    """Approve a request: the entry to add (pattern, team, expiry) and an optional note."""
+
+    pattern = forms.CharField(label="Allow", strip=False, max_length=600)
+    expires_at = ExpiryField(
+        label="Until", help_text="The entry stops applying at 00:00 UTC that day."
+    )
+    note = forms.CharField(
+        label="Note to the requester (optional)",
+        required=False,
+        max_length=1200,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        kwargs["initial"] = {
+            "pattern": request.repository,
+            "expires_at": (timezone.now() + timedelta(days=EXCEPTION_DAYS)).date(),
+            **(kwargs.get("initial") or {}),
+        }
+        super().__init__(*args, **kwargs)
+        self.fields["team"] = OrganizationTeamField(
+            organization=request.organization, member=request.requester, label="For"
+        )
+
+
+class ExceptionDeclineForm(forms.Form):
+    """Decline a request with a note for the requester (shown next to the approval form, hence
+    its own element ids)."""
+
+    note = forms.CharField(
+        label="Note to the requester", max_length=1200, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="id_decline_%s", **kwargs)
+
+
 class SignInOrgsForm(forms.Form):
     """Which organisations the sign-in files list: this one, plus others the owner owns."""
 
@@ -112,6 +256,13 @@ class SignInOrgsForm(forms.Form):
         self.fields["also"].error_messages["invalid_choice"] = (
             "%(value)s is not another organization you own."
         )
+
+    def clean_also(self):
+        also = self.cleaned_data["also"]
+        repeated = sorted({name for name in also if also.count(name) > 1})
+        if repeated:
+            raise forms.ValidationError(f"{', '.join(repeated)} is listed more than once.")
+        return also
 
     def org_names(self) -> list[str]:
         """The organisations to list, this one first (only valid after ``is_valid()``)."""

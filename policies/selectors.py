@@ -1,89 +1,315 @@
-"""Reads for Image Access Management: policies, their history, and the decision snapshot."""
+"""Reads for Image Access Management: policies, grants, the allowlist, exception requests,
+their history, and the decision snapshot.
 
-from collections.abc import Iterable
+The snapshot (:class:`policies.engine.PullSnapshot`) is read in two places: here, for a user
+(the Org Permissions page, ``check_pull``), and in :mod:`tokens.selectors`, for the holder of an
+access token in the same query that finds the token. Both select the columns named by
+:func:`membership_columns` and turn them into a snapshot with :func:`snapshot_from_rows`, so a
+new policy or grant setting reaches both without being named in either. At most three queries
+make a snapshot, whatever the size of the organisations, of their allowlists or the number of
+teams: the memberships (with policies and grants), the verified publishers, and the allowlist
+entries that could match (only when some organisation refuses a requested image without them).
+"""
 
-from django.db.models import BooleanField, CharField, QuerySet, Value
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
 
-from orgs.models import OWNERS_TEAM, Organization, TeamMembership
-from policies.engine import OrgPolicy, PullSnapshot
-from policies.models import AccessPolicy, PolicyChange, Publisher
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from policies.engine import (
+    ListEntry,
+    OrgPolicy,
+    PullSnapshot,
+    TeamPolicy,
+    as_plain_member,
+    pull_decide,
+)
+from policies.models import (
+    GRANT_FIELDS,
+    POLICY_FIELDS,
+    AccessPolicy,
+    AllowlistEntry,
+    ExceptionRequest,
+    PolicyChange,
+    Publisher,
+)
+from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
+from portal.prepared import CompiledRead
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
-    """The organisation's policy (created with everything off if it is missing)."""
-    policy, _ = AccessPolicy.objects.get_or_create(organization=organization)
-    return policy
+    """The organisation's policy (every organisation has one, made with it)."""
+    return AccessPolicy.objects.get(organization=organization)
 
 
 def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[PolicyChange]:
-    """The most recent recorded changes of the organisation's policy, newest first."""
+    """The most recent recorded changes of the organisation's settings, newest first."""
     return PolicyChange.objects.filter(organization=organization)[:limit]
 
 
-def publisher_candidates(references: Iterable[ImageReference]) -> set[str]:
-    """Namespaces whose Verified Publisher status could matter for these references."""
+def organization_grants(*, organization: Organization) -> QuerySet[Team]:
+    """The organisation's teams other than owners (who need no grant), by name, each with its
+    grant (``team.grant``, absent when it has none) in the same query."""
+    return (
+        Team.objects.filter(organization=organization)
+        .exclude(name=OWNERS_TEAM)
+        .select_related("grant")
+        .order_by("name")
+    )
+
+
+def allowlist_of(*, organization: Organization) -> QuerySet[AllowlistEntry]:
+    """The organisation's allowlist entries (expired ones included), by pattern, with teams."""
+    return (
+        AllowlistEntry.objects.filter(organization=organization)
+        .select_related("team")
+        .order_by("pattern", "team__name", "id")
+    )
+
+
+def pending_exception_requests(*, organization: Organization) -> QuerySet[ExceptionRequest]:
+    """The organisation's requests waiting for an owner, oldest first."""
+    return (
+        ExceptionRequest.objects.filter(
+            organization=organization, status=ExceptionRequest.Status.PENDING
+        )
+        .select_related("requester")
+        .order_by("created_at", "id")
+    )
+
+
+def exception_request_of(*, organization: Organization, pk: int) -> ExceptionRequest:
+    """The organisation's request ``pk``; raises ``ExceptionRequest.DoesNotExist`` (also for
+    another organisation's request)."""
+    return ExceptionRequest.objects.select_related("requester", "entry", "organization").get(
+        organization=organization, pk=pk
+    )
+
+
+def exception_requests_by(*, user) -> QuerySet[ExceptionRequest]:
+    """The requests ``user`` made, in every organisation, newest first."""
+    return ExceptionRequest.objects.filter(requester=user).select_related("organization")
+
+
+def membership_columns(prefix: str = "") -> dict[str, str]:
+    """``{name: lookup}`` of what the snapshot needs about one team membership: the
+    organisation, the team, the organisation's policy (its version and every setting) and the
+    team's grant (every setting, ``grant_<field>``; None when the team has no grant). ``prefix``
+    is the path from the queried model to ``TeamMembership``."""
+    organization = f"{prefix}team__organization__"
+    policy = f"{organization}access_policy__"
+    grant = f"{prefix}team__grant__"
     return {
-        ref.namespace
-        for ref in references
-        if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+        "organization": f"{organization}name",
+        "organization_id": f"{prefix}team__organization_id",
+        "team": f"{prefix}team__name",
+        "team_id": f"{prefix}team_id",
+        "policy_version": f"{policy}version",
+        **{field: f"{policy}{field}" for field in POLICY_FIELDS},
+        **{f"grant_{field}": f"{grant}{field}" for field in GRANT_FIELDS},
     }
 
 
-def snapshot_from_rows(*, username: str, rows: Iterable[tuple]) -> PullSnapshot:
-    """Build a snapshot from ``(org, team, enabled, official, publishers)`` membership rows and
-    ``(namespace, None, ...)`` verified-publisher rows (a row without a team is a publisher)."""
-    orgs: dict[str, OrgPolicy] = {}
-    verified: set[str] = set()
-    for name, team, enabled, official, publishers_allowed in rows:
-        if team is None:
-            if name is not None:
-                verified.add(name)
+def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
+    """One :class:`OrgPolicy` per organisation from membership rows (one row per team the user
+    is in, with the columns of :func:`membership_columns`), with the user's teams and their
+    grants; rows without an organisation (a user in no team, read through an outer join) are
+    skipped. Sorted by name, teams too."""
+    first: dict[str, Mapping] = {}
+    teams: dict[str, list[TeamPolicy]] = {}
+    for row in rows:
+        name = row["organization"]
+        if name is None:
             continue
-        known = orgs.get(name)
-        orgs[name] = OrgPolicy(
+        first.setdefault(name, row)
+        teams.setdefault(name, []).append(
+            TeamPolicy(
+                name=row["team"],
+                **{field: bool(row[f"grant_{field}"]) for field in GRANT_FIELDS},
+            )
+        )
+    return tuple(
+        OrgPolicy(
             name=name,
-            is_owner=team == OWNERS_TEAM or (known is not None and known.is_owner),
-            enabled=bool(enabled),
-            allow_official_images=bool(official),
-            allow_verified_publishers=bool(publishers_allowed),
+            is_owner=any(team.name == OWNERS_TEAM for team in teams[name]),
+            version=first[name]["policy_version"],
+            teams=tuple(sorted(teams[name], key=lambda team: team.name)),
+            **{field: first[name][field] for field in POLICY_FIELDS},
         )
-    return PullSnapshot(
-        username=username,
-        organizations=tuple(sorted(orgs.values(), key=lambda org: org.name)),
-        verified_publishers=frozenset(verified),
+        for name in sorted(first)
     )
 
 
-def pull_snapshot(*, user, references: Iterable[ImageReference] = ()) -> PullSnapshot:
-    """Read what :func:`policies.engine.pull_decide` needs about ``user``, in one query.
+def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
+    """Namespaces whose Verified Publisher status could matter for these references."""
+    return sorted(
+        {
+            ref.namespace
+            for ref in references
+            if ref.is_docker_hub and ref.namespace != OFFICIAL_NAMESPACE
+        }
+    )
 
-    The user's memberships (organisation, team, and that organisation's policy) and the verified
-    publishers among the references' namespaces come back from one ``UNION ALL``: publisher rows
-    are the ones without a team. The cost is one round trip whatever the size of the
-    organisations or of the catalogue, which keeps the registry token service cheap.
-    """
-    if user is None or not user.is_authenticated:
-        return PullSnapshot(username="")
-    rows = (
-        TeamMembership.objects.filter(user=user)
+
+_VERIFIED_PUBLISHERS = CompiledRead(
+    lambda namespaces: (
+        Publisher.objects.filter(namespace__in=namespaces, verified=True)
         .order_by()
-        .values_list(
-            "team__organization__name",
-            "team__name",
-            "team__organization__access_policy__enabled",
-            "team__organization__access_policy__allow_official_images",
-            "team__organization__access_policy__allow_verified_publishers",
-        )
-    )
+        .values_list("namespace")
+    ),
+    ["namespace"],
+)
+
+
+def verified_publishers(references: Iterable[ImageReference]) -> frozenset[str]:
+    """The verified publishers among the references' namespaces: no query when none could be
+    one (official images, other registries)."""
     candidates = publisher_candidates(references)
-    if candidates:
-        no_text, no_flag = Value(None, output_field=CharField()), Value(None, BooleanField())
-        publishers = (
-            Publisher.objects.filter(namespace__in=candidates, verified=True)
-            .order_by()
-            .annotate(no_team=no_text, f1=no_flag, f2=no_flag, f3=no_flag)
-            .values_list("namespace", "no_team", "f1", "f2", "f3")
+    if not candidates:
+        return frozenset()
+    return frozenset(row["namespace"] for row in _VERIFIED_PUBLISHERS.rows(candidates))
+
+
+_ENTRY_COLUMNS = {
+    "pattern": "pattern",
+    "organization_id": "organization_id",
+    "team_id": "team_id",
+    "added_by": "added_by_username",
+    "expires_at": "expires_at",
+    "reason": "reason",
+}
+_ALLOWLIST = CompiledRead(
+    lambda organization_ids, team_ids, patterns, as_of: (
+        AllowlistEntry.objects.filter(
+            Q(team__isnull=True) | Q(team_id__in=team_ids),
+            Q(expires_at__isnull=True) | Q(expires_at__gt=as_of),
+            organization_id__in=organization_ids,
+            pattern__in=patterns,
         )
-        rows = rows.union(publishers, all=True)
-    return snapshot_from_rows(username=user.get_username(), rows=rows)
+        .order_by()
+        .values_list(*_ENTRY_COLUMNS.values())
+    ),
+    _ENTRY_COLUMNS,
+)
+
+
+def _entries(
+    *,
+    organizations: Mapping[int, str],
+    teams: Mapping[int, str],
+    references: Iterable[ImageReference],
+    as_of: datetime,
+) -> tuple[ListEntry, ...]:
+    """The entries of ``organizations`` ({id: name}), organisation-wide or for one of
+    ``teams`` ({id: name}), in force at ``as_of``, whose pattern could match one of the
+    references: one query, narrowed by the patterns that could match
+    (:func:`policies.patterns.candidates`), so its cost does not grow with the allowlist."""
+    patterns = sorted({pattern for ref in references for pattern in candidates(ref.path)})
+    if not organizations or not patterns:
+        return ()
+    rows = _ALLOWLIST.rows(sorted(organizations), sorted(teams), patterns, as_of)
+    entries = (
+        ListEntry(
+            pattern=row["pattern"],
+            organization=organizations[row["organization_id"]],
+            team=teams[row["team_id"]] if row["team_id"] is not None else None,
+            added_by=row["added_by"],
+            expires_at=row["expires_at"],
+            reason=row["reason"],
+        )
+        for row in rows
+    )
+    return tuple(sorted(entries, key=lambda e: (e.organization, e.team or "", e.pattern)))
+
+
+def refused_references(
+    snapshot: PullSnapshot, references: Iterable[ImageReference]
+) -> list[ImageReference]:
+    """The references the snapshot's user may not pull without an allowlist entry: the only
+    ones whose entries are worth reading (entries only ever widen what a policy allows)."""
+    bare = replace(snapshot, entries=())
+    return [ref for ref in references if not pull_decide(bare, ref).allowed]
+
+
+def snapshot_from_rows(
+    *, username: str, rows: list[Mapping], references: list[ImageReference], as_of: datetime
+) -> PullSnapshot:
+    """The user's snapshot from their membership rows (columns of :func:`membership_columns`):
+    their organisations, the verified publishers among the references' namespaces, and the
+    allowlist entries of the organisations that restrict them that could let them pull a
+    reference their policies refuse."""
+    snapshot = PullSnapshot(
+        username=username,
+        organizations=organization_policies(rows),
+        verified_publishers=verified_publishers(references),
+        as_of=as_of,
+    )
+    refused = refused_references(snapshot, references)
+    if not refused:
+        return snapshot
+    restricting = {org.name for org in snapshot.organizations if org.restricts}
+    mine = [row for row in rows if row["organization"] in restricting]
+    entries = _entries(
+        organizations={row["organization_id"]: row["organization"] for row in mine},
+        teams={row["team_id"]: row["team"] for row in mine},
+        references=refused,
+        as_of=as_of,
+    )
+    return replace(snapshot, entries=entries)
+
+
+_MEMBERSHIPS = CompiledRead(
+    lambda user_id: (
+        TeamMembership.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list(*membership_columns().values())
+    ),
+    membership_columns(),
+)
+
+
+def pull_snapshot(
+    *, user, references: Iterable[ImageReference] = (), as_of: datetime | None = None
+) -> PullSnapshot:
+    """What :func:`policies.engine.pull_decide` needs about ``user`` for these references, as
+    of ``as_of`` (default: now).
+
+    At most three queries whatever the size of the organisations, of their allowlists or of
+    the catalogue: the user's memberships with each organisation's policy and each team's
+    grant, the verified publishers among the references' namespaces (skipped when there is no
+    candidate), and the allowlist entries that could match (skipped unless a policy refuses a
+    reference).
+    """
+    as_of = as_of or timezone.now()
+    if user is None or not user.is_authenticated:
+        return PullSnapshot(username="", as_of=as_of)
+    return snapshot_from_rows(
+        username=user.get_username(),
+        rows=_MEMBERSHIPS.rows(user.pk),
+        references=list(references),
+        as_of=as_of,
+    )
+
+
+def member_preview_snapshot(
+    *, organization: Organization, snapshot: PullSnapshot, references: list[ImageReference]
+) -> PullSnapshot:
+    """The snapshot of a plain member of ``organization`` (in none of its teams with more
+    rights), built from a member's or owner's ``snapshot`` of it: what the saved policy and the
+    organisation-wide allowlist give its members (the owners' preview on the page)."""
+    this = next(org for org in snapshot.organizations if org.name == organization.name)
+    plain = as_plain_member(replace(snapshot, entries=()), this)
+    refused = refused_references(plain, references)
+    if not refused:
+        return plain
+    entries = _entries(
+        organizations={organization.pk: organization.name},
+        teams={},
+        references=refused,
+        as_of=snapshot.as_of,
+    )
+    return replace(plain, entries=entries)

@@ -19,8 +19,8 @@ source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in doc
 * More than one organisation needs Docker Desktop 4.36 or later (4.35 and earlier silently fail
   to enforce sign-in); configuration profiles also need 4.36 or later.
 
-Every organisation name is checked against the rule in :mod:`orgs.naming` (the same check as
-``validate_org_name``; failures raise ``InvalidOrgName``) before it is used, and every value
+The list of organisations is checked once, against the rule in :mod:`orgs.naming`, by
+:func:`allowed_orgs` (failures raise ``InvalidOrgName`` or ``InvalidOrgList``), and every value
 placed into a shell command is additionally quoted for that shell (:func:`bash_quote`,
 :func:`powershell_quote`, :func:`cmd_safe`).
 """
@@ -38,58 +38,12 @@ from typing import Literal
 
 from orgs.naming import InvalidOrgName, org_name_error
 
-__all__ = [
-    "LINUX_REGISTRY_JSON_DIR",
-    "LINUX_REGISTRY_JSON_PATH",
-    "MACOS_REGISTRY_JSON_DIR",
-    "MACOS_REGISTRY_JSON_PATH",
-    "CONFIG_PROFILE_MIN_VERSION",
-    "MOBILECONFIG_FILE_NAME",
-    "MOBILECONFIG_IDENTIFIER_PREFIX",
-    "MOBILECONFIG_INSTALL_NOTE",
-    "MOBILECONFIG_PAYLOAD_TYPE",
-    "MULTIPLE_ORGS_MIN_VERSION",
-    "MULTIPLE_ORGS_NOTE",
-    "PRECEDENCE",
-    "PRECEDENCE_NOTE",
-    "REG_FILE_NAME",
-    "REGISTRY_JSON_FILE_NAME",
-    "SHELL_BASH",
-    "SHELL_CMD",
-    "SHELL_POWERSHELL",
-    "SHELL_ZSH",
-    "WINDOWS_REGISTRY_JSON_DIR",
-    "WINDOWS_REGISTRY_JSON_PATH",
-    "WINDOWS_REGISTRY_JSON_PS_DIR",
-    "WINDOWS_REGISTRY_JSON_PS_PATH",
-    "WINDOWS_REGISTRY_KEY",
-    "WINDOWS_REGISTRY_KEY_PS",
-    "WINDOWS_REGISTRY_KEY_REG_EXE",
-    "WINDOWS_REGISTRY_VALUE_NAME",
-    "Command",
-    "InvalidOrgList",
-    "OsInstructions",
-    "OsKey",
-    "Section",
-    "bash_quote",
-    "cmd_safe",
-    "install_instructions",
-    "instructions_for",
-    "macos_mobileconfig",
-    "mobileconfig_uuids",
-    "powershell_quote",
-    "registry_json",
-    "validate_orgs",
-    "windows_reg_file",
-]
-
 # --------------------------------------------------------------------------------------------
 # Locations and names
 # --------------------------------------------------------------------------------------------
 
 REGISTRY_JSON_FILE_NAME = "registry.json"
 
-WINDOWS_REGISTRY_JSON_DIR = "C:\\ProgramData\\DockerDesktop"
 WINDOWS_REGISTRY_JSON_PATH = "C:\\ProgramData\\DockerDesktop\\registry.json"
 # The form Docker's docs use in PowerShell. It is relative to the root of the *current drive*,
 # which is C: in an administrator PowerShell opened the usual way.
@@ -128,12 +82,6 @@ MULTIPLE_ORGS_NOTE = (
     "more than one organization is listed."
 )
 
-PRECEDENCE: tuple[str, ...] = (
-    "Registry key (Windows only)",
-    "Configuration profile (Mac only)",
-    ".plist file (Mac only)",
-    "registry.json file (all platforms)",
-)
 PRECEDENCE_NOTE = (
     "When several methods are present on the same machine, Docker Desktop uses the first one "
     "found in this order: the registry key (Windows), the configuration profile (Mac), the "
@@ -212,28 +160,32 @@ class InvalidOrgList(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def validate_orgs(orgs: Sequence[str]) -> tuple[str, ...]:
-    """Return ``orgs`` as a tuple after checking it, keeping the order given.
+@dataclass(frozen=True)
+class AllowedOrgs:
+    """The organisations a sign-in file or command lists, checked once by
+    :func:`allowed_orgs`: at least one, each following the naming rule, none twice. Every
+    builder below takes one, so nothing unchecked reaches a file or a shell command."""
+
+    names: tuple[str, ...]
+
+
+def allowed_orgs(names: Sequence[str]) -> AllowedOrgs:
+    """Check ``names`` (keeping their order) and wrap them.
 
     Raises :class:`orgs.naming.InvalidOrgName` for a name that breaks the naming rule (names are
-    never repaired), :class:`InvalidOrgList` for an empty list or a repeated name, and
-    ``TypeError`` when a single string is passed instead of a sequence of names.
+    never repaired) and :class:`InvalidOrgList` for an empty list or a repeated name.
     """
-    if isinstance(orgs, (str, bytes)):
-        raise TypeError("orgs must be a sequence of organization names, not a single string.")
-    names = tuple(orgs)
+    names = tuple(names)
     if not names:
         raise InvalidOrgList("At least one organization is required.")
     for position, name in enumerate(names, start=1):
         error = org_name_error(name)
         if error is not None:
             raise InvalidOrgName(f"Organization {position} ({name!r}): {error}")
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise InvalidOrgList(f"Organization {name!r} is listed more than once.")
-        seen.add(name)
-    return names
+    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if repeated is not None:
+        raise InvalidOrgList(f"Organization {repeated!r} is listed more than once.")
+    return AllowedOrgs(names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +226,7 @@ def cmd_safe(value: str) -> str:
     double quotes and ``!VAR!`` too when delayed expansion is on, and ``^ & | < > ( ) "`` change
     the parse. So instead of quoting, only letters, digits, ``.``, ``_`` and ``-`` (not first)
     are accepted. Organisation names (``[a-z0-9]{4,30}``) always pass; this is a second check
-    behind :func:`validate_orgs`, not a substitute for it.
+    behind :func:`allowed_orgs`, not a substitute for it.
     """
     if not isinstance(value, str) or _CMD_SAFE_RE.fullmatch(value) is None:
         raise ValueError(f"{value!r} is not safe to place in a cmd.exe command line.")
@@ -286,13 +238,13 @@ def cmd_safe(value: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def registry_json(orgs: Sequence[str]) -> bytes:
+def registry_json(orgs: AllowedOrgs) -> bytes:
     """Return the ``registry.json`` file for ``orgs``.
 
     The bytes are compact JSON, ASCII (hence UTF-8 without a BOM, as Docker requires) and end
     without a newline, e.g. ``{"allowedOrgs":["acme","globex"]}``.
     """
-    names = validate_orgs(orgs)
+    names = orgs.names
     text = json.dumps({"allowedOrgs": list(names)}, separators=(",", ":"), ensure_ascii=True)
     return text.encode("utf-8")
 
@@ -314,7 +266,7 @@ def _reg_hex_lines(value_prefix: str, data: bytes) -> list[str]:
     return lines
 
 
-def windows_reg_file(orgs: Sequence[str]) -> bytes:
+def windows_reg_file(orgs: AllowedOrgs) -> bytes:
     """Return a ``.reg`` file that sets the ``allowedOrgs`` REG_MULTI_SZ policy value.
 
     The value lives under ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``
@@ -325,7 +277,7 @@ def windows_reg_file(orgs: Sequence[str]) -> bytes:
     ``reg import`` expects; long lines are wrapped with ``\\`` the way ``regedit`` does.
     Importing merges: other values under the key are left alone.
     """
-    names = validate_orgs(orgs)
+    names = orgs.names
     data = "".join(name + "\x00" for name in names).encode("utf-16-le") + b"\x00\x00"
     lines = [
         "Windows Registry Editor Version 5.00",
@@ -338,7 +290,7 @@ def windows_reg_file(orgs: Sequence[str]) -> bytes:
     return b"\xff\xfe" + "\r\n".join(lines).encode("utf-16-le")
 
 
-def mobileconfig_uuids(orgs: Sequence[str]) -> tuple[uuid.UUID, uuid.UUID]:
+def mobileconfig_uuids(orgs: AllowedOrgs) -> tuple[uuid.UUID, uuid.UUID]:
     """Return deterministic ``(identifier_uuid, payload_uuid)`` for :func:`macos_mobileconfig`.
 
     Both are uuid5 values derived from the organisation names in the order given, so the same
@@ -346,7 +298,7 @@ def mobileconfig_uuids(orgs: Sequence[str]) -> tuple[uuid.UUID, uuid.UUID]:
     profile installed again with the same identifier). A different list gives a different
     profile, which should replace the old one in the MDM rather than sit beside it.
     """
-    names = validate_orgs(orgs)
+    names = orgs.names
     key = ";".join(names)
     return (
         uuid.uuid5(_MOBILECONFIG_UUID_NAMESPACE, f"profile:{key}"),
@@ -355,7 +307,7 @@ def mobileconfig_uuids(orgs: Sequence[str]) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 def macos_mobileconfig(
-    orgs: Sequence[str], *, identifier_uuid: uuid.UUID, payload_uuid: uuid.UUID
+    orgs: AllowedOrgs, *, identifier_uuid: uuid.UUID, payload_uuid: uuid.UUID
 ) -> bytes:
     """Return a macOS configuration profile (``.mobileconfig``, XML plist) enforcing sign-in.
 
@@ -366,7 +318,7 @@ def macos_mobileconfig(
     (see :func:`mobileconfig_uuids`) so the output is deterministic. ``PayloadScope`` is
     ``System`` so the profile applies to every user of the Mac. The profile is unsigned.
     """
-    names = validate_orgs(orgs)
+    names = orgs.names
     profile_identifier = f"{MOBILECONFIG_IDENTIFIER_PREFIX}.{identifier_uuid}"
     org_list = ", ".join(names)
     payload = {
@@ -699,7 +651,7 @@ _BUILDERS = {
 }
 
 
-def instructions_for(os_key: OsKey, orgs: Sequence[str]) -> OsInstructions:
+def instructions_for(os_key: OsKey, orgs: AllowedOrgs) -> OsInstructions:
     """Return the install instructions for one operating system (``windows|macos|linux``).
 
     With more than one organisation the install-time section is left out (the installer flag
@@ -709,8 +661,8 @@ def instructions_for(os_key: OsKey, orgs: Sequence[str]) -> OsInstructions:
         builder = _BUILDERS[os_key]
     except KeyError:
         raise ValueError(f"Unknown operating system {os_key!r}.") from None
-    names = validate_orgs(orgs)
-    result = builder(names, registry_json(names))
+    names = orgs.names
+    result = builder(names, registry_json(orgs))
     if len(names) > 1:
         result = OsInstructions(
             os_key=result.os_key,
@@ -722,6 +674,6 @@ def instructions_for(os_key: OsKey, orgs: Sequence[str]) -> OsInstructions:
     return result
 
 
-def install_instructions(orgs: Sequence[str]) -> tuple[OsInstructions, ...]:
+def install_instructions(orgs: AllowedOrgs) -> tuple[OsInstructions, ...]:
     """Return the instructions for Windows, macOS and Linux, in that order."""
     return tuple(instructions_for(os_key, orgs) for os_key in ("windows", "macos", "linux"))

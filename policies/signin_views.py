@@ -21,25 +21,26 @@ class SignInOrgsMixin(OrganizationMixin):
         return SignInOrgsForm(data, organization=self.organization, owned_names=list(owned))
 
     def selected_orgs(self):
-        """``(form, names)``; names is None when the query is invalid."""
+        """``(form, orgs)``: the checked :class:`~policies.signin.AllowedOrgs`, or None when the
+        query is invalid."""
         form = self.orgs_form()
         if form.is_bound and not form.is_valid():
             return form, None
         if not form.is_bound:
             form.cleaned_data = {}
-        return form, form.org_names()
+        return form, signin.allowed_orgs(form.org_names())
 
 
 class SignInView(SignInOrgsMixin, TemplateView):
     template_name = "policies/sign_in.html"
 
     def get(self, request, *args, **kwargs):
-        form, names = self.selected_orgs()
-        context = self.get_context_data(orgs_form=form, names=names)
-        if names is not None:
+        form, orgs = self.selected_orgs()
+        context = self.get_context_data(orgs_form=form)
+        if orgs is not None:
             context.update(
-                registry_json=signin.registry_json(names).decode("ascii"),
-                instructions=signin.install_instructions(names),
+                registry_json=signin.registry_json(orgs).decode("ascii"),
+                instructions=signin.install_instructions(orgs),
                 query=request.GET.urlencode(),
                 paths=[
                     ("Windows", signin.WINDOWS_REGISTRY_JSON_PATH),
@@ -51,7 +52,7 @@ class SignInView(SignInOrgsMixin, TemplateView):
                 mobileconfig_note=signin.MOBILECONFIG_INSTALL_NOTE,
                 registry_key=signin.WINDOWS_REGISTRY_KEY,
             )
-        return self.render_to_response(context, status=200 if names is not None else 400)
+        return self.render_to_response(context, status=200 if orgs is not None else 400)
 
 
 class SignInDownloadView(SignInOrgsMixin, View):
@@ -65,20 +66,18 @@ class SignInDownloadView(SignInOrgsMixin, View):
     }
 
     def get(self, request, *args, **kwargs):
-        form, names = self.selected_orgs()
-        if names is None:
+        form, orgs = self.selected_orgs()
+        if orgs is None:
             message = "; ".join(error for errors in form.errors.values() for error in errors)
             return HttpResponse(message + "\n", status=400, content_type="text/plain")
         filename, content_type = self.FILES[self.kind]
         if self.kind == "registry.json":
-            body = signin.registry_json(names)
+            body = signin.registry_json(orgs)
         elif self.kind == "reg":
-            body = signin.windows_reg_file(names)
+            body = signin.windows_reg_file(orgs)
         else:
-            identifier, payload = signin.mobileconfig_uuids(names)
-            body = signin.macos_mobileconfig(
-                names, identifier_uuid=identifier, payload_uuid=payload
-            )
+            identifier, payload = signin.mobileconfig_uuids(orgs)
+            body = signin.macos_mobileconfig(orgs, identifier_uuid=identifier, payload_uuid=payload)
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"

@@ -1,83 +1,392 @@
-"""Settings pages: Org Permissions and Enforce sign-in."""
+"""Settings > Org Permissions: owners edit the policy, the team grants and the allowlist, and
+answer exception requests; members read it all; everyone checks images and members ask for
+exceptions. Each form posts to its own URL and, when refused, re-renders the page with its
+errors."""
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect
-from django.views.generic import TemplateView
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
-from policies import selectors
-from policies.engine import CATEGORY_LABELS, Category, OrgPolicy, PullSnapshot, pull_decide
-from policies.forms import AccessPolicyForm, ImageCheckForm
-from policies.services import StalePolicyEdit, policy_update
+from orgs.models import OWNERS_TEAM, Team
+from orgs.selectors import team_of_organization
+from policies import selectors, services
+from policies.engine import pull_decide
+from policies.forms import (
+    AccessPolicyForm,
+    AllowlistEntryForm,
+    ExceptionApproveForm,
+    ExceptionDeclineForm,
+    ExceptionRequestForm,
+    ImageCheckForm,
+    TeamGrantForm,
+)
+from policies.models import ExceptionRequest
+from policies.references import parse_reference
+from portal.mixins import ServiceFormView
+
+ENTRIES_PER_PAGE = 50
 
 
-class PermissionsView(OrganizationMixin, TemplateView):
-    """Settings > Org Permissions: owners edit, members read; everyone can check an image."""
+def permissions_url(organization, anchor: str = "") -> str:
+    url = reverse("policies:permissions", kwargs={"org": organization.name})
+    return f"{url}#{anchor}" if anchor else url
+
+
+class PermissionsPage(OrganizationMixin, ServiceFormView):
+    """The Org Permissions page around one of its forms (``form_slot`` names its place).
+
+    The page shows the policy, the team grants, the allowlist, pending exception requests
+    (owners), 'Check an image' and the history; owners get a form for each setting.
+    """
 
     template_name = "policies/permissions.html"
     tab = "settings"
+    form_slot = "policy_form"
+
+    @cached_property
+    def policy(self):
+        return selectors.policy_for_organization(organization=self.organization)
+
+    def policy_initial(self) -> dict:
+        return {**self.policy.as_dict(), "version": self.policy.version}
+
+    def grant_form(self, team) -> TeamGrantForm:
+        grant = getattr(team, "grant", None)
+        values = grant.as_dict() if grant else {}
+        return TeamGrantForm(initial={**values, "version": self.policy.version})
+
+    def own_form(self, slot: str):
+        """This view's form if it belongs in ``slot``, else None."""
+        return self.page_form if slot == self.form_slot else None
+
+    def grant_row_form(self, team) -> TeamGrantForm:
+        """The form in ``team``'s row of the grants table."""
+        return self.grant_form(team)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        policy = selectors.policy_for_organization(organization=self.organization)
-        context["policy"] = policy
+        context["policy"] = self.policy
         context["history"] = selectors.policy_history(organization=self.organization)
+        self.page_form = context["form"]  # this view's own form, bound on a POST
+        context["grant_rows"] = [
+            {"team": team, "grant": getattr(team, "grant", None), "form": self.grant_row_form(team)}
+            for team in selectors.organization_grants(organization=self.organization)
+        ]
+        allowlist = selectors.allowlist_of(organization=self.organization)
+        pages = Paginator(allowlist, ENTRIES_PER_PAGE)
+        context["entries"] = pages.get_page(self.request.GET.get("entries"))
         if self.is_owner:
-            context.setdefault(
-                "form", AccessPolicyForm(initial={**policy.as_dict(), "version": policy.version})
+            context["policy_form"] = self.own_form("policy_form") or AccessPolicyForm(
+                initial=self.policy_initial()
             )
-        context["check_form"], context["decision"], context["member_decision"] = self.check_image(
-            policy
-        )
-        context["labels"] = CATEGORY_LABELS
-        context["Category"] = Category
+            context["allowlist_form"] = self.own_form("allowlist_form") or AllowlistEntryForm(
+                organization=self.organization
+            )
+            context["pending"] = selectors.pending_exception_requests(
+                organization=self.organization
+            )
+        context.update(self.check_image())
         return context
 
-    def check_image(self, policy):
+    def check_image(self) -> dict:
         """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked).
 
-        Returns the form, the decision for the user asking and, for owners (whom their own
-        organisation does not restrict), the decision for a member bound only by this policy.
+        The decision for the user asking, a form to request an exception when it is a refusal,
+        and, for owners (whom their own organisation does not restrict), the decision for a
+        plain member of this organisation.
         """
         if "image" not in self.request.GET:
-            return ImageCheckForm(), None, None
+            return {"check_form": ImageCheckForm()}
         form = ImageCheckForm(self.request.GET)
         if not form.is_valid():
-            return form, None, None
+            return {"check_form": form}
         reference = form.cleaned_data["image"]
         snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
-        member_decision = None
-        if self.is_owner:
-            as_member = PullSnapshot(
-                username="",
-                organizations=(
-                    OrgPolicy(name=self.organization.name, is_owner=False, **policy.as_dict()),
-                ),
-                verified_publishers=snapshot.verified_publishers,
+        decision = pull_decide(snapshot, reference)
+        context = {"check_form": form, "decision": decision}
+        if not decision.allowed:
+            context["exception_form"] = ExceptionRequestForm(
+                initial={"image": self.request.GET["image"]}
             )
-            member_decision = pull_decide(as_member, reference)
-        return form, pull_decide(snapshot, reference), member_decision
+        if self.is_owner:
+            preview = selectors.member_preview_snapshot(
+                organization=self.organization, snapshot=snapshot, references=[reference]
+            )
+            context["member_decision"] = pull_decide(preview, reference)
+        return context
+
+
+class PermissionsView(PermissionsPage):
+    """The page itself, and the policy form (owners)."""
+
+    form_class = AccessPolicyForm
+
+    def get_initial(self):
+        return self.policy_initial()
+
+    def perform(self, form):
+        return services.policy_update(
+            organization=self.organization,
+            actor=self.request.user,
+            expected_version=form.cleaned_data["version"],
+            values=form.settings_values(),
+        )
+
+    def succeeded(self, result):
+        _, change = result
+        if change is None:
+            messages.info(self.request, "No changes to save.")
+        else:
+            messages.success(self.request, "Image Access Management settings saved.")
+        return redirect(permissions_url(self.organization))
+
+    def refused(self, form, error):
+        if isinstance(error, services.StalePolicyEdit):
+            # Show the settings as they are now, which the owner must review before saving.
+            messages.error(self.request, error.messages[0])
+            return self.render_to_response(
+                self.get_context_data(form=AccessPolicyForm(initial=self.policy_initial())),
+                status=409,
+            )
+        return super().refused(form, error)
+
+    def form_invalid(self, form):
+        messages.error(self.request, "Nothing was changed: the submitted settings were not valid.")
+        return super().form_invalid(form)
+
+
+class PageFormView(PermissionsPage):
+    """A form of the Org Permissions page with its own URL (owners only); a GET of that URL
+    goes to the page."""
+
+    owner_only = True
+    anchor = ""
+
+    def get(self, request, *args, **kwargs):
+        return redirect(permissions_url(self.organization, self.anchor))
+
+    def get_success_url(self, result=None):
+        return permissions_url(self.organization, self.anchor)
+
+
+class AllowlistAddView(PageFormView):
+    """Add an allowlist entry."""
+
+    form_class = AllowlistEntryForm
+    form_slot = "allowlist_form"
+    anchor = "allowlist"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "organization": self.organization}
+
+    def perform(self, form):
+        return services.allowlist_entry_add(
+            organization=self.organization, actor=self.request.user, **form.cleaned_data
+        )
+
+    def get_success_message(self, result):
+        return (
+            f"Added `{result.pattern}` to {self.organization.name}'s allowlist for "
+            f"{result.scope_text} ({result.expiry_text})."
+        )
+
+
+class TeamGrantView(PageFormView):
+    """Save one team's grant."""
+
+    form_class = TeamGrantForm
+    form_slot = "grant_form"
+    anchor = "grants"
+
+    def resolve(self, **kwargs):
+        try:
+            self.team = team_of_organization(organization=self.organization, name=kwargs["team"])
+        except Team.DoesNotExist:
+            raise Http404("No such team.") from None
+        if self.team.name == OWNERS_TEAM:
+            raise Http404("The owners team has no grant.")
+
+    def grant_row_form(self, team):
+        if team.pk == self.team.pk:
+            return self.page_form
+        return super().grant_row_form(team)
+
+    def perform(self, form):
+        return services.team_grant_update(
+            team=self.team,
+            actor=self.request.user,
+            expected_version=form.cleaned_data["version"],
+            values=form.settings_values(),
+        )
+
+    def succeeded(self, result):
+        _, change = result
+        if change is None:
+            messages.info(self.request, f"No changes to the grant of team {self.team.name}.")
+        else:
+            messages.success(self.request, f"Saved the grant of team {self.team.name}.")
+        return redirect(self.get_success_url())
+
+    def refused(self, form, error):
+        if isinstance(error, services.StalePolicyEdit):
+            messages.error(self.request, error.messages[0])
+            fresh = self.grant_form(Team.objects.select_related("grant").get(pk=self.team.pk))
+            return self.render_to_response(self.get_context_data(form=fresh), status=409)
+        return super().refused(form, error)
+
+
+class AllowlistRemoveView(OrganizationMixin, View):
+    """Remove an allowlist entry (owners only)."""
+
+    owner_only = True
 
     def post(self, request, *args, **kwargs):
-        form = AccessPolicyForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                _, change = policy_update(
-                    organization=self.organization,
-                    actor=request.user,
-                    expected_version=data["version"],
-                    enabled=data["enabled"],
-                    allow_official_images=data["allow_official_images"],
-                    allow_verified_publishers=data["allow_verified_publishers"],
-                )
-            except StalePolicyEdit as error:
-                messages.error(request, error.messages[0])
-                return self.render_to_response(self.get_context_data(), status=409)
-            if change is None:
-                messages.info(request, "No changes to save.")
-            else:
-                messages.success(request, "Image Access Management settings saved.")
-            return redirect("policies:permissions", org=self.organization.name)
-        messages.error(request, "Nothing was changed: the submitted settings were not valid.")
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            change = services.allowlist_entry_remove(
+                organization=self.organization, entry_id=kwargs["pk"], actor=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            removed = change.changes["allowlist_removed"]
+            messages.success(
+                request,
+                f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist.",
+            )
+        return redirect(permissions_url(self.organization, "allowlist"))
+
+
+class ExceptionCreateView(OrganizationMixin, ServiceFormView):
+    """Ask this organisation's owners for an exception (``?image=`` fills in the image)."""
+
+    template_name = "policies/exception_request.html"
+    form_class = ExceptionRequestForm
+    tab = "settings"
+    owner_only_methods = frozenset()  # a member's action (the service refuses owners)
+
+    def get_initial(self):
+        return {"image": self.request.GET.get("image", "")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        image = form.data.get("image") if form.is_bound else self.request.GET.get("image")
+        check = ImageCheckForm({"image": image}) if image else None
+        if check is not None and check.is_valid():
+            reference = check.cleaned_data["image"]
+            snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
+            context["decision"] = pull_decide(snapshot, reference)
+        return context
+
+    def perform(self, form):
+        return services.exception_request_create(
+            organization=self.organization,
+            requester=self.request.user,
+            reference=form.cleaned_data["image"],
+            justification=form.cleaned_data["justification"],
+            site_url=self.request.build_absolute_uri("/"),
+        )
+
+    def get_success_message(self, result):
+        return (
+            f"Your request for {result.repository} was sent to {self.organization.name}'s "
+            "owners. You will find their answer here."
+        )
+
+    def get_success_url(self, result=None):
+        return reverse("policies:my_requests")
+
+
+class ExceptionReviewMixin(OrganizationMixin):
+    """Owners' page for one of the organisation's requests: approve or decline it."""
+
+    owner_only = True
+    tab = "settings"
+    template_name = "policies/exception_review.html"
+
+    def resolve(self, **kwargs):
+        try:
+            self.exception = selectors.exception_request_of(
+                organization=self.organization, pk=kwargs["pk"]
+            )
+        except ExceptionRequest.DoesNotExist:
+            raise Http404("No such request.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(exception=self.exception, **kwargs)
+        own = {self.form_slot: context["form"]}
+        context["approve_form"] = own.get("approve_form") or ExceptionApproveForm(
+            request=self.exception
+        )
+        context["decline_form"] = own.get("decline_form") or ExceptionDeclineForm()
+        if self.exception.is_pending:
+            context["requester_decision"] = self.requester_decision()
+        return context
+
+    def requester_decision(self):
+        """What the engine says to the requester about the image now."""
+        reference = parse_reference(self.exception.reference)
+        snapshot = selectors.pull_snapshot(user=self.exception.requester, references=[reference])
+        return pull_decide(snapshot, reference)
+
+    def get_success_url(self, result=None):
+        return permissions_url(self.organization, "requests")
+
+
+class ExceptionApproveView(ExceptionReviewMixin, ServiceFormView):
+    """The review page (GET) and its approval (POST)."""
+
+    form_class = ExceptionApproveForm
+    form_slot = "approve_form"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.exception}
+
+    def perform(self, form):
+        return services.exception_request_approve(
+            request=self.exception, actor=self.request.user, **form.cleaned_data
+        )
+
+    def get_success_message(self, result):
+        return (
+            f"Approved {self.exception.requester.username}'s request: `{result.pattern}` is on "
+            f"the allowlist for {result.scope_text} ({result.expiry_text})."
+        )
+
+
+class ExceptionDeclineView(ExceptionReviewMixin, ServiceFormView):
+    """Decline a request (POST); a GET goes to the review page."""
+
+    form_class = ExceptionDeclineForm
+    form_slot = "decline_form"
+
+    def get(self, request, *args, **kwargs):
+        return redirect(
+            "policies:exception_review", org=self.organization.name, pk=self.exception.pk
+        )
+
+    def perform(self, form):
+        return services.exception_request_decline(
+            request=self.exception, actor=self.request.user, note=form.cleaned_data["note"]
+        )
+
+    def get_success_message(self, result):
+        return f"Declined {result.requester.username}'s request for {result.repository}."
+
+
+class MyExceptionRequestsView(LoginRequiredMixin, TemplateView):
+    """The exception requests I made, in every organisation, with the owners' answers."""
+
+    template_name = "policies/my_requests.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["requests"] = selectors.exception_requests_by(user=self.request.user)
+        return context

@@ -3,9 +3,11 @@
 Every variable is documented in README.md and in .env.example.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,12 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="" if not DEBUG else "dev-insecure-secret-key")
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for local development).")
+# Django's own deploy check (security.W009): at least 50 characters, 5 different ones.
+if not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+    raise environ.ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 random characters, e.g. the output of "
+        "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -32,6 +40,14 @@ if DATABASES["default"]["ENGINE"] not in (
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The token service's reads run as server-side prepared statements (portal/prepared.py); turn
+# this off behind a connection pooler in transaction mode that cannot keep them (PgBouncer
+# before 1.21). Django's own queries bind on the client and are never prepared.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if DATABASE_PREPARED_STATEMENTS else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -42,18 +58,23 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
     "orgs",
     "policies",
     "tokens",
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -71,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.invitations",
             ],
         },
     },
@@ -81,6 +103,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# django-axes refuses a locked-out (account, address) before any backend hashes a password.
+AUTHENTICATION_BACKENDS = [
+    "portal.throttle.SignInThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LOGIN_URL = "login"
@@ -111,6 +139,30 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Content-Security-Policy (django-csp): the pages load only their own script and stylesheet.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Registry token service (the Distribution token authentication protocol).
 TOKEN_SIGNING_KEY_FILE = Path(
@@ -128,10 +180,99 @@ ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
 # Registry clients may also sign in with the account password (slow by design: PBKDF2).
 REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)
 
+# E-mail (invitations), django-environ's documented way: EMAIL_URL sets EMAIL_BACKEND,
+# EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS/SSL, e.g.
+# smtp+tls://user:password@mail.example.com:587. The default prints every mail to the server's
+# output (`make run` shows invitation links there).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IAM Portal <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Membership by consent: invitations and sign-up.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+if not 1 <= INVITATION_TTL_DAYS <= 90:
+    raise environ.ImproperlyConfigured("INVITATION_TTL_DAYS must be between 1 and 90.")
+# Without an invitation nobody can create an account, unless the operator opens sign-up.
+SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
+
+# The shared cache: sign-in failure counters live here, so every worker process and every node
+# must see the same one. Production: Redis (CACHE_URL=redis://host:6379/0, or REDIS_URL). The
+# default needs no service and is shared by the worker processes of one machine: a directory of
+# files. A miss (the usual case: no failures) costs one failed open(), ~5 µs on the token
+# service's path, where a database cache would add a query (~80 µs of CPU plus a round trip).
+# LocMemCache would give each worker its own counters, so it is refused.
+CACHE_URL = (
+    env.str("CACHE_URL", default="")
+    or env.str("REDIS_URL", default="")
+    or f"filecache://{BASE_DIR / 'var' / 'cache'}?max_entries=100000"
+)
+CACHES = {"default": env.cache_url_config(CACHE_URL)}
+if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
+    raise environ.ImproperlyConfigured(
+        "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
+    )
+
+# Throttled sign-in (django-axes): failures are counted per (account, client address) in the
+# shared cache, on the web and admin sign-in forms and at the registry token service. After
+# LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds of each other, that account
+# is refused from that address, whatever the credentials, until the window has passed since
+# the last counted failure; a successful sign-in clears the count.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+if LOGIN_FAILURE_LIMIT < 1 or not 1 <= LOGIN_FAILURE_WINDOW <= 86400:
+    raise environ.ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be at least 1 and LOGIN_FAILURE_WINDOW 1..86400 seconds."
+    )
+# Behind N reverse proxies that each append the address they saw to X-Forwarded-For, the
+# client's address is the N-th entry from the right; 0 trusts no header (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "portal.throttle.SignInFailureHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # portal.throttle relies on this
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "portal.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
+AXES_RESET_ON_SUCCESS = True
+# A refused attempt does not extend the lockout: it ends when the window has passed.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False  # the counters are in the cache, not in axes' tables
+SILENCED_SYSTEM_CHECKS = [
+    # The sign-in form and the token service answer a lockout themselves (a form error, a 429
+    # JSON), so axes' middleware, which would replace the response, is not installed.
+    "axes.W002",
+]
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # axes warns about a file cache because its increments are not atomic: concurrent failures
+    # may be counted once, so up to one extra attempt per concurrent worker can get through.
+    # Accepted for the single-machine default; Redis counts atomically.
+    SILENCED_SYSTEM_CHECKS.append("axes.W001")
+
+# Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
+# portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are
+# logged without a traceback.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise environ.ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "filters": {"no_refusal_tracebacks": {"()": "portal.middleware.NoRefusalTracebacks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "loggers": {
+        "django.request": {"filters": ["no_refusal_tracebacks"]},
+        # The portal logs each refused sign-in once itself (portal.throttle, tokens.views).
+        "axes": {"level": "ERROR"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"

@@ -2,10 +2,18 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.factories import PASSWORD, make_org, make_publisher, make_user
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests: a quick pass locally, a thorough one in CI (HYPOTHESIS_PROFILE overrides).
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.register_profile(
+    "ci", max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 
 
 def require_tool(available: bool, what: str) -> None:
@@ -40,9 +48,16 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
-def test_settings(settings):
+def test_settings(settings, tmp_path):
     """Production serves hashed files collected by ``collectstatic``; tests serve the sources.
-    Passwords use a fast hasher so that each test's accounts don't cost a second."""
+    Passwords use a fast hasher so that each test's accounts don't cost a second. Each test
+    gets its own shared cache (the sign-in failure counters), of the default kind."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -61,7 +76,7 @@ def token_keys(tmp_path, settings):
     The key path is unique per test, so the service's cached key is never a stale one.
     Yields the certificate's path.
     """
-    from tokens import token_service
+    from tokens import views as token_views
     from tokens.signing import generate_dev_keypair
 
     key, cert = tmp_path / "keys" / "token.key", tmp_path / "keys" / "token.crt"
@@ -73,4 +88,4 @@ def token_keys(tmp_path, settings):
     settings.TOKEN_TTL_SECONDS = 300
     settings.ANONYMOUS_PULLS = False
     yield cert
-    token_service.signing_key.cache_clear()
+    token_views.signing_key.cache_clear()

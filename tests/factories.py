@@ -3,9 +3,10 @@
 from django.contrib.auth import get_user_model
 
 from orgs import services
-from orgs.models import Organization, Team
+from orgs.invitations.services import invitation_create
+from orgs.models import Invitation, Organization, Team
 from policies.models import AccessPolicy, Publisher
-from policies.services import policy_update
+from policies.services import allowlist_entry_add, policy_update, team_grant_update
 
 PASSWORD = "test-pass-123"
 
@@ -15,6 +16,8 @@ def make_user(username: str, **extra):
 
 
 def make_org(name: str, *, owner, members=(), team: str = "developers") -> Organization:
+    """An organisation with ``members`` already in ``team``: fixtures build memberships
+    directly; people using the portal join by accepting an invitation (see :func:`invite`)."""
     organization = services.organization_create(name=name, creator=owner)
     if members:
         developers = services.team_create(organization=organization, name=team)
@@ -37,13 +40,61 @@ def set_policy(
         organization=organization,
         actor=actor,
         expected_version=policy.version,
-        enabled=enabled,
-        allow_official_images=official,
-        allow_verified_publishers=publishers,
+        values={
+            "enabled": enabled,
+            "allow_official_images": official,
+            "allow_verified_publishers": publishers,
+        },
     )
 
 
 def make_publisher(namespace: str, *, verified: bool = True) -> Publisher:
     return Publisher.objects.create(
         namespace=namespace, display_name=namespace.title(), verified=verified
+    )
+
+
+def invite(
+    organization: Organization, invitee: str, *, by, team: str = "members"
+) -> tuple[Invitation, str]:
+    """``by`` invites ``invitee`` (a username or an e-mail address) into ``team``; returns the
+    invitation and the token of its link."""
+    return invitation_create(
+        team=Team.objects.get(organization=organization, name=team),
+        invited_by=by,
+        invitee=invitee,
+        absolute_url=lambda path: "http://testserver" + path,
+    )
+
+
+def make_team(organization: Organization, name: str, *members) -> Team:
+    team = services.team_create(organization=organization, name=name)
+    for member in members:
+        services.team_member_add(team=team, user=member)
+    return team
+
+
+def set_grant(team: Team, *, actor, official=False, publishers=False, community=False):
+    return team_grant_update(
+        team=team,
+        actor=actor,
+        expected_version=AccessPolicy.objects.get(organization=team.organization).version,
+        values={
+            "allow_official_images": official,
+            "allow_verified_publishers": publishers,
+            "allow_community_images": community,
+        },
+    )[0]
+
+
+def add_entry(
+    organization: Organization, pattern: str, *, actor, team=None, expires_at=None, reason="CI"
+):
+    return allowlist_entry_add(
+        organization=organization,
+        actor=actor,
+        pattern=pattern,
+        reason=reason,
+        team=team,
+        expires_at=expires_at,
     )

@@ -6,13 +6,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class AccessTokenQuerySet(models.QuerySet):
-    def usable(self) -> "AccessTokenQuerySet":
-        """Tokens that are not revoked, not expired, and whose user is active."""
-        now = timezone.now()
-        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
-        )
+def token_status(*, revoked_at, expires_at, now) -> str:
+    """``"revoked"``, ``"expired"`` or ``"active"``: the one rule for whether a token works
+    (its user must be active too), used by the token service and the tokens page."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"
 
 
 class AccessToken(models.Model):
@@ -38,8 +39,6 @@ class AccessToken(models.Model):
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
-    objects = AccessTokenQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("access token")
@@ -56,13 +55,50 @@ class AccessToken(models.Model):
         return f"{self.user} · {self.name}"
 
     @property
-    def is_expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= timezone.now()
-
-    @property
     def status(self) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.is_expired:
-            return "expired"
-        return "active"
+        """See :func:`token_status`."""
+        return token_status(
+            revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now()
+        )
+
+
+class RefreshToken(models.Model):
+    """A registry session: the OAuth2 refresh token a registry client (Docker Engine,
+    containerd) keeps after signing in with ``access_type=offline``, to get registry tokens
+    later without the credentials. Only a SHA-256 digest of the secret is stored.
+
+    It was created by a sign-in with ``access_token`` (or with the account password, when that
+    is empty) and works only while that token does: revoking or expiring the access token ends
+    the session too. It grants nothing by itself: every scope is decided again on each use.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="refresh_tokens",
+        verbose_name=_("user"),
+    )
+    access_token = models.ForeignKey(
+        AccessToken,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refresh_tokens",
+        verbose_name=_("signed in with access token"),
+        help_text=_("Empty when the client signed in with the account password."),
+    )
+    client_id = models.CharField(
+        _("client"), max_length=100, blank=True, help_text=_("What the client calls itself.")
+    )
+    secret_hash = models.CharField(_("secret digest"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("registry session")
+        verbose_name_plural = _("registry sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.client_id or 'unnamed client'}"

@@ -1,4 +1,4 @@
-"""Writes and checks for personal access tokens."""
+"""Writes and checks for personal access tokens and registry sessions (refresh tokens)."""
 
 import hashlib
 import secrets
@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tokens.models import AccessToken
+from tokens.models import AccessToken, RefreshToken
 
 TOKEN_PREFIX = "iamp_"
+REFRESH_PREFIX = "iamr_"
 MAX_EXPIRY_DAYS = 3650
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -23,6 +24,11 @@ def secret_digest(secret: str) -> str:
 def looks_like_token(secret: str) -> bool:
     """Whether a credential has the access-token shape (and not an account password's)."""
     return secret.startswith(TOKEN_PREFIX) and len(secret) == len(TOKEN_PREFIX) + 43
+
+
+def looks_like_refresh_token(secret: str) -> bool:
+    """Whether a credential has the refresh-token shape."""
+    return secret.startswith(REFRESH_PREFIX) and len(secret) == len(REFRESH_PREFIX) + 43
 
 
 @transaction.atomic
@@ -59,11 +65,14 @@ def access_token_create(
     return token, secret
 
 
+@transaction.atomic
 def access_token_revoke(*, token: AccessToken) -> AccessToken:
-    """Revoke a token; it stops working at once. Revoking twice changes nothing."""
+    """Revoke a token and the registry sessions it opened; they stop working at once.
+    Revoking twice changes nothing."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        token.refresh_tokens.filter(revoked_at__isnull=True).update(revoked_at=token.revoked_at)
     return token
 
 
@@ -75,22 +84,33 @@ def access_token_record_use(*, token_id: int, last_used_at) -> None:
         AccessToken.objects.filter(pk=token_id).update(last_used_at=now)
 
 
-def access_token_authenticate(*, username: str, secret: str):
-    """The active user owning the usable token ``secret`` and named ``username``, or None.
-
-    One query (token joined with its user), plus the use record at most once a minute. The
-    registry token service uses :func:`tokens.selectors.token_holder_snapshot` instead, which
-    also reads the pull snapshot in the same query.
-    """
-    if not looks_like_token(secret):
-        return None
-    found = (
-        AccessToken.objects.usable()
-        .select_related("user")
-        .filter(secret_hash=secret_digest(secret))
+def refresh_token_create(
+    *, user_id: int, access_token_id: int | None, client_id: str
+) -> tuple[RefreshToken, str]:
+    """Open a registry session for the user who has just signed in at the token service with
+    the access token ``access_token_id`` (None: with the account password); returns it with
+    its secret, which is never stored. ``client_id`` is what the client calls itself (checked
+    by the token service)."""
+    secret = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    session = RefreshToken.objects.create(
+        user_id=user_id,
+        access_token_id=access_token_id,
+        client_id=client_id,
+        secret_hash=secret_digest(secret),
     )
-    token = next(iter(found.order_by()[:1]), None)
-    if token is None or token.user.get_username() != username:
-        return None
-    access_token_record_use(token_id=token.pk, last_used_at=token.last_used_at)
-    return token.user
+    return session, secret
+
+
+def refresh_token_revoke(*, session: RefreshToken) -> RefreshToken:
+    """End a registry session; its refresh token stops working at once. Twice changes nothing."""
+    if session.revoked_at is None:
+        session.revoked_at = timezone.now()
+        session.save(update_fields=["revoked_at"])
+    return session
+
+
+def refresh_token_record_use(*, session_id: int, last_used_at) -> None:
+    """Record that a refresh token was used, at most once a minute (as for access tokens)."""
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        RefreshToken.objects.filter(pk=session_id).update(last_used_at=now)

@@ -7,8 +7,6 @@ The portal acts as the token service of a CNCF Distribution registry (the
   certificate; the certificate goes into the registry's ``rootcertbundle``.
 * :func:`load_signing_key` loads them once (at start-up) into a
   :class:`SigningKey`.
-* :func:`parse_scopes` turns the ``scope`` query parameters of a token request
-  into :class:`Scope` objects.
 * :func:`issue_registry_token` signs a JWT the registry accepts and
   :func:`token_response` builds the JSON body clients expect.
 
@@ -25,32 +23,25 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
+import json
 import os
-import re
 import secrets
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-
-__all__ = [
-    "Scope",
-    "SigningKey",
-    "generate_dev_keypair",
-    "issue_registry_token",
-    "load_signing_key",
-    "parse_scopes",
-    "token_response",
-]
+from jwt.algorithms import get_default_algorithms
+from jwt.utils import base64url_encode
 
 _MIN_RSA_BITS = 2048
+# PyJWT's signers (they turn ECDSA's DER signature into the JWS form, r || s).
+_JWS_ALGORITHMS = get_default_algorithms()
 # Back-date new certificates so that a registry whose clock is slightly behind
 # does not reject the certificate as "not yet valid".
 _CERT_BACKDATE = dt.timedelta(minutes=5)
@@ -75,6 +66,13 @@ class SigningKey:
     certificate: x509.Certificate
     x5c: list[str]
     algorithm: str
+
+    @functools.cached_property
+    def header_segment(self) -> bytes:
+        """The token's encoded JOSE header: the same for every token this key signs, so it is
+        encoded once (with the certificate chain it is most of the token)."""
+        header = {"alg": self.algorithm, "typ": "JWT", "x5c": self.x5c}
+        return base64url_encode(json.dumps(header, separators=(",", ":")).encode())
 
 
 def _write_new_file(path: Path, data: bytes, mode: int) -> None:
@@ -247,27 +245,6 @@ def load_signing_key(
 # --------------------------------------------------------------------------
 
 
-def _normalise_access(access: list[dict]) -> list[dict]:
-    if not isinstance(access, list | tuple):
-        raise TypeError(f"access must be a list of dicts, got {type(access).__name__}")
-    result = []
-    for index, entry in enumerate(access):
-        if not isinstance(entry, dict):
-            raise TypeError(f"access[{index}] must be a dict, got {type(entry).__name__}")
-        missing = {"type", "name", "actions"} - entry.keys()
-        if missing:
-            raise ValueError(f"access[{index}] lacks {', '.join(sorted(missing))}")
-        kind, name, actions = entry["type"], entry["name"], entry["actions"]
-        if not isinstance(kind, str) or not kind:
-            raise ValueError(f"access[{index}]['type'] must be a non-empty string")
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"access[{index}]['name'] must be a non-empty string")
-        if isinstance(actions, str) or not all(isinstance(a, str) for a in actions):
-            raise ValueError(f"access[{index}]['actions'] must be a list of strings")
-        result.append({"type": kind, "name": name, "actions": list(actions)})
-    return result
-
-
 def issue_registry_token(
     *,
     key: SigningKey,
@@ -280,26 +257,15 @@ def issue_registry_token(
 ) -> tuple[str, dict]:
     """Sign a registry bearer token; return ``(compact_jwt, claims)``.
 
-    Claims: ``iss`` = ``issuer`` (must equal the registry's
-    ``auth.token.issuer``), ``sub`` = ``subject``, ``aud`` = ``service`` as a
-    single string (Distribution 2.8 rejects a list), integer ``iat`` = ``nbf`` =
-    ``now`` and ``exp`` = ``now + ttl_seconds``, a random ``jti`` and ``access``,
-    a list of ``{"type", "name", "actions"}`` dicts (copied; tuples of actions
-    become lists). An empty ``access`` is a valid token granting nothing: that is
-    how a denied scope is expressed.
-
-    The JOSE header carries ``alg`` (ES256/RS256), ``typ: JWT`` and ``x5c``.
-    ``now`` defaults to the current Unix time.
+    Claims: ``iss`` = ``issuer`` (must equal the registry's ``auth.token.issuer``), ``sub`` =
+    ``subject``, ``aud`` = ``service`` as a single string (Distribution 2.8 rejects a list),
+    integer ``iat`` = ``nbf`` = ``now`` and ``exp`` = ``now + ttl_seconds``, a random ``jti``
+    and ``access``, a list of ``{"type", "name", "actions"}`` dicts. An empty ``access`` is a
+    valid token granting nothing: that is how a denied scope is expressed. The JOSE header
+    carries ``alg`` (ES256/RS256), ``typ: JWT`` and ``x5c``. ``now`` defaults to the current
+    Unix time.
     """
-    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
-        raise ValueError(f"ttl_seconds must be a positive int, got {ttl_seconds!r}")
-    for label, value in (("issuer", issuer), ("service", service)):
-        if not isinstance(value, str) or not value:
-            raise ValueError(f"{label} must be a non-empty string")
-    if not isinstance(subject, str):
-        raise ValueError("subject must be a string ('' for an anonymous client)")
-    issued_at = int(time.time()) if now is None else int(now)
-
+    issued_at = int(time.time()) if now is None else now
     claims = {
         "iss": issuer,
         "sub": subject,
@@ -308,11 +274,12 @@ def issue_registry_token(
         "nbf": issued_at,
         "iat": issued_at,
         "jti": secrets.token_urlsafe(16),
-        "access": _normalise_access(access),
+        "access": access,
     }
-    headers = {"typ": "JWT", "x5c": list(key.x5c)}
-    token = jwt.encode(claims, key.private_key, algorithm=key.algorithm, headers=headers)
-    return token, claims
+    payload = base64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = key.header_segment + b"." + payload
+    signature = _JWS_ALGORITHMS[key.algorithm].sign(signing_input, key.private_key)
+    return (signing_input + b"." + base64url_encode(signature)).decode("ascii"), claims
 
 
 def token_response(token: str, claims: dict) -> dict:
@@ -329,129 +296,3 @@ def token_response(token: str, claims: dict) -> dict:
         "expires_in": int(claims["exp"]) - int(claims["iat"]),
         "issued_at": issued.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-
-
-# --------------------------------------------------------------------------
-# Scopes
-# --------------------------------------------------------------------------
-
-# resourcetype := resourcetypevalue [ '(' resourcetypevalue ')' ]
-_TYPE_RE = re.compile(r"(?P<type>[a-z0-9]+)(?:\((?P<cls>[a-z0-9]+)\))?")
-# Distribution reference grammar (the repository name part, no tag/digest).
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_HOST_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"{_HOST_COMPONENT}(?:\.{_HOST_COMPONENT})*(?::[0-9]+)?"
-_REPOSITORY_NAME_RE = re.compile(rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
-_REPOSITORY_NAME_MAX = 255
-_ACTION_RE = re.compile(r"[a-z]+|\*")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """One requested resource scope, e.g. ``repository:library/alpine:pull,push``.
-
-    ``type`` is the resource type without its class (``repository(plugin)``
-    becomes ``repository``: the spec deprecates classes and says they are to be
-    ignored; Distribution 2.8 matches ``access`` entries on the bare type), and
-    ``resource_class`` keeps the class (``"plugin"``) or None. ``actions`` is
-    de-duplicated, in request order.
-    """
-
-    type: str
-    name: str
-    actions: tuple[str, ...]
-    resource_class: str | None = None
-
-    def to_access(self, actions: Iterable[str] | None = None) -> dict:
-        """Return the JWT ``access`` entry for this scope.
-
-        ``actions`` are the granted actions (default: all requested ones).
-        """
-        granted = self.actions if actions is None else tuple(actions)
-        return {"type": self.type, "name": self.name, "actions": list(granted)}
-
-    def __str__(self) -> str:
-        kind = f"{self.type}({self.resource_class})" if self.resource_class else self.type
-        return f"{kind}:{self.name}:{','.join(self.actions)}"
-
-
-def _parse_one_scope(text: str) -> Scope:
-    first = text.find(":")
-    last = text.rfind(":")
-    if first == -1 or first == last:
-        raise ValueError(
-            f"malformed scope {text!r}: expected TYPE:NAME:ACTIONS "
-            "(e.g. repository:library/alpine:pull)"
-        )
-    raw_type, name, raw_actions = text[:first], text[first + 1 : last], text[last + 1 :]
-
-    type_match = _TYPE_RE.fullmatch(raw_type)
-    if type_match is None:
-        raise ValueError(
-            f"malformed scope {text!r}: invalid resource type {raw_type!r} "
-            "(expected lowercase letters/digits, optionally with a '(class)')"
-        )
-    kind, resource_class = type_match["type"], type_match["cls"]
-
-    if not name:
-        raise ValueError(f"malformed scope {text!r}: empty resource name")
-    if kind == "repository":
-        if len(name) > _REPOSITORY_NAME_MAX:
-            raise ValueError(
-                f"malformed scope {text!r}: repository name longer than "
-                f"{_REPOSITORY_NAME_MAX} characters"
-            )
-        if _REPOSITORY_NAME_RE.fullmatch(name) is None:
-            raise ValueError(
-                f"malformed scope {text!r}: invalid repository name {name!r} "
-                "(lowercase path components of [a-z0-9] joined by '.', '_', '__' or '-', "
-                "separated by '/', optionally after a 'host[:port]/')"
-            )
-
-    if not raw_actions:
-        raise ValueError(f"malformed scope {text!r}: no actions")
-    actions: list[str] = []
-    for action in raw_actions.split(","):
-        if not action:
-            raise ValueError(f"malformed scope {text!r}: empty action in {raw_actions!r}")
-        if _ACTION_RE.fullmatch(action) is None:
-            raise ValueError(
-                f"malformed scope {text!r}: invalid action {action!r} "
-                "(expected lowercase letters, e.g. pull, push, delete, or '*')"
-            )
-        if action not in actions:
-            actions.append(action)
-    return Scope(type=kind, name=name, actions=tuple(actions), resource_class=resource_class)
-
-
-def parse_scopes(values: list[str]) -> list[Scope]:
-    """Parse the ``scope`` query parameters of a token request.
-
-    Each value holds one or more space-separated scopes
-    ``TYPE[(CLASS)]:NAME:ACTION[,ACTION...]`` (Distribution token scope
-    grammar). The type ends at the first ``:`` and the actions start after the
-    last ``:``, so a name may contain a ``host:port/`` prefix. Repository names
-    are checked against the Distribution reference grammar; names of other
-    resource types (e.g. ``registry:catalog:*``) only need to be non-empty, and
-    those scopes are returned with their type so the caller can drop them.
-    Empty or blank values are ignored. Scopes are returned in order of first
-    appearance; repeated scopes for the same type, class and name are merged
-    into one with the union of their actions (clients do repeat scopes: skopeo's
-    retry after ``insufficient_scope`` sends the same scope twice).
-
-    Raises ValueError naming the offending scope and the reason when a scope is
-    malformed.
-    """
-    if isinstance(values, str):
-        raise TypeError("values must be a list of strings (one per 'scope' parameter)")
-    merged: dict[tuple[str, str | None, str], Scope] = {}
-    for value in values:
-        for text in value.split():
-            scope = _parse_one_scope(text)
-            key = (scope.type, scope.resource_class, scope.name)
-            previous = merged.get(key)
-            if previous is not None:
-                extra = tuple(a for a in scope.actions if a not in previous.actions)
-                scope = replace(previous, actions=previous.actions + extra)
-            merged[key] = scope
-    return list(merged.values())

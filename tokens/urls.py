@@ -5,6 +5,12 @@ from tokens import views
 app_name = "tokens"
 
 urlpatterns = [
-    path("", views.AccessTokenListView.as_view(), name="list"),
-    path("<int:pk>/revoke/", views.AccessTokenRevokeView.as_view(), name="revoke"),
+    path("auth/token", views.registry_token, name="registry"),
+    path("settings/tokens/", views.AccessTokenListView.as_view(), name="list"),
+    path("settings/tokens/<int:pk>/revoke/", views.AccessTokenRevokeView.as_view(), name="revoke"),
+    path(
+        "settings/tokens/sessions/<int:pk>/revoke/",
+        views.RegistrySessionRevokeView.as_view(),
+        name="session_revoke",
+    ),
 ]

@@ -1,56 +1,398 @@
-"""Personal access tokens: list, create (secret shown once), revoke."""
+"""Access tokens (list, create with the secret shown once, revoke), registry sessions (list,
+revoke) and the registry's token service (``/auth/token``).
 
-from django.contrib import messages
+The registry sends clients to the token service. They sign in by ``GET`` with Basic auth
+(username and access token, or the account password) or by ``POST`` with the OAuth2 form
+(:mod:`tokens.protocol`), and ask for ``scope=repository:NAME:ACTIONS``. Both flows go through
+:func:`issue_token`: the answer is a JWT signed with the portal's key whose ``access`` claim
+holds only what the policy grants.
+"""
+
+import functools
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import get_object_or_404, redirect
+from django.db import DatabaseError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.generic import TemplateView, View
+from django.views.decorators.csrf import csrf_exempt
 
-from orgs.views import apply_service
+from policies.engine import PullSnapshot
+from policies.selectors import pull_snapshot
+from portal import throttle
+from portal.middleware import printable
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
-from tokens.models import AccessToken
-from tokens.services import access_token_create, access_token_revoke
+from tokens.grants import Requester, grant_access
+from tokens.models import AccessToken, RefreshToken
+from tokens.protocol import (
+    Password,
+    RefreshGrant,
+    Refusal,
+    TokenRequest,
+    granted_scope,
+    read_get,
+    read_post,
+    unauthorized,
+)
+from tokens.selectors import session_holder_snapshot, token_holder_snapshot
+from tokens.services import (
+    access_token_create,
+    access_token_record_use,
+    access_token_revoke,
+    looks_like_refresh_token,
+    looks_like_token,
+    refresh_token_create,
+    refresh_token_record_use,
+    refresh_token_revoke,
+)
+from tokens.signing import SigningKey, issue_registry_token, load_signing_key, token_response
+
+logger = logging.getLogger(__name__)
 
 
-class AccessTokenListView(LoginRequiredMixin, TemplateView):
+class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
     """My access tokens, and the form to create one."""
 
     template_name = "tokens/token_list.html"
+    form_class = AccessTokenCreateForm
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tokens"] = AccessToken.objects.filter(user=self.request.user)
-        context.setdefault("form", AccessTokenCreateForm())
+        context["sessions"] = RefreshToken.objects.filter(
+            user=self.request.user, revoked_at__isnull=True
+        ).select_related("access_token")
         return context
 
-    def post(self, request, *args, **kwargs):
-        form = AccessTokenCreateForm(request.POST)
-        created = {}
-        if form.is_valid():
+    def perform(self, form):
+        return access_token_create(user=self.request.user, **form.cleaned_data)
 
-            def create():
-                created["token"], created["secret"] = access_token_create(
-                    user=request.user,
-                    name=form.cleaned_data["name"],
-                    expires_days=form.cleaned_data["expires_days"],
-                )
-
-            if apply_service(form, create):
-                # Rendered, not redirected: the secret must not travel through the session.
-                response = self.render_to_response(
-                    self.get_context_data(form=AccessTokenCreateForm(), **created)
-                )
-                add_never_cache_headers(response)
-                response["Cache-Control"] += ", no-store"
-                return response
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def succeeded(self, result):
+        token, secret = result
+        # Rendered, not redirected: the secret must not travel through the session.
+        context = self.get_context_data(form=self.get_form_class()(), token=token, secret=secret)
+        response = self.render_to_response(context)
+        add_never_cache_headers(response)
+        response["Cache-Control"] += ", no-store"
+        return response
 
 
-class AccessTokenRevokeView(LoginRequiredMixin, View):
-    """Revoke one of my tokens (someone else's is a 404)."""
+class AccessTokenRevokeView(LoginRequiredMixin, ConfirmActionView):
+    """Revoke one of my tokens (someone else's is a 404): GET explains, POST revokes."""
 
-    def post(self, request, pk):
-        token = get_object_or_404(AccessToken, pk=pk, user=request.user)
-        access_token_revoke(token=token)
-        messages.success(request, f"Token '{token.name}' revoked. It no longer works.")
-        return redirect("tokens:list")
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.token = get_object_or_404(AccessToken, pk=kwargs["pk"], user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def confirmation(self):
+        return Confirmation(
+            title=f"Revoke token '{self.token.name}' (iamp_…{self.token.hint})?",
+            consequences=(
+                "It stops working at once: registry clients signed in with it are refused "
+                "until they sign in again with another token.",
+                "A revoked token cannot be restored.",
+            ),
+            button="Revoke token",
+            cancel_url=reverse("tokens:list"),
+            refusal="This token is already revoked." if self.token.revoked_at else None,
+        )
+
+    def perform(self):
+        return access_token_revoke(token=self.token)
+
+    def get_success_message(self, result):
+        return f"Token '{result.name}' revoked. It no longer works."
+
+    def get_success_url(self, result):
+        return reverse("tokens:list")
+
+
+class RegistrySessionRevokeView(LoginRequiredMixin, ConfirmActionView):
+    """End one of my registry sessions (someone else's is a 404): GET explains, POST revokes."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.session = get_object_or_404(
+                RefreshToken.objects.select_related("access_token"),
+                pk=kwargs["pk"],
+                user=request.user,
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def confirmation(self):
+        session = self.session
+        signed_in_with = (
+            f"the access token '{session.access_token.name}'"
+            if session.access_token
+            else "your password"
+        )
+        last_used = (
+            f"last used {session.last_used_at:%Y-%m-%d %H:%M}"
+            if session.last_used_at
+            else "never used"
+        )
+        return Confirmation(
+            title=f"Revoke the registry session of '{session.client_id or 'unnamed client'}'?",
+            consequences=(
+                f"It signed in with {signed_in_with} on {session.created_at:%Y-%m-%d %H:%M} "
+                f"and was {last_used}.",
+                "Its refresh token stops working at once: that client has to sign in again.",
+            ),
+            button="Revoke session",
+            cancel_url=reverse("tokens:list") + "#sessions",
+            refusal="This session is already revoked." if session.revoked_at else None,
+        )
+
+    def perform(self):
+        return refresh_token_revoke(session=self.session)
+
+    def get_success_message(self, result):
+        return (
+            f"Registry session of '{result.client_id or 'unnamed client'}' revoked. "
+            "Its refresh token no longer works."
+        )
+
+    def get_success_url(self, result):
+        return reverse("tokens:list")
+
+
+# --- the registry's token service -------------------------------------------------------------
+
+ALLOWED_METHODS = "GET, HEAD, POST"
+
+
+def error_response(status: int, code: str, message: str) -> JsonResponse:
+    """The protocol's error body, ``{"errors": [{"code", "message"}]}``."""
+    response = JsonResponse({"errors": [{"code": code, "message": message}]}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="iam-portal"'
+    return response
+
+
+@functools.cache
+def signing_key(key_file: str, cert_file: str) -> SigningKey:
+    """The token-signing key, loaded once per process."""
+    return load_signing_key(key_file, cert_file)
+
+
+def no_store(view):
+    """Token responses carry credentials: ``Cache-Control: no-store`` and ``Pragma: no-cache``
+    (RFC 6749, 5.1), set directly on every answer, errors included."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+    return wrapper
+
+
+class ServiceUnavailable(Refusal):
+    """503: something the token service needs is down; ``detail`` is for the log only."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(503, "UNAVAILABLE", message)
+        self.detail = detail
+
+
+class Locked(Refusal):
+    """429: the account is locked from this address (:mod:`portal.throttle`)."""
+
+    def __init__(self, lockout: throttle.Lockout):
+        super().__init__(429, "TOOMANYREQUESTS", lockout.message)
+        self.retry_after = lockout.retry_after
+
+
+@csrf_exempt  # a machine endpoint: it reads no cookie, so there is no session to ride on
+@no_store
+def registry_token(request):
+    """``GET`` (Distribution token flow) or ``POST`` (OAuth2 flow) ``/auth/token``: read the
+    request, then the one path for both, :func:`issue_token`. Every refusal is answered in the
+    protocol's JSON and logged once, without a traceback."""
+    asked = None
+    try:
+        if request.method in ("GET", "HEAD"):
+            asked = read_get(request.GET, request.headers.get("Authorization", ""))
+        elif request.method == "POST":
+            asked = read_post(request.POST)
+        else:
+            raise Refusal(405, "UNSUPPORTED", f"Method {request.method[:20]} is not allowed here.")
+        return issue_token(request, asked)
+    except Refusal as refusal:
+        credentials = asked.credentials if asked is not None else None
+        who = credentials.username if isinstance(credentials, Password) else None
+        logger.log(
+            logging.ERROR if refusal.status >= 500 else logging.INFO,
+            "Token request refused (%s, %d %s) for %s from %s: %s",
+            request.method,
+            refusal.status,
+            refusal.code,
+            f"'{printable(who)}'" if who else "(no username)",
+            printable(throttle.client_address(request)),
+            getattr(refusal, "detail", refusal.message),
+        )
+        response = error_response(refusal.status, refusal.code, refusal.message)
+        response._has_been_logged = True  # logged above: not again by django.request
+        if refusal.status == 405:
+            response["Allow"] = ALLOWED_METHODS
+        if isinstance(refusal, Locked):
+            response["Retry-After"] = str(refusal.retry_after)
+        return response
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Who signed in at the token service, and with what."""
+
+    requester: Requester
+    user_id: int | None = None  # None: anonymous
+    access_token_id: int | None = None  # the access token used, or that opened the session
+    refresh_token: str | None = None  # the refresh token presented, if that was the credential
+
+
+def issue_token(request, asked: TokenRequest) -> JsonResponse:
+    """Identify the requester, grant what the policy allows for each scope, sign the token.
+
+    :raises Refusal: with the status and message to answer.
+    """
+    if asked.service is not None and asked.service != settings.REGISTRY_SERVICE:
+        raise Refusal(400, "UNSUPPORTED", f"Unknown service {asked.service[:100]!r}.")
+    try:
+        key = signing_key(
+            str(settings.TOKEN_SIGNING_KEY_FILE), str(settings.TOKEN_SIGNING_CERT_FILE)
+        )
+    except (OSError, ValueError) as error:
+        raise ServiceUnavailable(
+            "The token service is not configured.", f"Token signing key unavailable: {error}"
+        ) from None
+    references = [scope.reference for scope in asked.scopes if scope.reference is not None]
+    try:
+        sign_in = identify(request, asked.credentials, references)
+    except DatabaseError as error:
+        raise ServiceUnavailable(
+            "The token service is temporarily unavailable.", f"database unavailable: {error}"
+        ) from None
+    except throttle.ThrottleUnavailable as error:
+        raise ServiceUnavailable(
+            "The token service is temporarily unavailable.",
+            f"sign-in failure counters unavailable: {error}",
+        ) from None
+
+    requester = sign_in.requester
+    grant = grant_access(requester, asked.scopes)
+    if grant.refusals:
+        logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(grant.refusals))
+    jwt, claims = issue_registry_token(
+        key=key,
+        issuer=settings.TOKEN_ISSUER,
+        service=settings.REGISTRY_SERVICE,
+        subject=requester.snapshot.username,
+        access=grant.access,
+        ttl_seconds=settings.TOKEN_TTL_SECONDS,
+    )
+    body = token_response(jwt, claims)
+    body["scope"] = granted_scope(grant.access)
+    if asked.offline and sign_in.user_id is not None:
+        body["refresh_token"] = sign_in.refresh_token or open_session(sign_in, asked.client_id)
+    return JsonResponse(body)
+
+
+def open_session(sign_in: SignIn, client_id: str) -> str:
+    """A new refresh token for a sign-in with ``access_type=offline`` (``offline_token=true``)."""
+    try:
+        return refresh_token_create(
+            user_id=sign_in.user_id,
+            access_token_id=sign_in.access_token_id,
+            client_id=client_id,
+        )[1]
+    except DatabaseError as error:
+        raise ServiceUnavailable(
+            "The token service is temporarily unavailable.", f"database unavailable: {error}"
+        ) from None
+
+
+def refuse_if_locked(request, username: str) -> None:
+    """429 when this account is locked from this address: one cache read."""
+    locked = throttle.lockout(request, username)
+    if locked is not None:
+        raise Locked(locked)
+
+
+def identify(request, credentials, references) -> SignIn:
+    """Who is asking, with their pull snapshot.
+
+    An access token costs one cache read (the lockout) and one query for the token, its user
+    and their memberships (plus one for verified publishers when a namespace could be one); a
+    refresh token the same; the account password, a deliberately slow hash, checked only when
+    the account is not locked from this address. No credentials (allowed only with
+    ANONYMOUS_PULLS) make a user in no organisation.
+
+    :raises Refusal: 401 for wrong credentials, 429 when locked.
+    """
+    if credentials is None:
+        if not settings.ANONYMOUS_PULLS:
+            raise unauthorized(
+                "sign-in required: log in with your portal username and an access token"
+            )
+        return SignIn(requester=Requester(snapshot=PullSnapshot(username="")))
+    if isinstance(credentials, RefreshGrant):
+        return identify_session(request, credentials.secret, references)
+
+    username, secret = credentials.username, credentials.secret
+    refuse_if_locked(request, username)
+    if looks_like_token(secret):
+        found = token_holder_snapshot(secret=secret, references=references)
+        if found is None or found[0].username != username:
+            raise unauthorized("invalid username or access token")
+        holder, snapshot = found
+        access_token_record_use(token_id=holder.token_id, last_used_at=holder.last_used_at)
+        throttle.clear_failures(request, username)
+        return SignIn(
+            requester=Requester(snapshot=snapshot, is_staff=holder.is_staff),
+            user_id=holder.user_id,
+            access_token_id=holder.token_id,
+        )
+    if not settings.REGISTRY_PASSWORD_AUTH:
+        raise unauthorized("invalid username or access token (sign in with an access token)")
+    user = authenticate(request, username=username, password=secret)
+    if user is None:
+        refuse_if_locked(request, username)  # this failure may have been the one that locks
+        raise unauthorized("invalid username or access token")
+    throttle.clear_failures(request, username)
+    return SignIn(
+        requester=Requester(
+            snapshot=pull_snapshot(user=user, references=references), is_staff=user.is_staff
+        ),
+        user_id=user.pk,
+    )
+
+
+def identify_session(request, secret: str, references) -> SignIn:
+    """A refresh-token grant: the session's holder, decided again like any sign-in. A wrong
+    refresh token names no account, so it is not counted against one."""
+    found = (
+        session_holder_snapshot(secret=secret, references=references)
+        if looks_like_refresh_token(secret)
+        else None
+    )
+    if found is None:
+        raise unauthorized("invalid or revoked refresh token")
+    holder, snapshot = found
+    refuse_if_locked(request, holder.username)
+    refresh_token_record_use(session_id=holder.token_id, last_used_at=holder.last_used_at)
+    throttle.clear_failures(request, holder.username)
+    return SignIn(
+        requester=Requester(snapshot=snapshot, is_staff=holder.is_staff),
+        user_id=holder.user_id,
+        access_token_id=holder.access_token_id,
+        refresh_token=secret,
+    )

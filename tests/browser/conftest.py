@@ -97,6 +97,14 @@ def new_page(browser, live_server, settings):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+        # The Content-Security-Policy allows no inline script or style: a violation is a bug.
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text
+                and problems.append(f"CSP violation: {message.text}")
+            ),
+        )
         page.on(
             "response",
             lambda response: (

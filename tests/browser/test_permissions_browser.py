@@ -56,7 +56,7 @@ def test_owner_enables_policy_and_member_sees_it_read_only(acme, new_page, sign_
     expect(verified).not_to_be_checked()
     enable.check()
     official.check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
 
     expect(page.get_by_role("status").filter(has_text="saved")).to_have_text(
         "Image Access Management settings saved."
@@ -105,7 +105,7 @@ def test_owner_enables_policy_and_member_sees_it_read_only(acme, new_page, sign_
     # Nothing in the policy part of the page can be changed: no checkbox and no Save button
     # anywhere (the only form left is "Check an image").
     expect(page.get_by_role("checkbox")).to_have_count(0)
-    expect(page.get_by_role("button", name="Save")).to_have_count(0)
+    expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
     expect(
         page.locator("form[method=post]").filter(has=page.locator("[name=enabled]"))
     ).to_have_count(0)

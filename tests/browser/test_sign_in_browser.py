@@ -63,7 +63,7 @@ def clear_clipboard(page):
 
 def test_linux_tab_and_copy_button(acme, page, sign_in, screenshot):
     # The texts hard-coded above are what the page must give, whatever signin.py builds.
-    linux = signin.instructions_for("linux", ["acme"])
+    linux = signin.instructions_for("linux", signin.allowed_orgs(["acme"]))
     assert [c.text for c in linux.sections[0].commands][:2] == [LINUX_MKDIR, LINUX_TEE]
 
     sign_in(page, acme.owner)

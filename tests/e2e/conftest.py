@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
+from tests.e2e.containerd import find_containerd, running_containerd
 from tests.e2e.registry import (
     find_registry_binary,
     find_skopeo,
@@ -57,6 +58,15 @@ def registry(registry_tools, portal, tmp_path):
         rootcertbundle=portal.certificate,
         workdir=tmp_path / "registry",
     ) as running:
+        yield running
+
+
+@pytest.fixture
+def containerd(registry_tools):
+    """A private containerd daemon (``ctr`` is its client); skipped locally, failed in CI, if
+    containerd or ctr is missing."""
+    require_tool(find_containerd() is not None, "containerd and ctr")
+    with running_containerd() as running:
         yield running
 
 

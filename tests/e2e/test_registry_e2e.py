@@ -1,19 +1,22 @@
 """End to end: a real registry (CNCF Distribution) trusts the portal's tokens, and skopeo pulls
 only what the organisation's Image Access Management allows.
 
-The owner changes the policy through the real Org Permissions form over HTTP, the member's
+The owner changes the policy and the allowlist through the real Org Permissions forms over
+HTTP, the member asks for an exception and the owner approves it the same way, the member's
 access token is created with ``manage.py create_token``, and revoking it locks skopeo out.
 """
 
 import hashlib
 import io
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
-from policies.models import AccessPolicy, PolicyChange
+from policies.models import AccessPolicy, AllowlistEntry, ExceptionRequest, PolicyChange
 from tests.e2e.oci import build_oci_layout, layout_manifest_digest
 from tests.factories import PASSWORD, make_org, make_publisher, make_user
 from tokens.models import AccessToken
@@ -22,7 +25,15 @@ from tokens.services import access_token_create, access_token_revoke
 pytestmark = pytest.mark.registry
 
 TAG = "v1"
-REPOSITORIES = ["library/alpine", "bitnami/redis", "acme/app", "someone/thing"]
+# someone/tool is allowlisted, someone/thing is not; another/app is asked for as an exception.
+REPOSITORIES = [
+    "library/alpine",
+    "bitnami/redis",
+    "acme/app",
+    "someone/thing",
+    "someone/tool",
+    "another/app",
+]
 DENIED = "denied: requested access to the resource is denied"
 
 
@@ -107,6 +118,67 @@ def test_registry_pulls_follow_the_org_policy(registry, skopeo_client, web_sessi
     assert_pulls("acme/app", mike_creds)
     assert_refused("bitnami/redis", mike_creds, DENIED)
     assert_refused("someone/thing", mike_creds, DENIED)
+    assert_refused("someone/tool", mike_creds, DENIED)
+
+    # The owner allowlists one community image, in the real form.
+    page = browser.request(permissions)
+    response = browser.request(
+        reverse("policies:allowlist_add", kwargs={"org": "acme"}),
+        {
+            "csrfmiddlewaretoken": page.post_form_inputs()["csrfmiddlewaretoken"],
+            "pattern": "someone/tool",
+            "reason": "CI base image",
+            "team": "",
+            "expires_at": "",
+        },
+    )
+    assert response.status == 302, f"{response.status}: {response.text[:1000]}"
+    assert_pulls("someone/tool", mike_creds)
+    assert_refused("someone/thing", mike_creds, DENIED)
+
+    # The member asks for another one; the owner approves it for 30 days; the member pulls it.
+    assert_refused("another/app", mike_creds, DENIED)
+    member = web_session()
+    member.log_in("mike", PASSWORD)
+    check = member.request(f"{permissions}?image=another/app:{TAG}")
+    assert "Request an exception" in check.text
+    response = member.request(
+        reverse("policies:exception_create", kwargs={"org": "acme"}),
+        {
+            "csrfmiddlewaretoken": check.post_form_inputs()["csrfmiddlewaretoken"],
+            "image": f"another/app:{TAG}",
+            "justification": "The release pipeline needs it.",
+        },
+    )
+    assert response.status == 302, f"{response.status}: {response.text[:1000]}"
+    request = ExceptionRequest.objects.get(repository="another/app")
+    review = reverse("policies:exception_review", kwargs={"org": "acme", "pk": request.pk})
+    form = browser.request(review)
+    assert form.status == 200 and "The release pipeline needs it." in form.text
+    defaults = form.post_form_inputs()
+    assert defaults["pattern"] == "another/app"
+    response = browser.request(
+        review,
+        {
+            "csrfmiddlewaretoken": defaults["csrfmiddlewaretoken"],
+            "pattern": defaults["pattern"],
+            "team": "",
+            "expires_at": defaults["expires_at"],
+            "note": "For one month.",
+        },
+    )
+    assert response.status == 302, f"{response.status}: {response.text[:1000]}"
+    entry = AllowlistEntry.objects.get(pattern="another/app")
+    assert entry.expires_at.date() == (timezone.now() + timedelta(days=30)).date()
+    assert "Approved by olivia" in member.request(reverse("policies:my_requests")).text
+    assert_pulls("another/app", mike_creds)
+
+    # The exception expires: the next pull is refused at once.
+    AllowlistEntry.objects.filter(pk=entry.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert_refused("another/app", mike_creds, DENIED)
+    assert_pulls("someone/tool", mike_creds)
 
     # The owners team is not restricted.
     olivia_creds = f"olivia:{access_token_create(user=olivia, name='e2e')[1]}"

@@ -17,7 +17,7 @@ from tests.factories import make_user
     ],
 )
 def test_create_org_form_errors(acme, login, name, message):
-    response = login(acme.member).post(reverse("orgs:create"), {"name": name})
+    response = login(acme.member).post(reverse("orgs:list"), {"name": name})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Organization.objects.count() == 2
@@ -25,7 +25,7 @@ def test_create_org_form_errors(acme, login, name, message):
 
 def test_create_org_makes_me_owner(acme, login):
     client = login(acme.member)
-    response = client.post(reverse("orgs:create"), {"name": "mikesorg"})
+    response = client.post(reverse("orgs:list"), {"name": "mikesorg"})
     assert response.status_code == 302
     assert response["Location"] == reverse("orgs:detail", kwargs={"org": "mikesorg"})
     page = client.get(response["Location"]).content.decode()
@@ -33,32 +33,44 @@ def test_create_org_makes_me_owner(acme, login):
     assert "Owner" in page
 
 
-def test_owner_adds_and_removes_members(acme, login):
+def test_members_page_has_no_add_form_any_more(acme, login):
+    """People join by accepting an invitation: posting the old "add member" form adds nobody."""
     make_user("newbie")
-    client = login(acme.owner)
     team = acme.org.teams.get(name="developers")
-    url = reverse("orgs:member_add", kwargs={"org": "acme"})
-    assert client.post(url, {"username": "newbie", "team": team.pk}).status_code == 302
-    assert TeamMembership.objects.filter(team=team, user__username="newbie").exists()
-    response = client.post(url, {"username": "ghost", "team": team.pk})
-    assert response.status_code == 400
-    assert "There is no user named" in response.content.decode()
-    response = client.post(url, {"username": "newbie", "team": team.pk})
-    assert "already in team developers" in response.content.decode()
-    other_team = acme.globex.teams.get(name="developers")
-    response = client.post(url, {"username": "newbie", "team": other_team.pk})
-    assert response.status_code == 400
-    assert not TeamMembership.objects.filter(team=other_team, user__username="newbie").exists()
-    remove = reverse("orgs:member_remove", kwargs={"org": "acme", "username": "newbie"})
-    assert client.post(remove).status_code == 302
+    client = login(acme.owner)
+    for url in (
+        reverse("orgs:detail", kwargs={"org": "acme"}),
+        reverse("orgs:team", kwargs={"org": "acme", "team": "developers"}),
+    ):
+        assert client.post(url, {"username": "newbie", "team": team.pk}).status_code == 405
+        assert "Add member" not in client.get(url).content.decode()
     assert not TeamMembership.objects.filter(user__username="newbie").exists()
 
 
-def test_removing_last_owner_shows_a_message(acme, login):
+def test_owner_removes_a_member_after_confirming(acme, login):
+    client = login(acme.owner)
+    url = reverse("orgs:member_remove", kwargs={"org": "acme", "username": "mike"})
+    page = client.get(url)
+    html = page.content.decode()
+    assert "Remove mike from acme?" in html
+    assert "taken out of every team of acme (developers)" in html
+    assert "Image Access Management will no longer apply to their pulls" in html
+    assert TeamMembership.objects.filter(user=acme.member).exists()  # GET changed nothing
+    response = client.post(url, follow=True)
+    assert "Removed mike from acme." in response.content.decode()
+    assert not TeamMembership.objects.filter(user=acme.member).exists()
+    assert client.get(url).status_code == 404  # no longer a member: nothing to confirm
+
+
+def test_removing_last_owner_is_refused_with_the_reason(acme, login):
     client = login(acme.owner)
     url = reverse("orgs:member_remove", kwargs={"org": "acme", "username": "olivia"})
-    response = client.post(url, follow=True)
-    assert "last owner of acme" in response.content.decode()
+    page = client.get(url).content.decode()
+    assert "olivia is the last owner of acme" in page
+    assert "Remove olivia</button>" not in page  # refused up front: no button
+    response = client.post(url)
+    assert response.status_code == 400
+    assert "olivia is the last owner of acme" in response.content.decode()
     assert TeamMembership.objects.filter(user=acme.owner, team__name="owners").exists()
 
 
@@ -82,3 +94,48 @@ def test_member_sees_members_read_only(acme, login):
 def test_org_list_shows_only_my_orgs(acme, login):
     html = login(acme.member).get(reverse("orgs:list")).content.decode()
     assert "acme" in html and "globex" not in html
+
+
+def test_team_page_lists_members_and_links_to_invite_into_it(acme, login):
+    url = reverse("orgs:team", kwargs={"org": "acme", "team": "developers"})
+    html = login(acme.owner).get(url).content.decode()
+    assert "mike" in html
+    assert reverse("orgs:invitations", kwargs={"org": "acme"}) + "?team=developers" in html
+    html = login(acme.member).get(url).content.decode()
+    assert "mike" in html and "Invite to developers" not in html and ">Remove<" not in html
+    missing = reverse("orgs:team", kwargs={"org": "acme", "team": "nosuchteam"})
+    assert login(acme.owner).get(missing).status_code == 404
+
+
+def test_team_member_remove_confirms_and_says_what_happens(acme, login):
+    client = login(acme.owner)
+    url = reverse(
+        "orgs:team_member_remove", kwargs={"org": "acme", "team": "developers", "username": "mike"}
+    )
+    html = client.get(url).content.decode()
+    assert "Remove mike from team developers?" in html
+    assert "developers is mike&#x27;s only team in acme" in html
+    assert client.post(url).status_code == 302
+    assert not TeamMembership.objects.filter(user=acme.member).exists()
+    assert client.get(url).status_code == 404
+
+
+def test_removing_the_last_owner_from_the_owners_team_is_refused(acme, login):
+    client = login(acme.owner)
+    url = reverse(
+        "orgs:team_member_remove", kwargs={"org": "acme", "team": "owners", "username": "olivia"}
+    )
+    assert "olivia is the last owner of acme" in client.get(url).content.decode()
+    assert client.post(url).status_code == 400
+    assert TeamMembership.objects.filter(user=acme.owner, team__name="owners").exists()
+
+
+def test_org_list_shows_role_and_image_access_management(acme, login):
+    from tests.factories import set_policy
+
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    html = login(acme.owner).get(reverse("orgs:list")).content.decode()
+    assert "Owner" in html and ">On<" in html
+    html = login(acme.outsider).get(reverse("orgs:list")).content.decode()
+    assert "globex" in html and "acme" not in html
+    assert ">Member<" in html and ">Off<" in html

@@ -34,7 +34,7 @@ def test_owner_of_several_orgs_lists_them_in_one_file(acme, login):
     assert "4.36" in page  # several organisations need a recent Docker Desktop
     assert "--allowed-org=" not in page  # the installer flag takes one organisation
     reg = client.get(reverse("policies:sign_in_reg", kwargs={"org": "acme"}), {"also": "globex"})
-    assert reg.content == signin.windows_reg_file(["acme", "globex"])
+    assert reg.content == signin.windows_reg_file(signin.allowed_orgs(["acme", "globex"]))
     profile = client.get(
         reverse("policies:sign_in_mobileconfig", kwargs={"org": "acme"}), {"also": "globex"}
     )
@@ -42,6 +42,15 @@ def test_owner_of_several_orgs_lists_them_in_one_file(acme, login):
     payload = plistlib.loads(profile.content)["PayloadContent"][0]
     assert payload["PayloadType"] == "com.docker.config"
     assert payload["allowedOrgs"] == "acme;globex"
+
+
+def test_an_organization_listed_twice_is_a_clear_400(acme, login):
+    add_owner(acme.globex, acme.owner)
+    client = login(acme.owner)
+    for url in (DOWNLOAD, PAGE):
+        response = client.get(url, {"also": ["globex", "globex"]})
+        assert response.status_code == 400
+        assert "globex is listed more than once." in response.content.decode()
 
 
 @pytest.mark.parametrize("other", ["globex", "nosuchorg", "Acme", "acme; rm -rf /", "$(id)"])

@@ -1,11 +1,14 @@
-"""Tests for policies.signin: registry.json, .reg, .mobileconfig and the per-OS commands."""
+"""Tests for policies.signin: registry.json, .reg, .mobileconfig and the per-OS commands.
 
-import dataclasses
+The Linux and macOS commands are run by real shells here. The Windows commands cannot run on
+this machine: their exact-text tests (named ``..._change_detector``) only restate the text, so
+that any change to it is deliberate and reviewed against Docker's documentation.
+"""
+
 import json
 import pathlib
 import plistlib
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -21,12 +24,11 @@ from policies.signin import (
     MACOS_REGISTRY_JSON_DIR,
     MACOS_REGISTRY_JSON_PATH,
     MULTIPLE_ORGS_NOTE,
-    PRECEDENCE,
-    Command,
+    AllowedOrgs,
     InvalidOrgList,
     OsInstructions,
     Section,
-    bash_quote,
+    allowed_orgs,
     cmd_safe,
     install_instructions,
     instructions_for,
@@ -34,13 +36,17 @@ from policies.signin import (
     mobileconfig_uuids,
     powershell_quote,
     registry_json,
-    validate_orgs,
     windows_reg_file,
 )
 from tests.conftest import require_tool
 
-ONE = ["acme"]
-SEVERAL = ["acme", "globex", "initech42"]
+ONE = AllowedOrgs(("acme",))
+SEVERAL = AllowedOrgs(("acme", "globex", "initech42"))
+
+
+def orgs(*names: str) -> AllowedOrgs:
+    return allowed_orgs(names)
+
 
 BAD_NAMES = [
     "Acme",
@@ -55,8 +61,6 @@ BAD_NAMES = [
     "a" * 31,
     "acme-corp",
     "ácme",
-    42,
-    None,
 ]
 
 IDENTIFIER_UUID = uuid.UUID("0deedb64-7dc9-46e5-b6bf-69d64a9561ce")
@@ -79,82 +83,50 @@ def texts(sec: Section) -> list[str]:
 
 
 def test_registry_json_one_org_exact_bytes():
-    content = registry_json(["acme"])
+    content = registry_json(orgs("acme"))
     assert content == b'{"allowedOrgs":["acme"]}'
     assert json.loads(content) == {"allowedOrgs": ["acme"]}
 
 
 def test_registry_json_several_orgs_exact_bytes_keeps_order():
-    content = registry_json(["acme", "globex"])
-    assert content == b'{"allowedOrgs":["acme","globex"]}'
-    assert json.loads(content) == {"allowedOrgs": ["acme", "globex"]}
-    assert registry_json(["globex", "acme"]) == b'{"allowedOrgs":["globex","acme"]}'
+    assert registry_json(orgs("acme", "globex")) == b'{"allowedOrgs":["acme","globex"]}'
+    assert registry_json(orgs("globex", "acme")) == b'{"allowedOrgs":["globex","acme"]}'
 
 
 def test_registry_json_has_no_bom_and_no_trailing_newline():
-    for orgs in (ONE, SEVERAL):
-        content = registry_json(orgs)
+    for allowed in (ONE, SEVERAL):
+        content = registry_json(allowed)
         assert not content.startswith(b"\xef\xbb\xbf")
         assert not content.endswith(b"\n")
         assert content.decode("ascii")  # plain ASCII, hence UTF-8 without BOM
 
 
-def test_registry_json_accepts_tuples_and_limits():
-    assert registry_json(("a" * 4, "9" * 30)) == (
+def test_name_length_limits():
+    assert registry_json(orgs("a" * 4, "9" * 30)) == (
         b'{"allowedOrgs":["aaaa","999999999999999999999999999999"]}'
     )
 
 
 @pytest.mark.parametrize("bad", BAD_NAMES)
-def test_registry_json_refuses_bad_names(bad):
+def test_allowed_orgs_refuses_bad_names(bad):
     with pytest.raises(InvalidOrgName) as excinfo:
-        registry_json(["acme", bad])
+        allowed_orgs(["acme", bad])
     assert "Organization 2" in str(excinfo.value)
 
 
 def test_bad_name_message_says_why():
     with pytest.raises(InvalidOrgName, match="lowercase letters"):
-        registry_json(["Acme"])
+        allowed_orgs(["Acme"])
     with pytest.raises(InvalidOrgName, match="4 to 30"):
-        registry_json(["ac"])
+        allowed_orgs(["ac"])
 
 
-def test_refuses_empty_list():
+def test_allowed_orgs_refuses_an_empty_list_and_duplicates():
     with pytest.raises(InvalidOrgList, match="At least one organization"):
-        registry_json([])
-    assert issubclass(InvalidOrgList, ValueError)
-
-
-def test_refuses_duplicates():
+        allowed_orgs([])
     with pytest.raises(InvalidOrgList, match="'acme' is listed more than once"):
-        registry_json(["acme", "globex", "acme"])
-
-
-def test_refuses_a_single_string():
-    with pytest.raises(TypeError):
-        registry_json("acme")
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        windows_reg_file,
-        mobileconfig_uuids,
-        install_instructions,
-        lambda orgs: instructions_for("linux", orgs),
-        lambda orgs: macos_mobileconfig(
-            orgs, identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID
-        ),
-    ],
-)
-@pytest.mark.parametrize("orgs", [["acme; rm -rf /"], ["$(id)"], ["a'b"], [], ["acme", "acme"]])
-def test_every_builder_validates(call, orgs):
-    with pytest.raises(ValueError):
-        call(orgs)
-
-
-def test_validate_orgs_returns_tuple_unchanged():
-    assert validate_orgs(["acme", "globex"]) == ("acme", "globex")
+        allowed_orgs(["acme", "globex", "acme"])
+    assert allowed_orgs(["globex", "acme"]).names == ("globex", "acme")
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,18 +157,6 @@ HOSTILE = [
     " ",
     "ünïcødé",
 ]
-
-
-@pytest.mark.parametrize("value", HOSTILE)
-def test_bash_quote_round_trips_through_shlex(value):
-    assert shlex.split(bash_quote(value)) == [value]
-    assert shlex.split(f"cmd {bash_quote(value)} tail") == ["cmd", value, "tail"]
-
-
-def test_bash_quote_round_trips_through_bash():
-    script = "".join(f"printf '%s\\0' {bash_quote(value)}; " for value in HOSTILE)
-    result = subprocess.run(["bash", "-c", script], capture_output=True, check=True)
-    assert result.stdout.decode("utf-8").split("\0")[:-1] == HOSTILE
 
 
 def _powershell_unquote(literal: str) -> str:
@@ -258,16 +218,16 @@ POSIX_CASES = [
 
 
 @pytest.mark.parametrize("shell", ["bash", "sh", "zsh"])
-@pytest.mark.parametrize("orgs", [ONE, SEVERAL], ids=["one", "several"])
+@pytest.mark.parametrize("allowed", [ONE, SEVERAL], ids=["one", "several"])
 @pytest.mark.parametrize(("os_key", "directory", "path"), POSIX_CASES, ids=["linux", "macos"])
 def test_by_hand_commands_write_the_download_byte_for_byte(
-    tmp_path, shell, orgs, os_key, directory, path
+    tmp_path, shell, allowed, os_key, directory, path
 ):
     require_tool(shutil.which(shell) is not None, shell)
     assert re.fullmatch(r"[A-Za-z0-9_./-]+", str(tmp_path)), "tmp_path must need no quoting"
     fake_directory = str(tmp_path) + directory
     fake_path = str(tmp_path) + path
-    by_hand = section(instructions_for(os_key, orgs), "By hand")
+    by_hand = section(instructions_for(os_key, allowed), "By hand")
     assert [c.label for c in by_hand.commands] == [
         "Create the folder",
         "Write registry.json",
@@ -293,8 +253,8 @@ def test_by_hand_commands_write_the_download_byte_for_byte(
         outputs.append(result.stdout)
 
     written = pathlib.Path(fake_path).read_bytes()
-    assert written == registry_json(orgs)
-    assert json.loads(written) == {"allowedOrgs": list(orgs)}
+    assert written == registry_json(allowed)
+    assert json.loads(written) == {"allowedOrgs": list(allowed.names)}
     mkdir_out, tee_out, cat_out, ls_out = outputs
     assert mkdir_out == b""
     assert tee_out == b""  # > /dev/null: tee does not echo the JSON
@@ -317,7 +277,7 @@ def test_by_hand_commands_overwrite_an_existing_file(tmp_path):
 
 
 def test_linux_commands_exact_text():
-    linux = instructions_for("linux", ["acme", "globex"])
+    linux = instructions_for("linux", orgs("acme", "globex"))
     assert linux.os_key == "linux"
     assert linux.path == "/usr/share/docker-desktop/registry/registry.json"
     assert [s.title for s in linux.sections] == ["By hand"]
@@ -334,21 +294,10 @@ def test_linux_commands_exact_text():
         "-rw-r--r-- 1 root root 33 <date> /usr/share/docker-desktop/registry/registry.json"
     )
     assert all(c.shell == "bash" for c in by_hand.commands)
-    assert shlex.split(by_hand.commands[1].text) == [
-        "printf",
-        "%s",
-        '{"allowedOrgs":["acme","globex"]}',
-        "|",
-        "sudo",
-        "tee",
-        "/usr/share/docker-desktop/registry/registry.json",
-        ">",
-        "/dev/null",
-    ]
 
 
 def test_macos_commands_exact_text_one_org():
-    macos = instructions_for("macos", ["acme"])
+    macos = instructions_for("macos", orgs("acme"))
     assert macos.path == "/Library/Application Support/com.docker.docker/registry.json"
     assert macos.notes == ()
     assert texts(section(macos, "At install time")) == [
@@ -387,14 +336,10 @@ def test_several_orgs_drop_install_time_sections_and_explain():
                 assert "--allowed-org" not in command.text
 
 
-def test_install_instructions_order_and_frozen():
+def test_install_instructions_order():
     result = install_instructions(ONE)
     assert [i.os_key for i in result] == ["windows", "macos", "linux"]
     assert [i.title for i in result] == ["Windows", "macOS", "Linux"]
-    command = result[0].sections[0].commands[0]
-    assert isinstance(command, Command)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        command.text = "format c:"  # type: ignore[misc]
     with pytest.raises(ValueError):
         instructions_for("solaris", ONE)  # type: ignore[arg-type]
 
@@ -404,8 +349,8 @@ def test_install_instructions_order_and_frozen():
 # --------------------------------------------------------------------------------------------
 
 
-def test_windows_commands_one_org_exact_text():
-    windows = instructions_for("windows", ["acme"])
+def test_windows_commands_one_org_change_detector():
+    windows = instructions_for("windows", orgs("acme"))
     assert windows.path == "C:\\ProgramData\\DockerDesktop\\registry.json"
     assert windows.notes == ()
 
@@ -460,8 +405,8 @@ def test_windows_commands_one_org_exact_text():
     )
 
 
-def test_windows_commands_several_orgs_exact_text():
-    windows = instructions_for("windows", ["acme", "globex"])
+def test_windows_commands_several_orgs_change_detector():
+    windows = instructions_for("windows", orgs("acme", "globex"))
     assert [s.title for s in windows.sections] == [
         "By hand (PowerShell as administrator)",
         "Registry key (takes precedence over registry.json)",
@@ -498,7 +443,7 @@ def _reg_bytes(text: str) -> bytes:
 
 
 def test_reg_file_one_org_exact_bytes():
-    assert windows_reg_file(["acme"]) == _reg_bytes(
+    assert windows_reg_file(orgs("acme")) == _reg_bytes(
         "Windows Registry Editor Version 5.00\r\n"
         "\r\n"
         "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop]\r\n"
@@ -508,7 +453,7 @@ def test_reg_file_one_org_exact_bytes():
 
 
 def test_reg_file_several_orgs_exact_bytes_wrapped_like_regedit():
-    assert windows_reg_file(["acme", "globex"]) == _reg_bytes(
+    assert windows_reg_file(orgs("acme", "globex")) == _reg_bytes(
         "Windows Registry Editor Version 5.00\r\n"
         "\r\n"
         "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop]\r\n"
@@ -537,9 +482,9 @@ def _parse_multi_sz(reg: bytes) -> list[str]:
 
 
 def test_reg_file_round_trips_and_lines_fit_80_columns():
-    for orgs in (ONE, SEVERAL, ["a" * 30, "b" * 30, "c" * 30, "d" * 30]):
-        reg = windows_reg_file(orgs)
-        assert _parse_multi_sz(reg) == list(orgs)
+    for allowed in (ONE, SEVERAL, orgs("a" * 30, "b" * 30, "c" * 30, "d" * 30)):
+        reg = windows_reg_file(allowed)
+        assert _parse_multi_sz(reg) == list(allowed.names)
         physical = reg[2:].decode("utf-16-le").split("\r\n")
         assert all(len(line) <= 80 for line in physical), physical
 
@@ -593,15 +538,15 @@ EXPECTED_MOBILECONFIG = """\
 
 def test_mobileconfig_exact_text():
     content = macos_mobileconfig(
-        ["acme", "globex"], identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID
+        orgs("acme", "globex"), identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID
     )
     assert content.decode("utf-8") == EXPECTED_MOBILECONFIG
 
 
-@pytest.mark.parametrize("orgs", [ONE, SEVERAL], ids=["one", "several"])
-def test_mobileconfig_payload_type_key_and_value(orgs):
+@pytest.mark.parametrize("allowed", [ONE, SEVERAL], ids=["one", "several"])
+def test_mobileconfig_payload_type_key_and_value(allowed):
     profile = plistlib.loads(
-        macos_mobileconfig(orgs, identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID)
+        macos_mobileconfig(allowed, identifier_uuid=IDENTIFIER_UUID, payload_uuid=PAYLOAD_UUID)
     )
     assert profile["PayloadType"] == "Configuration"
     assert profile["PayloadVersion"] == 1
@@ -610,50 +555,21 @@ def test_mobileconfig_payload_type_key_and_value(orgs):
     assert payload["PayloadType"] == "com.docker.config"
     assert payload["PayloadUUID"] == str(PAYLOAD_UUID)
     assert isinstance(payload["allowedOrgs"], str)
-    assert payload["allowedOrgs"] == ";".join(orgs)
-    assert payload["allowedOrgs"].split(";") == list(orgs)
+    assert payload["allowedOrgs"] == ";".join(allowed.names)
     assert payload["PayloadIdentifier"].startswith(profile["PayloadIdentifier"] + ".")
 
 
 def test_mobileconfig_uuids_are_deterministic_uuid5():
     first = mobileconfig_uuids(SEVERAL)
-    assert first == mobileconfig_uuids(list(SEVERAL))
+    assert first == mobileconfig_uuids(allowed_orgs(list(SEVERAL.names)))
     assert all(value.version == 5 for value in first)
     assert first[0] != first[1]
     assert mobileconfig_uuids(ONE) != first
-    identifier_uuid, payload_uuid = first
-    assert macos_mobileconfig(
-        SEVERAL, identifier_uuid=identifier_uuid, payload_uuid=payload_uuid
-    ) == macos_mobileconfig(SEVERAL, identifier_uuid=identifier_uuid, payload_uuid=payload_uuid)
-
-
-def test_mobileconfig_uuids_are_keyword_only():
-    with pytest.raises(TypeError):
-        macos_mobileconfig(ONE, IDENTIFIER_UUID, PAYLOAD_UUID)  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------------------------
 # Documentation facts
 # --------------------------------------------------------------------------------------------
-
-
-def test_precedence_per_docker_docs():
-    assert PRECEDENCE[0].startswith("Registry key")
-    assert PRECEDENCE[1].startswith("Configuration profile")
-    assert PRECEDENCE[-1].startswith("registry.json")
-    assert "overrides registry.json" in signin.PRECEDENCE_NOTE
-
-
-def test_path_constants():
-    assert signin.WINDOWS_REGISTRY_JSON_PATH == "C:\\ProgramData\\DockerDesktop\\registry.json"
-    assert signin.WINDOWS_REGISTRY_JSON_PS_PATH == "/ProgramData/DockerDesktop/registry.json"
-    assert MACOS_REGISTRY_JSON_PATH == MACOS_REGISTRY_JSON_DIR + "/registry.json"
-    assert LINUX_REGISTRY_JSON_PATH == LINUX_REGISTRY_JSON_DIR + "/registry.json"
-    assert signin.WINDOWS_REGISTRY_JSON_PS_PATH.startswith(signin.WINDOWS_REGISTRY_JSON_PS_DIR)
-    assert signin.WINDOWS_REGISTRY_KEY == (
-        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
-    )
-    assert signin.WINDOWS_REGISTRY_VALUE_NAME == "allowedOrgs"
 
 
 def test_module_is_pure():

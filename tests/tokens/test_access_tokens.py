@@ -9,18 +9,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_user
 from tokens.models import AccessToken
-from tokens.services import (
-    MAX_EXPIRY_DAYS,
-    TOKEN_PREFIX,
-    access_token_authenticate,
-    access_token_create,
-    access_token_revoke,
-)
+from tokens.protocol import Password, Refusal
+from tokens.services import MAX_EXPIRY_DAYS, TOKEN_PREFIX, access_token_create, access_token_revoke
+from tokens.views import identify
 
 SECRET_RE = re.compile(r"iamp_[A-Za-z0-9_-]{43}")
 LIST_URL = reverse("tokens:list")
@@ -34,8 +31,15 @@ def raw_row(token: AccessToken) -> tuple:
         return cursor.fetchone()
 
 
-def authenticate(token_user, secret):
-    return access_token_authenticate(username=token_user.username, secret=secret)
+def authenticate(token_user, secret, *, username=None):
+    """The username the token service signs a token for, given ``token_user``'s name (or
+    ``username``) and ``secret``; None when it refuses them."""
+    request = RequestFactory().get("/auth/token")
+    try:
+        sign_in = identify(request, Password(username or token_user.username, secret), [])
+    except Refusal:
+        return None
+    return sign_in.requester.snapshot.username
 
 
 # --- creation ----------------------------------------------------------------------
@@ -130,18 +134,19 @@ def test_inactive_user_cannot_create_tokens(acme):
 
 def test_authenticate_returns_the_owner(acme):
     _, secret = access_token_create(user=acme.member, name="ci")
-    assert authenticate(acme.member, secret) == acme.member
+    assert authenticate(acme.member, secret) == acme.member.username
 
 
 def test_authenticate_refuses_another_username_and_wrong_secrets(acme):
     _, secret = access_token_create(user=acme.member, name="ci")
     assert authenticate(acme.owner, secret) is None
-    assert access_token_authenticate(username="MIKE", secret=secret) is None
+    assert authenticate(acme.member, secret, username="MIKE") is None
     wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     assert authenticate(acme.member, wrong) is None
 
 
-def test_a_password_shaped_secret_costs_no_query(acme, django_assert_num_queries):
+def test_a_password_shaped_secret_costs_no_query(acme, settings, django_assert_num_queries):
+    settings.REGISTRY_PASSWORD_AUTH = False
     with django_assert_num_queries(0):
         assert authenticate(acme.member, "test-pass-123") is None
         assert authenticate(acme.member, TOKEN_PREFIX + "short") is None
@@ -163,7 +168,7 @@ def test_revoke_stops_the_token_at_once_and_is_idempotent(acme):
 
 def test_expired_token_does_not_authenticate(acme):
     token, secret = access_token_create(user=acme.member, name="ci", expires_days=1)
-    assert authenticate(acme.member, secret) == acme.member
+    assert authenticate(acme.member, secret) == acme.member.username
 
     AccessToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     token.refresh_from_db()
@@ -173,7 +178,7 @@ def test_expired_token_does_not_authenticate(acme):
 
 def test_deactivating_the_user_stops_the_token_at_once(acme):
     token, secret = access_token_create(user=acme.member, name="ci")
-    assert authenticate(acme.member, secret) == acme.member
+    assert authenticate(acme.member, secret) == acme.member.username
 
     acme.member.is_active = False
     acme.member.save(update_fields=["is_active"])
@@ -187,21 +192,21 @@ def test_last_use_is_recorded_at_most_once_a_minute(acme, django_assert_num_quer
     assert token.last_used_at is None
 
     with django_assert_num_queries(2):  # lookup + recording the use
-        assert authenticate(acme.member, secret) == acme.member
+        assert authenticate(acme.member, secret) == acme.member.username
     token.refresh_from_db()
     first_use = token.last_used_at
     assert first_use is not None
     assert timezone.now() - first_use < timedelta(seconds=10)
 
     with django_assert_num_queries(1):  # within the minute: lookup only, no write
-        assert authenticate(acme.member, secret) == acme.member
+        assert authenticate(acme.member, secret) == acme.member.username
     token.refresh_from_db()
     assert token.last_used_at == first_use
 
     a_minute_ago = timezone.now() - timedelta(minutes=1, seconds=1)
     AccessToken.objects.filter(pk=token.pk).update(last_used_at=a_minute_ago)
     with django_assert_num_queries(2):
-        assert authenticate(acme.member, secret) == acme.member
+        assert authenticate(acme.member, secret) == acme.member.username
     token.refresh_from_db()
     assert token.last_used_at > a_minute_ago + timedelta(minutes=1)
 
@@ -230,7 +235,7 @@ def test_create_in_the_browser_shows_the_secret_once(acme, login):
     token = AccessToken.objects.get(user=acme.member)
     assert token.name == "laptop"
     assert token.expires_at is not None
-    assert authenticate(acme.member, secret) == acme.member
+    assert authenticate(acme.member, secret) == acme.member.username
 
     listing = client.get(LIST_URL)
     assert listing.status_code == 200
@@ -302,16 +307,25 @@ def test_revoking_someone_elses_token_is_404_and_changes_nothing(acme, login):
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
-    assert authenticate(acme.owner, secret) == acme.owner
+    assert authenticate(acme.owner, secret) == acme.owner.username
 
 
-def test_revoke_needs_post_and_sign_in(acme, client, login):
+def test_revoke_is_confirmed_and_needs_sign_in(acme, client, login):
     token, _ = access_token_create(user=acme.member, name="ci")
     url = reverse("tokens:revoke", args=[token.pk])
     assert client.post(url).status_code == 302  # anonymous: to the login page
-    assert login(acme.member).get(url).status_code == 405
+    page = login(acme.member).get(url)  # the confirmation step changes nothing
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"Revoke token &#x27;ci&#x27; (iamp_…{token.hint})?" in html
+    assert "It stops working at once" in html
     token.refresh_from_db()
     assert token.revoked_at is None
+    response = client.post(url, follow=True)
+    assert "Token &#x27;ci&#x27; revoked. It no longer works." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert "This token is already revoked." in client.get(url).content.decode()
 
 
 # --- manage.py create_token ---------------------------------------------------------------
@@ -328,7 +342,7 @@ def test_create_token_command_prints_the_secret_alone(acme):
     token = AccessToken.objects.get(user=acme.member)
     assert token.name == "ci"
     assert token.expires_at is None
-    assert authenticate(acme.member, secret) == acme.member
+    assert authenticate(acme.member, secret) == acme.member.username
 
 
 def test_create_token_command_with_expiry(acme):

@@ -1,11 +1,14 @@
 """Load the demo accounts and organisations; safe to run any number of times."""
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from orgs import services
-from orgs.models import Organization, Team, TeamMembership
+from orgs.invitations.services import invitation_create
+from orgs.models import MEMBERS_TEAM, Invitation, Organization, Team, TeamMembership
 from policies.models import Publisher
 
 DEMO_PASSWORD = "demo-pass-123"
@@ -15,6 +18,8 @@ ORGS = {
     "globex": ("gina", "oscar", "developers"),
 }
 PUBLISHERS = {"bitnami": "Bitnami by VMware", "grafana": "Grafana Labs"}
+# A pending invitation, to show the notice and the accept/decline page: (org, owner, invitee).
+INVITATION = ("acme", "olivia", "oscar")
 
 
 class Command(BaseCommand):
@@ -45,8 +50,24 @@ class Command(BaseCommand):
                     name=team_name,
                     description="Developers who pull and push images.",
                 )
+            # The operator seeds demo members directly; in the portal, people join by
+            # accepting an invitation.
             if not TeamMembership.objects.filter(team=team, user=member).exists():
                 services.team_member_add(team=team, user=member)
+        org_name, owner_name, invitee_name = INVITATION
+        members = Team.objects.get(organization__name=org_name, name=MEMBERS_TEAM)
+        invitee = users.get(username=invitee_name)
+        invited = Invitation.objects.pending().filter(team=members, invitee=invitee).exists()
+        joined = Organization.objects.for_user(invitee).filter(name=org_name).exists()
+        if not invited and not joined:
+            # make run serves on HOST:PORT: the link in the printed e-mail opens there.
+            base = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+            invitation_create(
+                team=members,
+                invited_by=users.get(username=owner_name),
+                invitee=invitee_name,
+                absolute_url=lambda path: base + path,
+            )
         for namespace, display_name in PUBLISHERS.items():
             Publisher.objects.get_or_create(
                 namespace=namespace, defaults={"display_name": display_name, "verified": True}
@@ -57,7 +78,7 @@ class Command(BaseCommand):
             ("olivia", "owner of acme (team owners)"),
             ("mike", "member of acme (team developers)"),
             ("gina", "owner of globex (team owners)"),
-            ("oscar", "member of globex (team developers)"),
+            ("oscar", "member of globex (team developers); invited to acme (pending)"),
             (admin.username, "site staff (superuser), in no organization"),
         ]
         for username, role in rows:

@@ -5,8 +5,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from orgs.models import Organization
-from orgs.naming import org_name_error
-from policies.signin import InvalidOrgList, registry_json
+from orgs.naming import InvalidOrgName
+from policies.signin import InvalidOrgList, allowed_orgs, registry_json
 
 
 class Command(BaseCommand):
@@ -16,18 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("names", nargs="+", metavar="NAME")
 
     def handle(self, *args, names, **options):
-        for name in names:
-            error = org_name_error(name)
-            if error:
-                raise CommandError(f"Invalid organization name {name!r}: {error}")
+        try:
+            orgs = allowed_orgs(names)
+        except (InvalidOrgName, InvalidOrgList) as error:
+            raise CommandError(str(error)) from None
         known = set(Organization.objects.filter(name__in=names).values_list("name", flat=True))
         unknown = [name for name in names if name not in known]
         if unknown:
             raise CommandError(f"Unknown organization(s): {', '.join(unknown)}.")
-        try:
-            content = registry_json(names)
-        except InvalidOrgList as error:
-            raise CommandError(str(error)) from None
+        content = registry_json(orgs)
         # The exact bytes of the download: no trailing newline, no BOM.
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()

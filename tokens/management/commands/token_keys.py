@@ -17,8 +17,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--key", default=str(settings.TOKEN_SIGNING_KEY_FILE))
         parser.add_argument("--cert", default=str(settings.TOKEN_SIGNING_CERT_FILE))
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="Do nothing when both files exist (an error if only one does).",
+        )
 
-    def handle(self, *args, key, cert, **options):
+    def handle(self, *args, key, cert, if_missing, **options):
+        present = [path for path in (key, cert) if Path(path).exists()]
+        if if_missing and len(present) == 2:
+            self.stdout.write(f"Signing key and certificate already exist: {key}, {cert}")
+            return
         try:
             generate_dev_keypair(Path(key), Path(cert))
         except FileExistsError as error:

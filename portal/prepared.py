@@ -1,0 +1,176 @@
+"""ORM reads compiled once and run as prepared statements, for the registry's hot path.
+
+The token service runs the same few small reads on every registry request. Compiling an ORM
+query costs more CPU than PostgreSQL spends answering an indexed one, and PostgreSQL in turn
+spends most of its time *planning* such a query, not running it. :class:`CompiledRead` keeps
+the ORM as the only definition of the read (tables, joins and columns come from the models)
+but compiles it once per process and database, with stand-in values, and then only swaps the
+parameters. On PostgreSQL it runs through a server-side-binding cursor as a prepared statement,
+so the server plans it once per connection; other backends run the same SQL through Django's
+own cursor. Queries still pass through Django's cursor wrapper, so they are logged, counted by
+tests and wrapped by ``connection.execute_wrapper`` like any other.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
+from django.db.models import QuerySet
+
+_stand_ins = count(1)
+_EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+
+
+def _kind(value) -> str:
+    """The kind of a parameter value: "int", "datetime" or "str"."""
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "int"
+    return "str"
+
+
+def _stand_in(kind: str):
+    """A unique value of the given kind that cannot occur in real data."""
+    number = next(_stand_ins)
+    if kind == "int":
+        return -(2**62) - number
+    if kind == "datetime":
+        return _EARLIEST + timedelta(microseconds=number)
+    return f"\x00stand-in-{number}\x00"
+
+
+def _adapt(connection, kind: str, value):
+    """The value as the ORM passes it to the database driver (a datetime becomes text on
+    SQLite, say)."""
+    if kind == "datetime":
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: tuple[int, ...]  # positions in params that take the caller's values, in order
+    kinds: tuple[str, ...]  # the kind of each slot's value
+    converters: dict  # the ORM's {column: ([converter, ...], expression)}, e.g. SQLite booleans
+
+
+class CompiledRead:
+    """A ``values_list`` queryset built by ``build(*values)``, compiled once per shape.
+
+    ``columns`` names the queryset's columns in order; :meth:`rows` returns each row as a dict
+    keyed by them. The arguments to ``build`` are plain values (str, int or an aware datetime)
+    or lists/tuples of str or int (for ``__in``); a sequence's length and element kind are part
+    of the compiled shape.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], columns: Sequence[str]):
+        self.build = build
+        self.columns = tuple(columns)
+        self._compiled: dict[tuple, _Compiled] = {}
+
+    def _compile(self, alias: str, shape: tuple) -> _Compiled:
+        connection = connections[alias]
+        stand_ins, flat, kinds = [], [], []
+        for kind in shape:
+            if isinstance(kind, tuple):  # (element kind, length) of a sequence
+                element, length = kind
+                values = [_stand_in(element) for _ in range(length)]
+                stand_ins.append(values)
+                flat.extend(values)
+                kinds.extend([element] * length)
+            else:
+                value = _stand_in(kind)
+                stand_ins.append(value)
+                flat.append(value)
+                kinds.append(kind)
+        compiler = self.build(*stand_ins).query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        expected = [_adapt(connection, k, value) for k, value in zip(kinds, flat, strict=True)]
+        if len(compiler.select) != len(self.columns) or any(
+            params.count(value) != 1 for value in expected
+        ):
+            raise ValueError("the query must select the named columns and use each value once")
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=tuple(params.index(value) for value in expected),
+            kinds=tuple(kinds),
+            converters=converters,
+        )
+
+    def rows(self, *values, using: str = "default") -> list[dict]:
+        """Run the read with ``values``; each row as ``{column: value}``."""
+        shape = tuple(
+            (_kind(v[0]) if v else "str", len(v)) if isinstance(v, list | tuple) else _kind(v)
+            for v in values
+        )
+        key = (using, shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = self._compiled[key] = self._compile(using, shape)
+        connection = connections[using]
+        params = list(compiled.params)
+        flat = [item for v in values for item in (v if isinstance(v, list | tuple) else [v])]
+        for slot, kind, value in zip(compiled.slots, compiled.kinds, flat, strict=True):
+            params[slot] = _adapt(connection, kind, value)
+        rows = []
+        for row in _execute(connection, compiled.sql, params):
+            row = list(row)
+            for position, (converters, expression) in compiled.converters.items():
+                for converter in converters:
+                    row[position] = converter(row[position], expression, connection)
+            rows.append(dict(zip(self.columns, row, strict=True)))
+        return rows
+
+
+def _execute(connection, sql: str, params: list) -> list[tuple]:
+    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    # Django checks a reused connection with a round trip (SELECT 1) before the first query of
+    # each request (CONN_HEALTH_CHECKS). This read checks it by running instead: if the
+    # connection turns out to be broken (the server restarted, say), it is replaced and the
+    # read runs once more, unless a transaction was under way on it.
+    try:
+        return _run_prepared(connection, sql, params)
+    except (InterfaceError, OperationalError):
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+    return _run_prepared(connection, sql, params)
+
+
+def _run_prepared(connection, sql: str, params: list) -> list[tuple]:
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = _preparing_cursor_class()(connection.connection)
+    with connection._prepare_cursor(raw) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    connection.health_check_done = True  # it just answered: no SELECT 1 in this request
+    return rows
+
+
+def _preparing_cursor_class():
+    """Django's server-binding psycopg cursor, preparing every statement it runs."""
+    global _PreparingCursor
+    if _PreparingCursor is None:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        class PreparingCursor(ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=True, binary=None):
+                return super().execute(query, params, prepare=prepare, binary=binary)
+
+        _PreparingCursor = PreparingCursor
+    return _PreparingCursor
+
+
+_PreparingCursor = None

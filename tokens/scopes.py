@@ -1,0 +1,105 @@
+"""The ``scope`` parameters of a registry token request (pure: no Django).
+
+Grammar (Distribution token scope): ``TYPE[(CLASS)]:NAME:ACTION[,ACTION...]``, several scopes
+per parameter separated by spaces. The type ends at the first ``:`` and the actions start after
+the last ``:``. A repository name is parsed by :func:`policies.references.parse_repository_name`,
+the portal's one grammar for names, once per scope; names of other resource types
+(``registry:catalog:*``) only need to be non-empty and are kept so the caller can drop them.
+"""
+
+import re
+from dataclasses import dataclass, replace
+
+from policies.references import ImageReference, InvalidReference, parse_repository_name
+
+# resourcetype := resourcetypevalue [ '(' resourcetypevalue ')' ]
+_TYPE_RE = re.compile(r"(?P<type>[a-z0-9]+)(?:\((?P<cls>[a-z0-9]+)\))?")
+_ACTION_RE = re.compile(r"[a-z]+|\*")
+REPOSITORY = "repository"
+
+
+class InvalidScope(ValueError):
+    """A scope that does not follow the grammar; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One requested scope, e.g. ``repository:library/alpine:pull,push``.
+
+    ``type`` is the resource type without its class (``repository(plugin)`` is
+    ``repository``: the spec deprecates classes and Distribution matches ``access`` entries on
+    the bare type); ``resource_class`` keeps the class. ``actions`` are de-duplicated, in request
+    order. ``reference`` is the parsed name of a repository scope (None for other types).
+    """
+
+    type: str
+    name: str
+    actions: tuple[str, ...]
+    resource_class: str | None = None
+    reference: ImageReference | None = None
+
+    def __str__(self) -> str:
+        kind = f"{self.type}({self.resource_class})" if self.resource_class else self.type
+        return f"{kind}:{self.name}:{','.join(self.actions)}"
+
+
+def _parse_one(text: str) -> Scope:
+    first, last = text.find(":"), text.rfind(":")
+    if first == -1 or first == last:
+        raise InvalidScope(
+            f"Malformed scope {text!r}: expected TYPE:NAME:ACTIONS "
+            "(e.g. repository:library/alpine:pull)."
+        )
+    raw_type, name, raw_actions = text[:first], text[first + 1 : last], text[last + 1 :]
+    type_match = _TYPE_RE.fullmatch(raw_type)
+    if type_match is None:
+        raise InvalidScope(
+            f"Malformed scope {text!r}: invalid resource type {raw_type!r} "
+            "(lowercase letters and digits, optionally with a '(class)')."
+        )
+    if not name:
+        raise InvalidScope(f"Malformed scope {text!r}: empty resource name.")
+    reference = None
+    if type_match["type"] == REPOSITORY:
+        try:
+            reference = parse_repository_name(name)
+        except InvalidReference as error:
+            raise InvalidScope(f"Malformed scope {text!r}: {error}") from None
+    actions: list[str] = []
+    for action in raw_actions.split(","):
+        if _ACTION_RE.fullmatch(action) is None:
+            raise InvalidScope(
+                f"Malformed scope {text!r}: invalid action {action!r} "
+                "(lowercase letters such as pull, push, delete, or '*')."
+            )
+        if action not in actions:
+            actions.append(action)
+    return Scope(
+        type=type_match["type"],
+        name=name,
+        actions=tuple(actions),
+        resource_class=type_match["cls"],
+        reference=reference,
+    )
+
+
+def parse_scopes(values: list[str]) -> list[Scope]:
+    """Parse the ``scope`` parameters of a token request.
+
+    Blank values are ignored. Scopes come back in order of first appearance; repeated scopes for
+    the same type, class and name are merged with the union of their actions (skopeo's retry
+    after ``insufficient_scope`` sends the same scope twice).
+
+    :raises InvalidScope: naming the offending scope and the reason.
+    """
+    merged: dict[tuple[str, str | None, str], Scope] = {}
+    for value in values:
+        for text in value.split():
+            scope = _parse_one(text)
+            key = (scope.type, scope.resource_class, scope.name)
+            previous = merged.get(key)
+            if previous is not None:
+                extra = tuple(a for a in scope.actions if a not in previous.actions)
+                scope = replace(previous, actions=previous.actions + extra)
+            merged[key] = scope
+    return list(merged.values())
