@@ -45,8 +45,7 @@ serve: install keys var/secret_key
 	$(PY) manage.py collectstatic --no-input -v 0 && \
 	$(PY) manage.py migrate --no-input && \
 	if [ "$${SEED_DEMO:-}" = "1" ]; then $(PY) manage.py seed_demo; fi && \
-	$(VENV)/bin/gunicorn portal.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $${WEB_CONCURRENCY:-3} --access-logfile -
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application
 
 ## The whole test suite (SQLite locally; PostgreSQL when DATABASE_URL says so, as in CI).
 test: export DEBUG := false
@@ -54,7 +53,8 @@ test: export SECRET_KEY ?= $(shell python3 -c "import secrets; print(secrets.tok
 test: install
 	$(PY) -m pytest
 
-## Throughput of /healthz and /auth/token side by side, under gunicorn on PostgreSQL.
+## /healthz and /auth/token side by side under `make serve`'s gunicorn on PostgreSQL, loaded by
+## wrk (apt-get install wrk). Knobs: see bench/run.py; quick: BENCH_ROUNDS=1 BENCH_ROUND_SECONDS=2
 bench: install
 	$(PY) bench/run.py
 

@@ -1,11 +1,12 @@
 """CPU accounting from /proc (Linux): who burnt the CPU during a round.
 
-Used between rounds only (never on the request path): the gunicorn master and its workers,
+Read from outside the server (never on the request path): the gunicorn master and its workers,
 the PostgreSQL backends connected to the bench database (found by their process title, so no
 database query disturbs the statement counters), and the whole machine from /proc/stat.
 """
 
 import os
+import threading
 from dataclasses import dataclass, field
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -31,11 +32,6 @@ def cpu_ticks(pid: int) -> int | None:
     if fields is None:
         return None
     return int(fields[11]) + int(fields[12])
-
-
-def parent_pid(pid: int) -> int | None:
-    fields = _stat_fields(pid)
-    return None if fields is None else int(fields[1])
 
 
 def process_tree(root: int) -> dict[int, int]:
@@ -97,17 +93,52 @@ def sample(gunicorn_master: int, dbname: str) -> CpuSample:
     )
 
 
+class CpuMeter:
+    """CPU seconds of gunicorn (master and workers), the bench database's backends and the whole
+    machine while the ``with`` block runs.
+
+    Processes are sampled every ``interval`` seconds from a thread: a backend that exits during
+    the block (Django replaces its connection every CONN_MAX_AGE seconds) keeps the time it had
+    used at its last sample instead of vanishing from the sum. A process started during the
+    block counts from zero.
+    """
+
+    def __init__(self, gunicorn_master: int, dbname: str, interval: float = 0.25):
+        self.master, self.dbname, self.interval = gunicorn_master, dbname, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "CpuMeter":
+        self.before = sample(self.master, self.dbname)
+        self.latest = CpuSample(dict(self.before.gunicorn), dict(self.before.postgres))
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        last = sample(self.master, self.dbname)
+        self._keep(last)
+        self.latest.machine_busy, self.latest.machine_total = last.machine_busy, last.machine_total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._keep(sample(self.master, self.dbname))
+
+    def _keep(self, now: CpuSample) -> None:
+        self.latest.gunicorn.update(now.gunicorn)
+        self.latest.postgres.update(now.postgres)
+
+    def seconds(self) -> dict[str, float]:
+        """Seconds spent in the block: gunicorn, postgres, machine busy and capacity."""
+        before, after = self.before, self.latest
+        return {
+            "gunicorn": _delta(before.gunicorn, after.gunicorn) / CLK_TCK,
+            "postgres": _delta(before.postgres, after.postgres) / CLK_TCK,
+            "machine_busy": (after.machine_busy - before.machine_busy) / CLK_TCK,
+            "machine_total": (after.machine_total - before.machine_total) / CLK_TCK,
+        }
+
+
 def _delta(before: dict[int, int], after: dict[int, int]) -> int:
-    # A process started during the interval counts from zero; one that ended during it is lost
-    # (PostgreSQL backends are replaced when Django's CONN_MAX_AGE expires: a few ticks at most).
     return sum(ticks - before.get(pid, 0) for pid, ticks in after.items())
-
-
-def cpu_seconds(before: CpuSample, after: CpuSample) -> dict[str, float]:
-    """CPU seconds spent between two samples: gunicorn, postgres, machine busy and capacity."""
-    return {
-        "gunicorn": _delta(before.gunicorn, after.gunicorn) / CLK_TCK,
-        "postgres": _delta(before.postgres, after.postgres) / CLK_TCK,
-        "machine_busy": (after.machine_busy - before.machine_busy) / CLK_TCK,
-        "machine_total": (after.machine_total - before.machine_total) / CLK_TCK,
-    }
