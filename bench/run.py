@@ -90,7 +90,7 @@ class Config:
     def describe(self) -> str:
         checked = "every token" if self.check_every == 1 else f"1 token in {self.check_every}"
         return (
-            f"`gunicorn -c gunicorn.conf.py` ({self.workers} sync workers, access log on); "
+            f"`gunicorn -c gunicorn.conf.py` ({self.workers} sync workers, request log on); "
             f"wrk: {self.threads} thread(s), {self.connections} connections, {checked} checked; "
             f"{self.rounds} cycles of {self.round_seconds:g} s rounds per scenario"
         )

@@ -1,7 +1,7 @@
 """gunicorn as `make serve` runs it (``gunicorn -c gunicorn.conf.py``), on a free loopback port.
 
-The only differences: PORT is a free port, and the access log (kept on, as in `make serve`)
-goes to a file in the bench's temporary directory instead of the terminal.
+The only difference: PORT is a free port. The server's output (the portal's one line per
+request, as under `make serve`) goes to a file in the bench's temporary directory.
 """
 
 import contextlib
@@ -35,14 +35,11 @@ class Gunicorn:
 
     def __init__(self, *, env: dict[str, str], log_dir: Path):
         self.port = free_port()
-        self.access_log = log_dir / "access.log"
         self.error_log = log_dir / "gunicorn.log"
         self.command = [
             str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
             "-c",
             str(CONFIG),
-            "--access-logfile",
-            str(self.access_log),
             APP,
         ]
         self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
