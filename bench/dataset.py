@@ -6,11 +6,16 @@
 - ``benchmulti``: a member of 50 small organisations (``benchorg00`` ...), every fifth with
   Image Access Management on and Docker Official Images allowed, so that the user's many
   memberships all take part in the decision.
+- ``acme``'s repository allowlist: 1,000 entries ``vendor0000/*`` ... ``vendor0999/*`` (the most
+  an organisation may have), so a community image like ``vendor0500/app`` is allowed by one.
+- ``benchflood``: an account with a real (slow, PBKDF2) password, the target of the
+  wrong-password flood.
 
-Users get an unusable password (nothing to hash). Seeding is idempotent: a second run only
+Other users get an unusable password (nothing to hash). Seeding is idempotent: a second run only
 replaces the two access tokens, whose secrets are never stored.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -19,7 +24,7 @@ from django.db import connection, transaction
 
 from orgs import services as org_services
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
-from policies.models import AccessPolicy, Publisher
+from policies.models import ALLOWLIST_MAX_ENTRIES, AccessPolicy, AllowlistEntry, Publisher
 from policies.services import policy_update
 from tokens.models import AccessToken
 from tokens.services import access_token_create
@@ -33,6 +38,9 @@ MULTI_USER = "benchmulti"
 MULTI_ORG_PREFIX = "benchorg"
 MULTI_TEAM = "developers"
 MULTI_MANAGED_EVERY = 5
+ALLOWLIST_PATTERN = "vendor{:04d}/*"
+ALLOWLISTED_REPOSITORY = "vendor0500/app"
+FLOOD_USER = "benchflood"
 TOKEN_NAME = "bench"
 OFFICIAL_ALLOWED = {
     "enabled": True,
@@ -63,6 +71,7 @@ class Seeded:
     acme_members: int
     acme_teams: int
     acme_memberships: int
+    acme_allowlist: int
     multi_orgs: int
     multi_orgs_managed: int
     users_total: int
@@ -74,8 +83,11 @@ def seed(*, members: int, orgs: int) -> Seeded:
     with transaction.atomic():
         owner = _user(OWNER, unusable)
         acme = _seed_acme(owner=owner, members=members, password=unusable)
+        _seed_allowlist(acme)
         multi_user = _user(MULTI_USER, unusable)
         _seed_multi_member(owner=owner, user=multi_user, orgs=orgs)
+        if not get_user_model().objects.filter(username=FLOOD_USER).exists():
+            get_user_model().objects.create_user(FLOOD_USER, password=secrets.token_urlsafe(16))
         Publisher.objects.update_or_create(
             namespace="bitnami", defaults={"display_name": "Bitnami by VMware", "verified": True}
         )
@@ -139,6 +151,28 @@ def _seed_acme(*, owner, members: int, password: str) -> Organization:
     return organization
 
 
+def _seed_allowlist(organization: Organization) -> None:
+    """The most entries an organisation may have; none of them is needed by the other
+    scenarios, which pull an official image."""
+    patterns = [ALLOWLIST_PATTERN.format(i) for i in range(ALLOWLIST_MAX_ENTRIES)]
+    have = set(
+        AllowlistEntry.objects.filter(organization=organization, team=None).values_list(
+            "pattern", flat=True
+        )
+    )
+    AllowlistEntry.objects.bulk_create(
+        AllowlistEntry(
+            organization=organization,
+            team=None,
+            pattern=pattern,
+            reason="bench: vendor images",
+            added_by_username=OWNER,
+        )
+        for pattern in patterns
+        if pattern not in have
+    )
+
+
 def _seed_multi_member(*, owner, user, orgs: int) -> None:
     """``user`` in team ``developers`` of ``orgs`` organisations; every fifth one managed."""
     existing = {
@@ -167,7 +201,15 @@ def _fresh_token(user) -> Credential:
 
 def _analyze() -> None:
     """Fresh planner statistics after a bulk load, as autovacuum would eventually make."""
-    models = (get_user_model(), Organization, Team, TeamMembership, AccessPolicy, Publisher)
+    models = (
+        get_user_model(),
+        Organization,
+        Team,
+        TeamMembership,
+        AccessPolicy,
+        Publisher,
+        AllowlistEntry,
+    )
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
@@ -186,6 +228,7 @@ def _counted(*, acme, multi_user, member, multi_member) -> Seeded:
         acme_members=len(everyone - owners),
         acme_teams=Team.objects.filter(organization=acme).count(),
         acme_memberships=in_acme.count(),
+        acme_allowlist=AllowlistEntry.objects.filter(organization=acme).count(),
         multi_orgs=multi_orgs.count(),
         multi_orgs_managed=multi_orgs.filter(access_policy__enabled=True).count(),
         users_total=get_user_model().objects.count(),

@@ -19,9 +19,15 @@ Configuration (environment):
   BENCH_MEMBERS         members of the organisation acme (10000)
   BENCH_ORGS            organisations of the user benchmulti (50)
   BENCH_SCENARIOS       names of the scenarios to run, comma-separated (all)
+  BENCH_FLOOD_ROUNDS    pairs of rounds without/with a wrong-password flood (3; 0: none)
+  BENCH_FLOOD_CONNECTIONS  connections of the flood (30)
   WEB_CONCURRENCY       gunicorn workers, read by gunicorn.conf.py as in `make serve` (3)
+
+After the cycles, the no-starvation phase (bench/flood.py) runs the token scenario in rounds
+without and with a flood of wrong passwords at the token service.
 """
 
+import logging
 import os
 import signal
 import subprocess
@@ -34,7 +40,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import database, procstat, report, wrk  # noqa: E402
+from bench import database, flood, procstat, report, wrk  # noqa: E402
 from bench.report import heading, say  # noqa: E402
 from bench.results import DISTURBED_SHARE, Round, Summary, summarize  # noqa: E402
 from bench.scenarios import HEALTHZ, Grant, Scenario, answer_problem, token_scenario  # noqa: E402
@@ -62,16 +68,18 @@ class Config:
     orgs: int
     only: frozenset[str]
     workers: int
+    flood_rounds: int
+    flood_connections: int
 
     @classmethod
     def from_env(cls, environ) -> "Config":
-        def number(name: str, default: int, kind=int):
+        def number(name: str, default: int, kind=int, minimum=1):
             try:
                 value = kind(environ.get(name) or default)
             except ValueError:
                 raise BenchError(f"{name} must be a number, got {environ[name]!r}") from None
-            if value <= 0:
-                raise BenchError(f"{name} must be positive, got {value}")
+            if value < minimum:
+                raise BenchError(f"{name} must be at least {minimum}, got {value}")
             return value
 
         return cls(
@@ -85,6 +93,8 @@ class Config:
             orgs=number("BENCH_ORGS", 50),
             only=frozenset(n for n in environ.get("BENCH_SCENARIOS", "").split(",") if n),
             workers=number("WEB_CONCURRENCY", 3),
+            flood_rounds=number("BENCH_FLOOD_ROUNDS", 3, minimum=0),
+            flood_connections=number("BENCH_FLOOD_CONNECTIONS", 30),
         )
 
     def describe(self) -> str:
@@ -138,6 +148,9 @@ def configure(config: Config, tmp: Path) -> dict[str, str]:
         TOKEN_SIGNING_KEY_FILE=str(tmp / "token.key"),
         TOKEN_SIGNING_CERT_FILE=str(tmp / "token.crt"),
         WEB_CONCURRENCY=str(config.workers),
+        # The default kind of cache (files shared by the workers), in a directory of this run,
+        # so the flood's lock-out does not outlive it.
+        CACHE_URL=f"filecache://{tmp / 'cache'}",
     )
     for args in (
         ("migrate", "--no-input", "-v", "0"),
@@ -200,6 +213,8 @@ def define_scenarios(config: Config, seeded) -> list[Scenario]:
     """The scenarios of this run (BENCH_SCENARIOS picks some; the baseline always runs)."""
     from django.conf import settings
 
+    from bench import dataset
+
     def allowed_pull(name: str, description: str, credential) -> Scenario:
         return token_scenario(
             name=name,
@@ -221,6 +236,21 @@ def define_scenarios(config: Config, seeded) -> list[Scenario]:
             "token-many-orgs",
             f"GET /auth/token, member of {seeded.multi_orgs} orgs",
             seeded.multi_member,
+        ),
+        token_scenario(
+            name="token-allowlisted",
+            description=(
+                f"GET /auth/token, a community image allowed by one of acme's "
+                f"{seeded.acme_allowlist:,} allowlist entries"
+            ),
+            username=seeded.member.username,
+            secret=seeded.member.secret,
+            service=settings.REGISTRY_SERVICE,
+            grant=Grant(
+                subject=seeded.member.username,
+                repository=dataset.ALLOWLISTED_REPOSITORY,
+                action="pull",
+            ),
         ),
     ]
     unknown = config.only - {s.name for s in scenarios}
@@ -251,6 +281,7 @@ def measure_in_process(scenarios: list[Scenario], claims_of) -> dict:
     from bench import inprocess
 
     heading("In-process (django.test.Client + CaptureQueriesContext, same settings, no HTTP)")
+    logging.disable(logging.INFO)  # the portal's request log would print every request
     results = {}
     for scenario in scenarios:
         try:
@@ -266,15 +297,60 @@ def measure_in_process(scenarios: list[Scenario], claims_of) -> dict:
     shown = next((s for s in scenarios if s.expect_grant is not None), None)
     if shown is not None:
         say(f"SQL of one {shown.name} request (steady state): {shown.method} {shown.path}")
+        from tokens.selectors import _TOKEN_HOLDER  # the token service's prepared read
+
+        prepared = iter(_TOKEN_HOLDER.statements())
         for number, query in enumerate(results[shown.name].queries, 1):
-            say(f"  {number}. {query['sql']}")
+            say(f"  {number}. {query['sql'] or next(prepared, '?') + '  (prepared statement)'}")
         say(
             "  the test client sees the queries that go through Django's cursor wrapper; "
             "PostgreSQL's own count (DB xact, below) also includes the rest, such as Django's "
             "connection health check"
         )
+    for line in engine_with_a_full_allowlist():
+        say(line)
+    logging.disable(logging.NOTSET)
     connections.close_all()  # the server's backends are the only ones on the bench database
     return results
+
+
+def engine_with_a_full_allowlist() -> list[str]:
+    """The decision engine alone, on a snapshot that carries an organisation's 1,000 allowlist
+    entries (the SQL hands it only the entries that could match; this is the worst case)."""
+    import timeit
+
+    from django.utils import timezone
+
+    from bench import dataset
+    from policies.engine import ListEntry, OrgPolicy, PullSnapshot, pull_decide
+    from policies.models import ALLOWLIST_MAX_ENTRIES
+    from policies.references import parse_reference
+
+    snapshot = PullSnapshot(
+        username=dataset.BENCH_USER,
+        organizations=(
+            OrgPolicy(name=dataset.ORG, is_owner=False, enabled=True, allow_official_images=True),
+        ),
+        entries=tuple(
+            ListEntry(pattern=dataset.ALLOWLIST_PATTERN.format(i), organization=dataset.ORG)
+            for i in range(ALLOWLIST_MAX_ENTRIES)
+        ),
+        as_of=timezone.now(),
+    )
+    lines = []
+    for text, expected in ((dataset.ALLOWLISTED_REPOSITORY, True), ("someone/thing", False)):
+        reference = parse_reference(text)
+        decision = pull_decide(snapshot, reference)
+        if decision.allowed is not expected:
+            raise BenchError(f"engine: {text} with the full allowlist: {decision.reason}")
+        runs = 2000
+        seconds = min(timeit.repeat(lambda r=reference: pull_decide(snapshot, r), number=runs))
+        lines.append(
+            f"engine: pull_decide of {text} against {ALLOWLIST_MAX_ENTRIES:,} entries "
+            f"({'allowed' if expected else 'refused'}, rule {decision.rule}): "
+            f"{seconds / runs * 1e6:,.1f} µs"
+        )
+    return lines
 
 
 def preflight(server, scenarios: list[Scenario], claims_of) -> None:
@@ -287,31 +363,33 @@ def preflight(server, scenarios: list[Scenario], claims_of) -> None:
     say(f"preflight: each scenario answered as expected through gunicorn ({server.url})")
 
 
+def checked_run(config: Config, server, scenario: Scenario, seconds: float) -> wrk.WrkResult:
+    """One wrk run of ``scenario``; a failed check, a socket error or no answer fails the bench."""
+    result = wrk.run(
+        scenario,
+        server.url,
+        seconds=seconds,
+        connections=config.connections,
+        threads=config.threads,
+        check_every=config.check_every,
+    )
+    if result.failures or result.socket_errors or not result.good:
+        raise BenchError(
+            f"{scenario.name}: {result.failures} of {result.requests:,} answers failed the "
+            f"check, {result.socket_errors} socket errors; first failure: "
+            f"{result.first_failure or '(none)'}"
+        )
+    return result
+
+
 def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]:
     """Warm-up, then the cycles of timed rounds; stops at the first failed check."""
     dbname = database.database_name(config.database_url)
     reader = database.CounterReader(config.database_url)
 
-    def checked_run(scenario: Scenario, seconds: float):
-        result = wrk.run(
-            scenario,
-            server.url,
-            seconds=seconds,
-            connections=config.connections,
-            threads=config.threads,
-            check_every=config.check_every,
-        )
-        if result.failures or result.socket_errors or not result.good:
-            raise BenchError(
-                f"{scenario.name}: {result.failures} of {result.requests:,} answers failed the "
-                f"check, {result.socket_errors} socket errors; first failure: "
-                f"{result.first_failure or '(none)'}"
-            )
-        return result
-
     try:
         for scenario in scenarios:
-            checked_run(scenario, WARM_UP_SECONDS)
+            checked_run(config, server, scenario, WARM_UP_SECONDS)
         counters = reader.settled()
         say(report.ROUND_HEADER)
         rounds = []
@@ -319,7 +397,7 @@ def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]
             order = scenarios if cycle % 2 else scenarios[::-1]
             for scenario in order:
                 with procstat.CpuMeter(server.proc.pid, dbname) as meter:
-                    result = checked_run(scenario, config.round_seconds)
+                    result = checked_run(config, server, scenario, config.round_seconds)
                 cpu = meter.seconds()
                 now = reader.settled()
                 rounds.append(
@@ -341,19 +419,47 @@ def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]
         reader.close()
 
 
-def run_load(
-    config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario], claims_of
-) -> list[Round]:
-    """Start gunicorn as `make serve` does, check each scenario once, run the rounds."""
+def run_flood(config: Config, server, scenarios: list[Scenario]):
+    """The no-starvation phase (bench/flood.py) on the token scenario; None if not run."""
+    from django.conf import settings
+
+    from bench import dataset
+
+    token = next((s for s in scenarios if s.name == "token"), None)
+    if token is None or not config.flood_rounds:
+        return None
+    heading(f"No starvation: {token.name} with and without a flood of wrong passwords")
+    result = flood.run(
+        server=server,
+        scenario=token,
+        checked_run=lambda scenario, seconds: checked_run(config, server, scenario, seconds),
+        rounds=config.flood_rounds,
+        round_seconds=config.round_seconds,
+        connections=config.flood_connections,
+        username=dataset.FLOOD_USER,
+        service=settings.REGISTRY_SERVICE,
+        limit=settings.LOGIN_FAILURE_LIMIT,
+    )
+    if result.flood_statuses.get(429, 0) < 0.9 * sum(result.flood_statuses.values()):
+        raise BenchError(f"the flood was not refused before hashing: {result.flood_statuses}")
+    for line in result.lines(token.name):
+        say(line)
+    return result
+
+
+def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario], claims_of):
+    """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
+    no-starvation phase; returns ``(rounds, flood result or None)``."""
     heading("Load")
     with Gunicorn(env=env, log_dir=tmp) as server:
         say(f"server: gunicorn {' '.join(server.command[1:])} (PORT={server.port})")
         say(f"gunicorn master {server.proc.pid}, {len(server.workers())} workers")
         preflight(server, scenarios, claims_of)
-        return run_rounds(config, server, scenarios)
+        rounds = run_rounds(config, server, scenarios)
+        return rounds, run_flood(config, server, scenarios)
 
 
-def print_results(machine, config: Config, summaries: list[Summary], rounds: list[Round]):
+def print_results(machine, config: Config, summaries: list[Summary], rounds: list[Round], flooded):
     heading("Results")
     for line in report.results_table(summaries):
         say(line)
@@ -386,6 +492,8 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
             f"during {len(disturbed)} of {len(rounds)} rounds ({', '.join(disturbed)}): their "
             "req/s and CPU per request are off; the medians over the rounds are less affected"
         )
+    if flooded is not None:
+        notes.extend(flooded.lines("token"))
     for note in notes:
         say(note)
     heading("Summary (Markdown, for the README)")
@@ -409,8 +517,8 @@ def main() -> int:
         scenarios = define_scenarios(config, seeded)
         claims_of = claims_verifier(env)
         inprocess = measure_in_process(scenarios, claims_of)
-        rounds = run_load(config, env, tmp, scenarios, claims_of)
-    print_results(machine, config, summarize(scenarios, rounds, inprocess), rounds)
+        rounds, flooded = run_load(config, env, tmp, scenarios, claims_of)
+    print_results(machine, config, summarize(scenarios, rounds, inprocess), rounds, flooded)
     say(f"\ntotal time {time.monotonic() - started:.0f}s")
     return 0
 

@@ -105,6 +105,11 @@ class CompiledRead:
             converters=converters,
         )
 
+    def statements(self) -> list[str]:
+        """The SQL compiled so far in this process, one text per shape (what ``make bench``
+        prints: a prepared statement's text is not kept by the driver for Django's query log)."""
+        return [compiled.sql for compiled in self._compiled.values()]
+
     def rows(self, *values, using: str = "default") -> list[dict]:
         """Run the read with ``values``; each row as ``{column: value}``."""
         shape = tuple(
