@@ -27,6 +27,7 @@ TOKEN_COLUMNS = {
     "last_used_at": "last_used_at",
     "expires_at": "expires_at",
     "revoked_at": "revoked_at",
+    "scope": "scope",
     "user_id": "user_id",
     "username": "user__username",
     "is_active": "user__is_active",
@@ -48,6 +49,7 @@ _SESSION_COLUMNS = {
     "token_id": "id",
     "last_used_at": "last_used_at",
     "access_token_id": "access_token_id",
+    "scope": "access_token__scope",
     "expires_at": "access_token__expires_at",
     "revoked_at": "access_token__revoked_at",
     "session_revoked_at": "revoked_at",
@@ -68,10 +70,13 @@ class TokenHolder:
 
     For a refresh token, ``token_id`` is the session's id and ``access_token_id`` the access
     token that opened it (None after a password sign-in); for an access token both are its id.
+    ``scope`` is that access token's :class:`tokens.models.TokenScope` (None after a password
+    sign-in: the account itself).
     """
 
     token_id: int
     access_token_id: int | None
+    scope: str | None
     last_used_at: datetime | None
     user_id: int
     username: str
