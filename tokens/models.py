@@ -48,7 +48,9 @@ class AccessToken(models.Model):
         max_length=10,
         choices=TokenScope.choices,
         default=TokenScope.WRITE,
-        help_text=_("repo:read tokens can pull and read; repo:write tokens can also push and write."),
+        help_text=_(
+            "repo:read tokens can pull and read; repo:write tokens can also push and write."
+        ),
     )
     secret_hash = models.CharField(_("secret digest"), max_length=64, unique=True, editable=False)
     hint = models.CharField(
