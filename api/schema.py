@@ -6,6 +6,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 
+from api.serializers import StrictSerializer
+
 ERROR = {
     "type": "object",
     "description": "An error: detail says what went wrong and what to do.",
@@ -55,7 +57,14 @@ class BearerScheme(OpenApiAuthenticationExtension):
 
 
 class ApiSchema(AutoSchema):
-    """drf-spectacular's schema of an operation, with the errors it can answer."""
+    """drf-spectacular's schema of an operation, with the errors it can answer, and request
+    bodies that refuse unknown fields (``additionalProperties: false``) as the API does."""
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, StrictSerializer):
+            schema["additionalProperties"] = False
+        return schema
 
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(
