@@ -317,4 +317,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "Docker Hub compatible", "description": "Docker Hub's paths, bodies and codes."},
+        {"name": "Organizations"},
+        {"name": "Settings"},
+        {"name": "Allowlist"},
+        {"name": "Exception requests"},
+        {"name": "Check"},
+    ],
 }
