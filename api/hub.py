@@ -23,9 +23,9 @@ from rest_framework.views import APIView
 
 from api.credentials import BadCredentials, LockedOut, bearer_for, sign_in
 from api.errors import refused
-from api.pagination import HubPageQuery, page_of, read_query
+from api.pagination import HubPageQuery, page_response
 from api.permissions import NotWithAccessToken, SignedIn
-from api.serializers import StrictCharField, StrictSerializer, settings_serializer
+from api.serializers import StrictCharField, StrictSerializer, settings_serializer, valid_data
 from api.views import OrganizationView, save_policy, with_etag
 from policies.models import AccessPolicy
 from policies.selectors import policy_for_organization
@@ -110,11 +110,10 @@ class AuthTokenView(APIView):
         ],
     )
     def post(self, request):
-        body = AuthCredentialsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        identifier = body.validated_data["identifier"]
+        body = valid_data(AuthCredentialsSerializer, request.data)
+        identifier = body["identifier"]
         try:
-            credential = sign_in(request._request, **body.validated_data)
+            credential = sign_in(request._request, **body)
         except LockedOut as locked:
             self._log_refusal(request, identifier, str(locked))
             raise Throttled(wait=locked.retry_after, detail=str(locked)) from None
@@ -196,9 +195,8 @@ class OrgSettingsView(OrganizationView):
         ],
     )
     def put(self, request, name):
-        body = OrgSettingsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        values = body.validated_data["restricted_images"]
+        body = valid_data(OrgSettingsSerializer, request.data)
+        values = body["restricted_images"]
         policy = save_policy(request, self.organization, values)
         return with_etag(Response(hub_settings(policy)), policy)
 
@@ -289,14 +287,13 @@ class AccessTokensView(APIView):
         responses={200: AccessTokenListSerializer},
     )
     def get(self, request):
-        query = read_query(HubPageQuery, request)
-        items, envelope = page_of(request, access_tokens_of(user=request.user), **query)
-        return Response(
-            {
-                **envelope,
-                "active_count": access_tokens_of(user=request.user, active=True).count(),
-                "results": AccessTokenSerializer(items, many=True).data,
-            }
+        query = valid_data(HubPageQuery, request.query_params)
+        return page_response(
+            request,
+            access_tokens_of(user=request.user),
+            AccessTokenSerializer,
+            query,
+            active_count=access_tokens_of(user=request.user, active=True).count(),
         )
 
     @extend_schema(
@@ -314,14 +311,13 @@ class AccessTokensView(APIView):
         ],
     )
     def post(self, request):
-        body = CreateAccessTokenSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_data(CreateAccessTokenSerializer, request.data)
         try:
             token, secret = access_token_create(
                 user=request.user,
-                name=body.validated_data["token_label"],
-                scope=body.validated_data["scopes"],
-                expires_at=body.validated_data.get("expires_at"),
+                name=body["token_label"],
+                scope=body["scopes"],
+                expires_at=body.get("expires_at"),
             )
         except DjangoValidationError as error:
             raise refused(error, rename={"name": "token_label"}) from None

@@ -7,6 +7,7 @@ import functools
 from django.core.paginator import Page, Paginator
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.serializers import StrictSerializer
@@ -31,13 +32,6 @@ class HubPageQuery(PageQuery):
     Hub)."""
 
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=10)
-
-
-def read_query(serializer_class, request) -> dict:
-    """The validated query parameters of ``request`` (400 with a message per parameter)."""
-    query = serializer_class(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    return query.validated_data
 
 
 @functools.cache
@@ -86,6 +80,13 @@ def page_of(request, items, *, page: int, page_size: int) -> tuple[list, dict]:
     _check_exists(page, paginator)
     one = paginator.page(page)
     return list(one.object_list), envelope_of(request, one)
+
+
+def page_response(request, items, item_serializer, query: dict, **extra) -> Response:
+    """The answer with page ``query["page"]`` of ``items`` (``query["page_size"]`` each), each
+    item serialized by ``item_serializer``; ``extra`` adds fields to the envelope."""
+    page, envelope = page_of(request, items, page=query["page"], page_size=query["page_size"])
+    return Response({**envelope, **extra, "results": item_serializer(page, many=True).data})
 
 
 def envelope_of(request, page: Page, requested: int | None = None) -> dict:

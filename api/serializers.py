@@ -5,6 +5,14 @@ from collections.abc import Mapping
 from rest_framework import serializers
 
 
+def valid_data(serializer_class, data, **context) -> dict:
+    """``data`` (a request's body or query) validated by ``serializer_class`` with ``context``;
+    invalid input raises the 400 with a message per field."""
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class StrictSerializer(serializers.Serializer):
     """A serializer that refuses fields it does not know (``"Unknown field."``), together
     with any other errors in the same body."""

@@ -13,10 +13,8 @@ from django.urls import get_resolver, reverse
 
 from orgs.models import Invitation, TeamMembership
 from policies.models import AllowlistEntry
-from policies.references import parse_reference
-from policies.services import exception_request_create
 from tests.api.conftest import sign_in
-from tests.factories import PASSWORD, add_entry, invite, set_policy
+from tests.factories import PASSWORD, add_entry, ask_exception, invite, set_policy
 from tokens.models import AccessToken
 from tokens.services import access_token_create, refresh_token_create
 
@@ -114,12 +112,7 @@ OBJECT_MATRIX = [
 def test_object_access_matrix(acme, client, login, name, method, role, expected):
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     pk = entry.pk if name == "policies:allowlist_remove" else request.pk
     users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
     if role != "anonymous":
@@ -137,12 +130,7 @@ def test_another_organisations_objects_are_404_for_its_owners(acme, login):
     """gina owns globex, not acme: acme's entry and request are not found through globex."""
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     client = login(acme.gina)
     globex = {"org": "globex"}
     assert (
@@ -381,12 +369,7 @@ API_MATRIX = [
 def test_api_access_matrix(acme, url, method, role, expected):
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     token, _ = access_token_create(user=acme.owner, name="laptop")
     url = url.format(entry=entry.pk, request=request.pk, token=token.uuid)
     headers = {}

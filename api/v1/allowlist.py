@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.errors import refused
-from api.pagination import PageQuery, page_of, paginated, read_query
-from api.serializers import StrictCharField, StrictSerializer
+from api.pagination import PageQuery, page_response, paginated
+from api.serializers import StrictCharField, StrictSerializer, valid_data
 from api.views import OrganizationView
 from orgs.models import Team
 from policies.selectors import allowlist_of
@@ -82,10 +82,9 @@ class AllowlistView(OrganizationView):
         responses=paginated(EntrySerializer),
     )
     def get(self, request, org):
-        query = read_query(PageQuery, request)
         entries = allowlist_of(organization=self.organization)
-        items, envelope = page_of(request, entries, **query)
-        return Response({**envelope, "results": EntrySerializer(items, many=True).data})
+        query = valid_data(PageQuery, request.query_params)
+        return page_response(request, entries, EntrySerializer, query)
 
     @extend_schema(
         operation_id="orgs_allowlist_create",
@@ -99,7 +98,7 @@ class AllowlistView(OrganizationView):
                 value={
                     "repository": "someone/tool",
                     "reason": "CI base image",
-                    "expires_at": "2026-12-31",
+                    "expires_at": "2030-01-01",
                     "team": "developers",
                 },
                 request_only=True,
@@ -107,9 +106,8 @@ class AllowlistView(OrganizationView):
         ],
     )
     def post(self, request, org):
-        body = NewEntrySerializer(data=request.data, context={"organization": self.organization})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        body = valid_data(NewEntrySerializer, request.data, organization=self.organization)
+        data = body
         try:
             entry = allowlist_entry_add(
                 organization=self.organization,

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers import StrictSerializer
+from api.serializers import StrictSerializer, valid_data
 from api.v1.exceptions import ReferenceField
 from policies.engine import Category, Rule, pull_decide
 from policies.selectors import pull_snapshot
@@ -42,8 +42,7 @@ class CheckView(APIView):
         examples=[OpenApiExample("An image", value={"reference": "ubuntu:22.04"})],
     )
     def post(self, request):
-        body = CheckSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        reference = body.validated_data["reference"]
+        body = valid_data(CheckSerializer, request.data)
+        reference = body["reference"]
         snapshot = pull_snapshot(user=request.user, references=[reference])
         return Response(pull_decide(snapshot, reference).as_dict())

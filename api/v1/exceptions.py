@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import refused
-from api.pagination import PageQuery, page_of, paginated, read_query
-from api.serializers import StrictCharField, StrictSerializer
+from api.pagination import PageQuery, page_response, paginated
+from api.serializers import StrictCharField, StrictSerializer, valid_data
 from api.v1.allowlist import RENAMED, EntrySerializer, TeamNameField
 from api.views import OrganizationView
 from policies.models import ExceptionRequest
@@ -84,11 +84,10 @@ class StatusQuery(PageQuery):
 
 
 def _page(request, requests) -> Response:
-    query = read_query(StatusQuery, request)
+    query = valid_data(StatusQuery, request.query_params)
     if "status" in query:
         requests = requests.filter(status=query["status"])
-    items, envelope = page_of(request, requests, page=query["page"], page_size=query["page_size"])
-    return Response({**envelope, "results": ExceptionRequestSerializer(items, many=True).data})
+    return page_response(request, requests, ExceptionRequestSerializer, query)
 
 
 class MyRequestsView(APIView):
@@ -134,14 +133,13 @@ class OrganizationRequestsView(OrganizationView):
         responses={201: ExceptionRequestSerializer},
     )
     def post(self, request, org):
-        body = NewRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_data(NewRequestSerializer, request.data)
         try:
             created = exception_request_create(
                 organization=self.organization,
                 requester=request.user,
-                reference=body.validated_data["reference"],
-                justification=body.validated_data["justification"],
+                reference=body["reference"],
+                justification=body["justification"],
                 site_url=request.build_absolute_uri("/"),
             )
         except DjangoValidationError as error:
@@ -199,9 +197,8 @@ class ApproveView(RequestMixin, OrganizationView):
         responses={201: EntrySerializer},
     )
     def post(self, request, org, pk):
-        body = ApproveSerializer(data=request.data, context={"organization": self.organization})
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        body = valid_data(ApproveSerializer, request.data, organization=self.organization)
+        data = body
         try:
             entry = exception_request_approve(
                 request=self.exception,
@@ -231,11 +228,10 @@ class DeclineView(RequestMixin, OrganizationView):
         responses=ExceptionRequestSerializer,
     )
     def post(self, request, org, pk):
-        body = DeclineSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_data(DeclineSerializer, request.data)
         try:
             declined = exception_request_decline(
-                request=self.exception, actor=request.user, note=body.validated_data["note"]
+                request=self.exception, actor=request.user, note=body["note"]
             )
         except DjangoValidationError as error:
             raise refused(error) from None

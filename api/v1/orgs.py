@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.credentials import ApiCredential
-from api.pagination import PageQuery, envelope_of, paginated, read_query
+from api.pagination import PageQuery, envelope_of, paginated
+from api.serializers import valid_data
 from api.views import OrganizationView
 from orgs.selectors import organization_members, organization_teams, organizations_of
 from policies.selectors import policy_for_organization
@@ -113,7 +114,7 @@ class MemberListView(OrganizationView):
         responses=paginated(MemberSerializer),
     )
     def get(self, request, org):
-        query = read_query(MemberQuery, request)
+        query = valid_data(MemberQuery, request.query_params)
         page = organization_members(
             organization=self.organization,
             query=query.get("search", ""),

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from api.errors import refused
 from api.hub import ETAG, IF_MATCH
-from api.pagination import PageQuery, page_of, paginated, read_query
-from api.serializers import settings_serializer
+from api.pagination import PageQuery, page_response, paginated
+from api.serializers import settings_serializer, valid_data
 from api.views import OrganizationView, save_policy, save_with_precondition, with_etag
 from orgs.models import OWNERS_TEAM, Team
 from orgs.selectors import team_of_organization
@@ -106,10 +106,9 @@ class HistoryView(OrganizationView):
         responses=paginated(ChangeSerializer),
     )
     def get(self, request, org):
-        query = read_query(PageQuery, request)
         changes = policy_history(organization=self.organization, limit=None)
-        items, envelope = page_of(request, changes, **query)
-        return Response({**envelope, "results": ChangeSerializer(items, many=True).data})
+        query = valid_data(PageQuery, request.query_params)
+        return page_response(request, changes, ChangeSerializer, query)
 
 
 class TeamGrantView(OrganizationView):
@@ -149,8 +148,7 @@ class TeamGrantView(OrganizationView):
         parameters=[IF_MATCH, ETAG],
     )
     def put(self, request, org, team):
-        body = GrantSettingsSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = valid_data(GrantSettingsSerializer, request.data)
         try:
             save_with_precondition(
                 request,
@@ -159,7 +157,7 @@ class TeamGrantView(OrganizationView):
                     team=self.team,
                     actor=request.user,
                     expected_version=version,
-                    values=dict(body.validated_data),
+                    values=dict(body),
                 ),
             )
         except DjangoValidationError as error:

@@ -23,11 +23,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from orgs.models import TEAM_NAME_RE
 from orgs.naming import ORG_NAME_RE
-from policies.references import parse_reference
-from policies.services import exception_request_create
 from tests.api.conftest import sign_in
 from tests.conftest import IN_CI
-from tests.factories import PASSWORD, add_entry, set_policy
+from tests.factories import PASSWORD, add_entry, ask_exception, set_policy
 from tokens.services import access_token_create
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 20 if IN_CI else 8))
@@ -96,12 +94,7 @@ def known(acme):
     exception request by mike, and an access token of olivia's."""
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     token, _ = access_token_create(user=acme.owner, name="laptop")
     KNOWN.update(
         bearer=sign_in("olivia", PASSWORD),
