@@ -57,8 +57,13 @@ def _invalid(fields: dict[str, str]) -> tuple[str, dict[str, str]]:
     """The summary sentence and the per-field messages of invalid input."""
     general = fields.pop("", None)
     parts = [general] if general else []
-    parts += [f"{name}: {message}" for name, message in fields.items()]
-    return " ".join(parts) if not fields else "Invalid input. " + " ".join(parts), fields
+    if fields:
+        parts = [
+            "Invalid input.",
+            *parts,
+            *(f"{name}: {message}" for name, message in fields.items()),
+        ]
+    return " ".join(parts), fields
 
 
 def refused(error: DjangoValidationError, *, rename: Mapping[str, str] | None = None) -> Refused:

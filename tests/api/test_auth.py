@@ -10,7 +10,7 @@ from django.test import Client
 from api.bearer import issue_bearer
 from api.credentials import bearer_key
 from api.permissions import READ_ONLY
-from policies.models import AccessPolicy, AllowlistEntry
+from policies.models import POLICY_FIELDS, AccessPolicy, AllowlistEntry
 from tests.api.conftest import Api, sign_in
 from tests.factories import PASSWORD
 from tokens.models import AccessToken
@@ -18,7 +18,8 @@ from tokens.services import access_token_create
 
 SETTINGS = "/api/v1/orgs/acme/settings"
 HUB_SETTINGS = "/v2/orgs/acme/settings"
-ALL_ON = {"enabled": True, "allow_official_images": True, "allow_verified_publishers": True}
+ALL_ON = dict.fromkeys(POLICY_FIELDS, True)  # every setting of the portal's own endpoint
+HUB_ALL_ON = {"enabled": True, "allow_official_images": True, "allow_verified_publishers": True}
 
 
 def unauthorized(response) -> str:
@@ -179,7 +180,7 @@ def test_a_read_only_token_cannot_write_and_is_told_why(acme, api, how):
     for response in (
         owner.put(SETTINGS, ALL_ON),
         owner.patch(SETTINGS, {"enabled": True}),
-        owner.put(HUB_SETTINGS, {"restricted_images": ALL_ON}),
+        owner.put(HUB_SETTINGS, {"restricted_images": HUB_ALL_ON}),
         owner.post("/api/v1/orgs/acme/allowlist", {"repository": "a/b", "reason": "x"}),
         owner.put("/api/v1/orgs/acme/teams/developers/grant", {}),
     ):

@@ -79,6 +79,11 @@ PUT_SETTINGS_EXAMPLE = {
 CREATE_TOKEN_EXAMPLE = {"scopes": ["repo:read"], "token_label": "My read only token"}
 
 
+def docker_settings(policy) -> dict:
+    """Docker's three settings of a policy (the portal may have more, e.g. audit_only)."""
+    return {field: getattr(policy, field) for field in RESTRICTED_IMAGES["properties"]}
+
+
 def conforms(response, schema, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
@@ -257,7 +262,7 @@ def test_put_settings_with_the_documented_example(acme, owner_api):
     response = owner_api.put(SETTINGS, PUT_SETTINGS_EXAMPLE)
     assert conforms(response, ORG_SETTINGS, 200) == PUT_SETTINGS_EXAMPLE
     policy = AccessPolicy.objects.get(organization=acme.org)
-    assert policy.as_dict() == {
+    assert docker_settings(policy) == {
         "enabled": True,
         "allow_official_images": True,
         "allow_verified_publishers": True,

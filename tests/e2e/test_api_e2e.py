@@ -105,6 +105,14 @@ def test_read_only_tokens_never_push(registry, skopeo_client, portal, tmp_path):
     assert pulled.returncode == 0, diagnostics()
 
 
+def docker_settings(policy) -> dict:
+    """Docker's three settings of a policy (the portal may have more, e.g. audit_only)."""
+    return {
+        field: getattr(policy, field)
+        for field in ("enabled", "allow_official_images", "allow_verified_publishers")
+    }
+
+
 def readme_block(marker: str) -> str:
     """The shell block of the README that follows ``<!-- marker -->``."""
     text = README.read_text()
@@ -139,7 +147,7 @@ def test_the_readme_api_examples_run_unchanged(db, live_server, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert '{"restricted_images":{"enabled":false,' in result.stdout  # the GET, before the PUT
     policy = AccessPolicy.objects.get(organization=acme)
-    assert policy.as_dict() == {
+    assert docker_settings(policy) == {
         "enabled": True,
         "allow_official_images": True,
         "allow_verified_publishers": True,
