@@ -298,7 +298,6 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS is not part of the API: 405
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # The OpenAPI 3 schema (/api/schema/) and its docs (/api/docs/), whose Swagger UI files are
 # served from this server (drf-spectacular-sidecar): the Content-Security-Policy allows no CDN.
