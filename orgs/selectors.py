@@ -72,12 +72,16 @@ class MemberRow:
 
 
 def organization_members(
-    *, organization: Organization, query: str = "", page: str | int | None = 1
+    *,
+    organization: Organization,
+    query: str = "",
+    page: str | int | None = 1,
+    per_page: int = MEMBERS_PER_PAGE,
 ) -> Page:
-    """One page of the organisation's members (usernames containing ``query``, ignoring case)
-    by username, as :class:`MemberRow` objects: three queries (count, page, their teams)
-    whatever the organisation's size. A malformed or out-of-range ``page`` gives the nearest
-    valid page."""
+    """One page of ``per_page`` of the organisation's members (usernames containing ``query``,
+    ignoring case) by username, as :class:`MemberRow` objects: three queries (count, page,
+    their teams) whatever the organisation's size. A malformed or out-of-range ``page`` gives
+    the nearest valid page."""
     memberships = TeamMembership.objects.filter(team__organization=organization)
     users = (
         get_user_model()
@@ -86,7 +90,7 @@ def organization_members(
     )
     if query:
         users = users.filter(username__icontains=query)
-    result = Paginator(users, MEMBERS_PER_PAGE).get_page(page)
+    result = Paginator(users, per_page).get_page(page)
     teams: dict[int, list[Team]] = {user.pk: [] for user in result}
     for membership in (
         memberships.filter(user__in=list(teams)).select_related("team").order_by("team__name")

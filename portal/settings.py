@@ -60,9 +60,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "orgs",
     "policies",
     "tokens",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +280,48 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
+
+# The API (Django REST framework, api/): JSON only; bearer tokens first, then the browser
+# session with CSRF enforced on unsafe methods (api/authentication.py says why); every endpoint
+# needs a signed-in user within their access token's scope unless it says otherwise.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.permissions.SignedIn",
+        "api.permissions.WithinTokenScope",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is not part of the API: 405
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+# The OpenAPI 3 schema (/api/schema/) and its docs (/api/docs/), whose Swagger UI files are
+# served from this server (drf-spectacular-sidecar): the Content-Security-Policy allows no CDN.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IAM Portal API",
+    "DESCRIPTION": (
+        "Docker Hub-compatible endpoints (/v2/...) and the portal's own API (/api/v1/...). "
+        "Authenticate with 'Authorization: Bearer <access token>' or with the bearer that "
+        "POST /v2/auth/token returns."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [
+        {"name": "Docker Hub compatible", "description": "Docker Hub's paths, bodies and codes."},
+        {"name": "Organizations"},
+        {"name": "Settings"},
+        {"name": "Allowlist"},
+        {"name": "Exception requests"},
+        {"name": "Check"},
+    ],
+}

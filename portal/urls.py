@@ -15,6 +15,7 @@ register_converter(UsernameConverter, "username")
 urlpatterns = [
     # First: the registry's token endpoint is the busiest URL (every pull asks it).
     path("", include("tokens.urls")),
+    path("", include("api.urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -6,7 +6,13 @@ from orgs import services
 from orgs.invitations.services import invitation_create
 from orgs.models import Invitation, Organization, Team
 from policies.models import AccessPolicy, Publisher
-from policies.services import allowlist_entry_add, policy_update, team_grant_update
+from policies.references import parse_reference
+from policies.services import (
+    allowlist_entry_add,
+    exception_request_create,
+    policy_update,
+    team_grant_update,
+)
 
 PASSWORD = "test-pass-123"
 
@@ -97,4 +103,14 @@ def add_entry(
         reason=reason,
         team=team,
         expires_at=expires_at,
+    )
+
+
+def ask_exception(organization: Organization, requester, image: str = "other/thing", why="CI"):
+    """``requester`` asks ``organization``'s owners for ``image`` (it must refuse it to them)."""
+    return exception_request_create(
+        organization=organization,
+        requester=requester,
+        reference=parse_reference(image),
+        justification=why,
     )

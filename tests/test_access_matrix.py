@@ -4,14 +4,17 @@ Anonymous visitors are sent to the login page, outsiders get 404 for anything of
 organisation they are not in, members get 403 on owner actions.
 """
 
+import json
+import re
+
 import pytest
-from django.urls import reverse
+from django.test import Client
+from django.urls import get_resolver, reverse
 
 from orgs.models import Invitation, TeamMembership
 from policies.models import AllowlistEntry
-from policies.references import parse_reference
-from policies.services import exception_request_create
-from tests.factories import add_entry, invite, set_policy
+from tests.api.conftest import sign_in
+from tests.factories import PASSWORD, add_entry, ask_exception, invite, set_policy
 from tokens.models import AccessToken
 from tokens.services import access_token_create, refresh_token_create
 
@@ -109,12 +112,7 @@ OBJECT_MATRIX = [
 def test_object_access_matrix(acme, client, login, name, method, role, expected):
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     pk = entry.pk if name == "policies:allowlist_remove" else request.pk
     users = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}
     if role != "anonymous":
@@ -132,12 +130,7 @@ def test_another_organisations_objects_are_404_for_its_owners(acme, login):
     """gina owns globex, not acme: acme's entry and request are not found through globex."""
     set_policy(acme.org, actor=acme.owner, enabled=True)
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
-    request = exception_request_create(
-        organization=acme.org,
-        requester=acme.member,
-        reference=parse_reference("other/thing"),
-        justification="CI",
-    )
+    request = ask_exception(acme.org, acme.member)
     client = login(acme.gina)
     globex = {"org": "globex"}
     assert (
@@ -322,3 +315,103 @@ def test_member_actions_do_nothing_when_refused(acme, login):
     assert acme.org.teams.get(name="owners").memberships.filter(user=acme.owner).exists()
     assert AccessToken.objects.count() == 0
     assert Invitation.objects.count() == 0
+
+
+# --- The API: every endpoint x {anonymous, outsider, member, owner} -------------------------
+# Signed in with a bearer from POST /v2/auth/token (the password); anonymous is 401, not a
+# redirect. Bodies are empty objects, so a write that gets past the access rules is a 400
+# (invalid input) unless an empty body is valid. {entry}, {request} and {token} are acme's
+# allowlist entry, an exception request by mike, and one of olivia's access tokens.
+
+ACME = "/api/v1/orgs/acme"
+API_MATRIX = [
+    ("/v2/auth/token", "POST", (400, 400, 400, 400)),  # signs in: no credentials needed
+    ("/v2/orgs/acme/settings", "GET", (401, 404, 200, 200)),
+    ("/v2/orgs/acme/settings", "PUT", (401, 404, 403, 400)),
+    ("/v2/access-tokens", "GET", (401, 200, 200, 200)),
+    ("/v2/access-tokens", "POST", (401, 400, 400, 400)),
+    ("/v2/access-tokens/{token}", "GET", (401, 404, 404, 200)),
+    ("/v2/access-tokens/{token}", "DELETE", (401, 404, 404, 204)),
+    ("/api/schema/", "GET", (200, 200, 200, 200)),
+    ("/api/docs/", "GET", (200, 200, 200, 200)),
+    ("/api/v1/user", "GET", (401, 200, 200, 200)),
+    ("/api/v1/check", "POST", (401, 400, 400, 400)),
+    ("/api/v1/exception-requests", "GET", (401, 200, 200, 200)),
+    ("/api/v1/orgs", "GET", (401, 200, 200, 200)),
+    (ACME, "GET", (401, 404, 200, 200)),
+    (f"{ACME}/members", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/teams", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/teams/developers/grant", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/teams/developers/grant", "PUT", (401, 404, 403, 400)),
+    (f"{ACME}/settings", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/settings", "PUT", (401, 404, 403, 400)),
+    (f"{ACME}/settings", "PATCH", (401, 404, 403, 200)),  # {} changes nothing
+    (f"{ACME}/settings/history", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/allowlist", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/allowlist", "POST", (401, 404, 403, 400)),
+    (f"{ACME}/allowlist/{{entry}}", "DELETE", (401, 404, 403, 204)),
+    (f"{ACME}/exception-requests", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/exception-requests", "POST", (401, 404, 400, 400)),  # a member's action
+    (f"{ACME}/exception-requests/{{request}}", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/exception-requests/{{request}}/approve", "POST", (401, 404, 403, 400)),
+    (f"{ACME}/exception-requests/{{request}}/decline", "POST", (401, 404, 403, 400)),
+]
+
+
+@pytest.mark.parametrize(
+    ("url", "method", "role", "expected"),
+    [
+        pytest.param(url, method, role, statuses[ROLES.index(role)], id=f"{method}-{url}-{role}")
+        for url, method, statuses in API_MATRIX
+        for role in ROLES
+    ],
+)
+def test_api_access_matrix(acme, url, method, role, expected):
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner)
+    request = ask_exception(acme.org, acme.member)
+    token, _ = access_token_create(user=acme.owner, name="laptop")
+    url = url.format(entry=entry.pk, request=request.pk, token=token.uuid)
+    headers = {}
+    if role != "anonymous":
+        user = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}[role]
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {sign_in(user.username, PASSWORD)}"
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    kwargs = (
+        {"data": json.dumps(body), "content_type": "application/json"} if body is not None else {}
+    )
+    response = getattr(Client(), method.lower())(url, **kwargs, **headers)
+    assert response.status_code == expected, response.content[:300]
+    if expected == 401:
+        assert response["WWW-Authenticate"] == 'Bearer realm="iam-portal"'
+    if response.status_code >= 400:
+        assert response.json()["detail"]
+    # Refused calls change nothing.
+    assert AllowlistEntry.objects.filter(pk=entry.pk).exists() == (
+        not (method == "DELETE" and "allowlist" in url and expected == 204)
+    )
+    request.refresh_from_db()
+    assert request.is_pending
+
+
+def test_every_api_endpoint_and_method_is_in_the_matrix():
+    """A new API URL or method must get a row above."""
+    api = next(p for p in get_resolver().url_patterns if getattr(p, "app_name", None) == "api")
+
+    def normal(path: str) -> str:
+        path = re.sub(r"<org:\w+>", "<org>", path)
+        path = re.sub(r"<team:\w+>", "<team>", path)
+        return re.sub(r"<(?:int|uuid):\w+>", "<id>", path)
+
+    def matrix_route(url: str) -> str:
+        url = url.replace("/acme", "/<org>").replace("/developers/", "/<team>/")
+        return re.sub(r"\{\w+\}", "<id>", url)
+
+    served = set()
+    for pattern in api.url_patterns:
+        if not hasattr(pattern.callback, "view_class"):
+            continue  # the JSON 404 for any other /api/ or /v2/ URL
+        view = pattern.callback.view_class
+        methods = {m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)}
+        served |= {("/" + normal(str(pattern.pattern)), method) for method in methods}
+    assert served == {(matrix_route(url), method) for url, method, _ in API_MATRIX}

@@ -1,8 +1,9 @@
 """What a registry token grants: a pure function from scopes to the ``access`` claim.
 
 Pulls are decided by :func:`policies.engine.pull_decide`. Pushes go only to the namespace of an
-organisation the user belongs to (any team), or anywhere for site staff. Everything else
-(``delete``, ``*``, other resource types) is left out, which is the protocol's way to refuse.
+organisation the user belongs to (any team), or anywhere for site staff, and never to a
+read-only (``repo:read``) access token. Everything else (``delete``, ``*``, other resource
+types) is left out, which is the protocol's way to refuse.
 """
 
 from dataclasses import dataclass
@@ -13,10 +14,12 @@ from tokens.scopes import REPOSITORY, Scope
 
 @dataclass(frozen=True)
 class Requester:
-    """Who asks for a token, as far as the grant needs to know."""
+    """Who asks for a token, as far as the grant needs to know. ``read_only``: they signed in
+    with a ``repo:read`` access token (or a registry session it opened)."""
 
     snapshot: PullSnapshot
     is_staff: bool = False
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
             else:
                 refusals.append(f"pull {scope.name}: {decision.reason}")
         if "push" in scope.actions:
-            if requester.is_staff or reference.namespace in member_of:
+            if requester.read_only:
+                refusals.append(f"push {scope.name}: the access token is read-only (repo:read)")
+            elif requester.is_staff or reference.namespace in member_of:
                 granted.append("push")
             else:
                 refusals.append(f"push {scope.name}: not a member of {reference.namespace}")

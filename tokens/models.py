@@ -1,5 +1,7 @@
 """Personal access tokens: what registry clients sign in with instead of a password."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -16,11 +18,21 @@ def token_status(*, revoked_at, expires_at, now) -> str:
     return "active"
 
 
+class TokenScope(models.TextChoices):
+    """What an access token may do, named as Docker Hub names its personal access token scopes.
+    ``repo:write`` includes everything ``repo:read`` allows."""
+
+    READ = "repo:read", _("Read-only: pull images, read through the API")
+    WRITE = "repo:write", _("Read & write: also push images and change settings through the API")
+
+
 class AccessToken(models.Model):
     """A personal access token. Only a SHA-256 digest of the secret is stored.
 
     The secret is 256 random bits, so a fast digest is as safe as a slow password hash and keeps
-    every registry request cheap: the lookup is one indexed query on the digest.
+    every registry request cheap: the lookup is one indexed query on the digest. ``uuid`` names
+    the token in the API (Docker Hub's ``/v2/access-tokens/{uuid}``); ``scope`` limits what it
+    can do at the registry and in the API, whatever its user could do with their password.
     """
 
     user = models.ForeignKey(
@@ -29,7 +41,17 @@ class AccessToken(models.Model):
         related_name="access_tokens",
         verbose_name=_("user"),
     )
+    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for."))
+    scope = models.CharField(
+        _("scope"),
+        max_length=10,
+        choices=TokenScope.choices,
+        default=TokenScope.WRITE,
+        help_text=_(
+            "repo:read tokens can pull and read; repo:write tokens can also push and write."
+        ),
+    )
     secret_hash = models.CharField(_("secret digest"), max_length=64, unique=True, editable=False)
     hint = models.CharField(
         _("last characters"), max_length=8, editable=False, help_text=_("To recognise a token.")
@@ -48,7 +70,10 @@ class AccessToken(models.Model):
                 fields=["user", "name"],
                 condition=models.Q(revoked_at__isnull=True),
                 name="access_token_unique_active_name",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=TokenScope.values), name="access_token_scope_known"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -60,6 +85,10 @@ class AccessToken(models.Model):
         return token_status(
             revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now()
         )
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == TokenScope.READ
 
 
 class RefreshToken(models.Model):

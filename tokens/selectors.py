@@ -1,5 +1,5 @@
-"""The token service's reads: who holds an access token or a refresh token, with their pull
-snapshot.
+"""Reads for access tokens and registry sessions. Most of them serve the token service: who
+holds an access token or a refresh token, with their pull snapshot.
 
 A registry asks for a token on every pull (twice when a pull is refused), so this path is kept
 short: the token, its user and the user's memberships with each organisation's policy come
@@ -13,6 +13,7 @@ requested image. All run as prepared statements (:class:`portal.prepared.Compile
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from policies.engine import PullSnapshot
@@ -27,6 +28,7 @@ TOKEN_COLUMNS = {
     "last_used_at": "last_used_at",
     "expires_at": "expires_at",
     "revoked_at": "revoked_at",
+    "scope": "scope",
     "user_id": "user_id",
     "username": "user__username",
     "is_active": "user__is_active",
@@ -48,6 +50,7 @@ _SESSION_COLUMNS = {
     "token_id": "id",
     "last_used_at": "last_used_at",
     "access_token_id": "access_token_id",
+    "scope": "access_token__scope",
     "expires_at": "access_token__expires_at",
     "revoked_at": "access_token__revoked_at",
     "session_revoked_at": "revoked_at",
@@ -68,10 +71,13 @@ class TokenHolder:
 
     For a refresh token, ``token_id`` is the session's id and ``access_token_id`` the access
     token that opened it (None after a password sign-in); for an access token both are its id.
+    ``scope`` is that access token's :class:`tokens.models.TokenScope` (None after a password
+    sign-in: the account itself).
     """
 
     token_id: int
     access_token_id: int | None
+    scope: str | None
     last_used_at: datetime | None
     user_id: int
     username: str
@@ -121,3 +127,32 @@ def session_holder_snapshot(
     works, or if its user is inactive (a removed user's sessions are gone with them)."""
     rows = _SESSION_HOLDER.rows(secret_digest(secret))
     return _holder_snapshot(rows, references, timezone.now())
+
+
+def _usable(tokens) -> AccessToken | None:
+    token = tokens.select_related("user").first()
+    if token is None or token.status != "active" or not token.user.is_active:
+        return None
+    return token
+
+
+def usable_access_token(*, secret: str) -> AccessToken | None:
+    """The working access token with this secret, with its user (one query); None if it is
+    unknown, revoked or expired, or its user is inactive."""
+    return _usable(AccessToken.objects.filter(secret_hash=secret_digest(secret)))
+
+
+def usable_access_token_of(*, user_id: int, token_id: int) -> AccessToken | None:
+    """``user_id``'s access token ``token_id`` if it still works, with its user; else None."""
+    return _usable(AccessToken.objects.filter(pk=token_id, user_id=user_id))
+
+
+def access_tokens_of(*, user, active: bool = False) -> QuerySet[AccessToken]:
+    """The user's access tokens, newest first: all of them, or with ``active`` only those
+    neither revoked nor expired (:func:`tokens.models.token_status`)."""
+    tokens = AccessToken.objects.filter(user=user).order_by("-created_at", "-id")
+    if active:
+        tokens = tokens.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), revoked_at__isnull=True
+        )
+    return tokens

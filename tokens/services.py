@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tokens.models import AccessToken, RefreshToken
+from tokens.models import AccessToken, RefreshToken, TokenScope
 
 TOKEN_PREFIX = "iamp_"
 REFRESH_PREFIX = "iamr_"
@@ -33,22 +33,47 @@ def looks_like_refresh_token(secret: str) -> bool:
 
 @transaction.atomic
 def access_token_create(
-    *, user, name: str, expires_days: int | None = None
+    *,
+    user,
+    name: str,
+    expires_days: int | None = None,
+    expires_at=None,
+    scope: str = TokenScope.WRITE,
 ) -> tuple[AccessToken, str]:
-    """Create a token for ``user``; returns it with its secret, which is never stored."""
+    """Create a token for ``user``; returns it with its secret, which is never stored.
+
+    It expires ``expires_days`` days from now or at ``expires_at`` (at most one of them; neither:
+    never). ``scope`` is :class:`TokenScope` ``repo:read`` or ``repo:write`` (the default, what
+    tokens could always do).
+    """
     name = name.strip() if isinstance(name, str) else ""
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. 'laptop' or 'ci'."})
     if len(name) > 100:
         raise ValidationError({"name": "Token names are at most 100 characters."})
-    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+    if scope not in TokenScope.values:
         raise ValidationError(
-            {"expires_days": f"Expiry must be between 1 and {MAX_EXPIRY_DAYS} days."}
+            {"scope": f"The scope must be one of {', '.join(TokenScope.values)}."}
+        )
+    now = timezone.now()
+    if expires_days is not None:
+        if expires_at is not None:
+            raise ValueError("Give expires_days or expires_at, not both.")
+        if not 1 <= expires_days <= MAX_EXPIRY_DAYS:
+            raise ValidationError(
+                {"expires_days": f"Expiry must be between 1 and {MAX_EXPIRY_DAYS} days."}
+            )
+        expires_at = now + timedelta(days=expires_days)
+    elif expires_at is not None and not now < expires_at <= now + timedelta(days=MAX_EXPIRY_DAYS):
+        raise ValidationError(
+            {
+                "expires_at": "The expiry must be in the future and at most "
+                f"{MAX_EXPIRY_DAYS} days away."
+            }
         )
     if not user.is_active:
         raise ValidationError("Deactivated accounts cannot create tokens.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires_at = timezone.now() + timedelta(days=expires_days) if expires_days else None
     try:
         with transaction.atomic():
             token = AccessToken.objects.create(
@@ -57,6 +82,7 @@ def access_token_create(
                 secret_hash=secret_digest(secret),
                 hint=secret[-4:],
                 expires_at=expires_at,
+                scope=scope,
             )
     except IntegrityError as exc:
         raise ValidationError(

@@ -29,7 +29,7 @@ from portal.middleware import printable
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.grants import Requester, grant_access
-from tokens.models import AccessToken, RefreshToken
+from tokens.models import AccessToken, RefreshToken, TokenScope
 from tokens.protocol import (
     Password,
     RefreshGrant,
@@ -40,7 +40,7 @@ from tokens.protocol import (
     read_post,
     unauthorized,
 )
-from tokens.selectors import session_holder_snapshot, token_holder_snapshot
+from tokens.selectors import TokenHolder, session_holder_snapshot, token_holder_snapshot
 from tokens.services import (
     access_token_create,
     access_token_record_use,
@@ -357,7 +357,7 @@ def identify(request, credentials, references) -> SignIn:
         access_token_record_use(token_id=holder.token_id, last_used_at=holder.last_used_at)
         throttle.clear_failures(request, username)
         return SignIn(
-            requester=Requester(snapshot=snapshot, is_staff=holder.is_staff),
+            requester=holder_requester(holder, snapshot),
             user_id=holder.user_id,
             access_token_id=holder.token_id,
         )
@@ -376,6 +376,14 @@ def identify(request, credentials, references) -> SignIn:
     )
 
 
+def holder_requester(holder: TokenHolder, snapshot: PullSnapshot) -> Requester:
+    """The requester signed in with an access token or a registry session: a ``repo:read``
+    token never pushes."""
+    return Requester(
+        snapshot=snapshot, is_staff=holder.is_staff, read_only=holder.scope == TokenScope.READ
+    )
+
+
 def identify_session(request, secret: str, references) -> SignIn:
     """A refresh-token grant: the session's holder, decided again like any sign-in. A wrong
     refresh token names no account, so it is not counted against one."""
@@ -391,7 +399,7 @@ def identify_session(request, secret: str, references) -> SignIn:
     refresh_token_record_use(session_id=holder.token_id, last_used_at=holder.last_used_at)
     throttle.clear_failures(request, holder.username)
     return SignIn(
-        requester=Requester(snapshot=snapshot, is_staff=holder.is_staff),
+        requester=holder_requester(holder, snapshot),
         user_id=holder.user_id,
         access_token_id=holder.access_token_id,
         refresh_token=secret,

@@ -85,3 +85,29 @@ def token_of():
         return user.username, access_token_create(user=user, name="registry", **extra)[1]
 
     return _token_of
+
+
+@pytest.fixture
+def refresh(client, signing):
+    """``refresh(secret, *scopes, **form)`` -> the response of a refresh-token grant."""
+
+    def _refresh(secret, *scopes, **form):
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": secret,
+            "service": SERVICE,
+            "client_id": "docker",
+            **form,
+        }
+        if scopes:
+            data["scope"] = " ".join(scopes)
+        return client.post(URL, data)
+
+    return _refresh
+
+
+def offline(ask, auth, *scopes) -> str:
+    """Sign in by POST with ``access_type=offline``; the refresh token."""
+    response = ask(*scopes, auth=auth, method="POST", access_type="offline", client_id="docker")
+    assert response.status_code == 200, response.content
+    return response.json()["refresh_token"]

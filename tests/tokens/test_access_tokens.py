@@ -218,13 +218,42 @@ def test_failed_authentication_records_nothing(acme):
     assert token.last_used_at is None
 
 
+def test_scope_defaults_to_write_and_unknown_scopes_are_refused(acme):
+    token, _ = access_token_create(user=acme.member, name="ci")
+    assert token.scope == "repo:write"
+    assert not token.read_only
+    read, _ = access_token_create(user=acme.member, name="puller", scope="repo:read")
+    assert read.read_only
+    with pytest.raises(ValidationError) as refused:
+        access_token_create(user=acme.member, name="admin", scope="repo:admin")
+    assert refused.value.message_dict == {
+        "scope": ["The scope must be one of repo:read, repo:write."]
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccessToken.objects.filter(pk=token.pk).update(scope="repo:admin")
+
+
+def test_expiry_as_a_moment(acme):
+    moment = timezone.now() + timedelta(hours=5)
+    token, _ = access_token_create(user=acme.member, name="ci", expires_at=moment)
+    assert token.expires_at == moment
+    for bad in (timezone.now() - timedelta(seconds=1), timezone.now() + timedelta(days=3651)):
+        with pytest.raises(ValidationError, match="must be in the future and at most 3650 days"):
+            access_token_create(user=acme.member, name="later", expires_at=bad)
+
+
+def test_every_token_has_its_own_uuid(acme):
+    tokens = [access_token_create(user=acme.member, name=f"t{i}")[0] for i in range(3)]
+    assert len({token.uuid for token in tokens}) == 3
+
+
 # --- the settings page -----------------------------------------------------------------
 
 
 def test_create_in_the_browser_shows_the_secret_once(acme, login):
     client = login(acme.member)
 
-    response = client.post(LIST_URL, {"name": "laptop", "expires_days": "30"})
+    response = client.post(LIST_URL, {"name": "laptop", "expires_days": "30", "scope": "repo:read"})
 
     assert response.status_code == 200
     secret = response.context["secret"]
@@ -235,6 +264,7 @@ def test_create_in_the_browser_shows_the_secret_once(acme, login):
     token = AccessToken.objects.get(user=acme.member)
     assert token.name == "laptop"
     assert token.expires_at is not None
+    assert token.scope == "repo:read"
     assert authenticate(acme.member, secret) == acme.member.username
 
     listing = client.get(LIST_URL)
@@ -244,6 +274,7 @@ def test_create_in_the_browser_shows_the_secret_once(acme, login):
     assert secret[len(TOKEN_PREFIX) : -4] not in page
     assert "laptop" in page
     assert f"iamp_…{token.hint}" in page
+    assert "<code>repo:read</code>" in page
 
 
 def test_the_list_shows_only_my_tokens(acme, login):
@@ -259,11 +290,16 @@ def test_the_list_shows_only_my_tokens(acme, login):
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"name": ""}, "name"),
-        ({"name": "ci", "expires_days": "0"}, "expires_days"),
-        ({"name": "ci", "expires_days": str(MAX_EXPIRY_DAYS + 1)}, "expires_days"),
-        ({"name": "ci", "expires_days": "soon"}, "expires_days"),
-        ({"name": "x" * 101}, "name"),
+        ({"name": "", "scope": "repo:read"}, "name"),
+        ({"name": "ci", "expires_days": "0", "scope": "repo:read"}, "expires_days"),
+        (
+            {"name": "ci", "expires_days": str(MAX_EXPIRY_DAYS + 1), "scope": "repo:read"},
+            "expires_days",
+        ),
+        ({"name": "ci", "expires_days": "soon", "scope": "repo:read"}, "expires_days"),
+        ({"name": "x" * 101, "scope": "repo:read"}, "name"),
+        ({"name": "ci"}, "scope"),
+        ({"name": "ci", "scope": "repo:admin"}, "scope"),
     ],
 )
 def test_invalid_form_is_400_and_creates_nothing(acme, login, data, field):
@@ -276,7 +312,7 @@ def test_invalid_form_is_400_and_creates_nothing(acme, login, data, field):
 
 def test_duplicate_name_in_the_browser_is_400_with_the_services_message(acme, login):
     access_token_create(user=acme.member, name="ci")
-    response = login(acme.member).post(LIST_URL, {"name": "ci"})
+    response = login(acme.member).post(LIST_URL, {"name": "ci", "scope": "repo:write"})
     assert response.status_code == 400
     assert "You already have an active token named" in response.content.decode()
     assert "secret" not in response.context
@@ -342,7 +378,22 @@ def test_create_token_command_prints_the_secret_alone(acme):
     token = AccessToken.objects.get(user=acme.member)
     assert token.name == "ci"
     assert token.expires_at is None
+    assert token.scope == "repo:write"  # the default, what tokens could always do
     assert authenticate(acme.member, secret) == acme.member.username
+
+
+@pytest.mark.parametrize("scope", ["repo:read", "repo:write"])
+def test_create_token_command_with_scope(acme, scope):
+    call_command("create_token", "mike", "--name", "ci", "--scope", scope, stdout=io.StringIO())
+    assert AccessToken.objects.get(user=acme.member).scope == scope
+
+
+def test_create_token_command_refuses_an_unknown_scope(acme):
+    with pytest.raises(CommandError, match="invalid choice: 'repo:admin'"):
+        call_command(
+            "create_token", "mike", "--name", "ci", "--scope", "repo:admin", stdout=io.StringIO()
+        )
+    assert not AccessToken.objects.exists()
 
 
 def test_create_token_command_with_expiry(acme):

@@ -11,38 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD, make_user, set_policy
-from tests.tokens.conftest import SERVICE, URL, basic
+from tests.tokens.conftest import SERVICE, URL, basic, offline
 from tests.tokens.test_token_service import FOUR, assert_unauthorized, pulls
 from tokens.models import AccessToken, RefreshToken
 from tokens.services import REFRESH_PREFIX, access_token_revoke
 
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
-
-
-@pytest.fixture
-def refresh(client, signing):
-    """``refresh(secret, *scopes, **form)`` -> the response of a refresh-token grant."""
-
-    def _refresh(secret, *scopes, **form):
-        data = {
-            "grant_type": "refresh_token",
-            "refresh_token": secret,
-            "service": SERVICE,
-            "client_id": "docker",
-            **form,
-        }
-        if scopes:
-            data["scope"] = " ".join(scopes)
-        return client.post(URL, data)
-
-    return _refresh
-
-
-def offline(ask, auth, *scopes) -> str:
-    """Sign in by POST with ``access_type=offline``; the refresh token."""
-    response = ask(*scopes, auth=auth, method="POST", access_type="offline", client_id="docker")
-    assert response.status_code == 200, response.content
-    return response.json()["refresh_token"]
 
 
 # --- one code path for GET and POST -----------------------------------------------------------
