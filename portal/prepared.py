@@ -171,7 +171,7 @@ def _preparing_cursor_class():
         from django.db.backends.postgresql.base import ServerBindingCursor
 
         class PreparingCursor(ServerBindingCursor):
-            def execute(self, query, params=None, *, prepare=True, binary=None):
+            def execute(self, query, params=None, *, prepare=True, binary=True):
                 return super().execute(query, params, prepare=prepare, binary=binary)
 
         _PreparingCursor = PreparingCursor
