@@ -6,6 +6,8 @@ import time
 
 from django.utils.cache import patch_cache_control
 
+from portal.throttle import client_address
+
 request_logger = logging.getLogger("portal.requests")
 
 # URL arguments that carry secrets (invitation and password-reset links): never logged.
@@ -32,7 +34,8 @@ def logged_path(request) -> str:
 
 class RequestLogMiddleware:
     """Logs each request as one line on ``portal.requests`` (and, with ``LOG_FORMAT=json``, as
-    fields of one JSON object): client address, method, path, status, size, duration, user and
+    fields of one JSON object): client address (behind ``TRUSTED_PROXY_COUNT`` proxies, the one
+    they saw), method, path, status, size, duration, user and
     user agent. Client-controlled values are escaped, the query string (which may carry
     credentials) is left out, and so are secret URL arguments."""
 
@@ -45,7 +48,7 @@ class RequestLogMiddleware:
         duration_ms = (time.perf_counter() - started) * 1000
         user = getattr(request, "user", None)
         fields = {
-            "remote": request.META.get("REMOTE_ADDR", "-"),
+            "remote": printable(client_address(request) or "-", 60),
             "method": printable(request.method or "-", 20),
             "path": logged_path(request),
             "status": response.status_code,
@@ -81,14 +84,3 @@ class PrivatePagesMiddleware:
         if not response.has_header("Cache-Control") and request.user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
-
-
-class NoRefusalTracebacks(logging.Filter):
-    """Expected refusals (403, 404, 405, ...) are logged as one line, without the traceback
-    Django attaches to them; server errors keep theirs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and getattr(record, "status_code", 500) < 500:
-            record.exc_info = None
-            record.exc_text = None
-        return True

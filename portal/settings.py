@@ -270,7 +270,7 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
     },
-    "filters": {"no_refusal_tracebacks": {"()": "portal.middleware.NoRefusalTracebacks"}},
+    "filters": {"no_refusal_tracebacks": {"()": "portal.logfilters.NoRefusalTracebacks"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         "django.request": {"filters": ["no_refusal_tracebacks"]},

@@ -1,0 +1,174 @@
+"""The scale-out deployment for tests: gunicorn nodes as `make serve` runs them (gunicorn.conf.py,
+portal.wsgi) and nginx as the README's TLS reverse proxy (deploy/nginx/iam-portal.conf, with only
+the addresses, ports and certificate paths replaced)."""
+
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+REPO = Path(__file__).resolve().parents[2]
+NGINX_CONF = REPO / "deploy" / "nginx" / "iam-portal.conf"
+SYSTEMD_UNIT = REPO / "deploy" / "systemd" / "iam-portal.service"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: exited {process.returncode}\n{log.read_text()[-3000:]}")
+        with (
+            contextlib.suppress(OSError, urllib.error.URLError),
+            urllib.request.urlopen(url, timeout=2) as response,
+        ):
+            if response.status == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {timeout}s\n{log.read_text()[-3000:]}")
+
+
+@contextlib.contextmanager
+def gunicorn_node(name: str, env: dict, workdir: Path):
+    """One application node on a free port; yields ``(url, log path)``."""
+    port = free_port()
+    log = workdir / f"{name}.log"
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "-c",
+        str(REPO / "gunicorn.conf.py"),
+        "portal.wsgi:application",
+    ]
+    node_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=node_env, stdout=output, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/healthz", process, log)
+        yield url, log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for ``localhost`` and ``127.0.0.1`` (the proxy's), and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "proxy.crt", directory / "proxy.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
+    )
+
+
+@contextlib.contextmanager
+def nginx_proxy(nodes: list[str], workdir: Path):
+    """nginx with the shipped site configuration in front of ``nodes`` (``http://host:port``).
+
+    Yields ``(https url, certificate path)``."""
+    cert, key = self_signed_certificate(workdir)
+    https_port, http_port = free_port(), free_port()
+    site = NGINX_CONF.read_text()
+    upstreams = ["server 10.0.0.11:8000", "server 10.0.0.12:8000"]
+    assert all(line in site for line in upstreams), "the shipped upstream block changed"
+    for placeholder, node in zip(upstreams, nodes, strict=True):
+        site = site.replace(placeholder, "server " + node.removeprefix("http://"))
+    replacements = {
+        "listen 80;": f"listen 127.0.0.1:{http_port};",
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
+        "/etc/ssl/certs/portal.example.com.pem": str(cert),
+        "/etc/ssl/private/portal.example.com.key": str(key),
+    }
+    for old, new in replacements.items():
+        assert old in site, f"the shipped nginx configuration no longer has {old!r}"
+        site = site.replace(old, new)
+    (workdir / "site.conf").write_text(site)
+    temp = workdir / "nginx-temp"
+    temp.mkdir()
+    main = f"""
+daemon off;
+pid {workdir / "nginx.pid"};
+error_log {workdir / "nginx-error.log"} info;
+events {{ worker_connections 64; }}
+http {{
+    access_log {workdir / "nginx-access.log"};
+    client_body_temp_path {temp}/body; proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi; uwsgi_temp_path {temp}/uwsgi; scgi_temp_path {temp}/scgi;
+    include {workdir / "site.conf"};
+}}
+"""
+    (workdir / "nginx.conf").write_text(main)
+    process = subprocess.Popen(
+        [find_nginx(), "-c", str(workdir / "nginx.conf"), "-p", str(workdir)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "nginx-stderr.log", "wb"),  # noqa: SIM115 - closed with the process
+    )
+    url = f"https://localhost:{https_port}"
+    try:
+        deadline = time.monotonic() + 10
+        while not _accepts(https_port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                errors = (workdir / "nginx-stderr.log").read_text()
+                raise RuntimeError(f"nginx did not start: {errors}")
+            time.sleep(0.1)
+        yield url, cert
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0

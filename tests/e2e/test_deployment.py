@@ -1,0 +1,228 @@
+"""Several nodes on one database: two gunicorn nodes (as `make serve` runs them) on the test
+PostgreSQL and a shared Redis, behind nginx with the shipped TLS reverse-proxy configuration.
+
+They must behave as one: a settings change made through one node governs the next decision on
+the other, failed sign-ins count across both, tokens from both verify with the one certificate,
+and the proxy spreads requests over both. The systemd unit is checked by systemd-analyze.
+"""
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import ssl
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import jwt
+import pytest
+from cryptography import x509
+from django.db import connection
+
+from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
+from tests.e2e.deployment import SYSTEMD_UNIT, find_nginx, gunicorn_node, nginx_proxy
+from tests.factories import make_org, make_user
+from tokens.services import access_token_create
+
+pytestmark = [pytest.mark.registry, pytest.mark.django_db(transaction=True)]
+REDIS_URL = "redis://127.0.0.1:6379/15"
+FAILURE_LIMIT = 4
+
+
+def redis_flushed() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).flushdb()
+    except redis.RedisError:
+        return False
+    return True
+
+
+def request(url, *, method="GET", headers=None, body=None, context=None):
+    """``(status, headers, body)``; HTTP errors are answers too."""
+    data = body.encode() if isinstance(body, str) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=20, context=context) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def deployment(tmp_path, token_keys):
+    """Two nodes and the proxy; yields ``(node_a, node_b, proxy_url, proxy_certificate,
+    node logs)``."""
+    if connection.vendor != "postgresql":
+        pytest.skip("several nodes share one PostgreSQL (the SQLite test database is in memory)")
+    require_tool(find_nginx() is not None, "nginx (the reverse proxy of the deployment recipe)")
+    require_tool(redis_flushed(), f"Redis at {REDIS_URL} (shared cache and counters)")
+    db = connection.settings_dict
+    env = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CACHE_URL": REDIS_URL,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "BEHIND_TLS_PROXY": "true",
+        "SECURE_SSL_REDIRECT": "true",
+        "SECURE_COOKIES": "true",
+        "TRUSTED_PROXY_COUNT": "1",
+        "TOKEN_SIGNING_KEY_FILE": str(token_keys.parent / "token.key"),
+        "TOKEN_SIGNING_CERT_FILE": str(token_keys),
+        "TOKEN_ISSUER": TOKEN_ISSUER,
+        "REGISTRY_SERVICE": REGISTRY_SERVICE,
+        "LOGIN_FAILURE_LIMIT": str(FAILURE_LIMIT),
+        "LOG_FORMAT": "json",
+    }
+    with (
+        gunicorn_node("node-a", env, tmp_path) as (node_a, log_a),
+        gunicorn_node("node-b", env, tmp_path) as (node_b, log_b),
+        nginx_proxy([node_a, node_b], tmp_path) as (proxy, certificate),
+    ):
+        yield node_a, node_b, proxy, certificate, (log_a, log_b)
+    redis_flushed()
+
+
+# A node behind the proxy trusts X-Forwarded-Proto and the last X-Forwarded-For entry; tests
+# that talk to a node directly say what the proxy would.
+FROM_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+
+
+def basic(username: str, secret: str) -> dict:
+    value = base64.b64encode(f"{username}:{secret}".encode()).decode()
+    return {"Authorization": f"Basic {value}"}
+
+
+def pull_access(node: str, credentials: dict, certificate, repository="library/alpine"):
+    query = urllib.parse.urlencode(
+        {"service": REGISTRY_SERVICE, "scope": f"repository:{repository}:pull"}
+    )
+    status, _, body = request(f"{node}/auth/token?{query}", headers={**FROM_PROXY, **credentials})
+    assert status == 200, body
+    public_key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
+    claims = jwt.decode(
+        json.loads(body)["token"],
+        public_key,
+        algorithms=["ES256"],
+        audience=REGISTRY_SERVICE,
+        issuer=TOKEN_ISSUER,
+    )
+    return claims["access"]
+
+
+def put_settings(node: str, bearer: str, **restricted_images) -> None:
+    status, _, body = request(
+        f"{node}/v2/orgs/acme/settings",
+        method="PUT",
+        headers={
+            **FROM_PROXY,
+            "Authorization": f"Bearer {bearer}",
+            "Content-Type": "application/json",
+        },
+        body=json.dumps({"restricted_images": restricted_images}),
+    )
+    assert status == 200, body
+
+
+def test_two_nodes_behind_the_proxy_behave_as_one(deployment, token_keys):
+    node_a, node_b, proxy, proxy_certificate, logs = deployment
+    olivia, mike = make_user("olivia"), make_user("mike")
+    make_org("acme", owner=olivia, members=[mike])
+    owner_bearer = access_token_create(user=olivia, name="automation", scope="repo:write")[1]
+    mike_credentials = basic("mike", access_token_create(user=mike, name="laptop")[1])
+    pull = [{"type": "repository", "name": "library/alpine", "actions": ["pull"]}]
+
+    # A change through node A governs the very next decision on node B, and back.
+    assert pull_access(node_b, mike_credentials, token_keys) == pull
+    put_settings(
+        node_a,
+        owner_bearer,
+        enabled=True,
+        allow_official_images=False,
+        allow_verified_publishers=False,
+    )
+    assert pull_access(node_b, mike_credentials, token_keys) == []
+    put_settings(
+        node_b,
+        owner_bearer,
+        enabled=True,
+        allow_official_images=True,
+        allow_verified_publishers=False,
+    )
+    # Tokens from both nodes verify with the one certificate the registry trusts.
+    assert pull_access(node_a, mike_credentials, token_keys) == pull
+    assert pull_access(node_b, mike_credentials, token_keys) == pull
+
+    # Failed sign-ins count across nodes (Redis): the limit is reached by both together.
+    wrong = basic("mike", "not-the-password")
+    query = f"service={REGISTRY_SERVICE}&scope=repository:library/alpine:pull"
+    statuses = [
+        request(f"{node}/auth/token?{query}", headers={**FROM_PROXY, **wrong})[0]
+        for node in [node_a, node_b] * (FAILURE_LIMIT // 2)
+    ]
+    # The attempt that makes the limit-th failure is answered with the lock-out already.
+    assert statuses == [401] * (FAILURE_LIMIT - 1) + [429]
+    for node in (node_a, node_b):
+        status, headers, _ = request(f"{node}/auth/token?{query}", headers={**FROM_PROXY, **wrong})
+        assert status == 429 and int(headers["Retry-After"]) > 0
+    # ...for that account and address only: another address is not locked out.
+    other = {**FROM_PROXY, "X-Forwarded-For": "203.0.113.9", **wrong}
+    assert request(f"{node_a}/auth/token?{query}", headers=other)[0] == 401
+
+    # The proxy terminates TLS, redirects plain HTTP, and spreads requests over both nodes.
+    context = ssl.create_default_context(cafile=str(proxy_certificate))
+    for _ in range(6):
+        status, _, body = request(f"{proxy}/healthz", context=context)
+        assert (status, body) == (200, b"ok\n")
+    status, _, body = request(f"{proxy}/readyz", context=context)
+    assert status == 200, body
+    assert pull_access_through(proxy, context, mike_credentials, token_keys) == pull
+    for log in logs:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        requests = [line for line in lines if line.get("logger") == "portal.requests"]
+        assert any(line["path"] == "/healthz" for line in requests), log.name
+        # Behind the proxy, the logged client is the one the proxy saw, not the proxy.
+        assert {line["remote"] for line in requests} <= {"127.0.0.1", "198.51.100.7", "203.0.113.9"}
+
+
+def pull_access_through(proxy, context, credentials, certificate):
+    query = urllib.parse.urlencode(
+        {"service": REGISTRY_SERVICE, "scope": "repository:library/alpine:pull"}
+    )
+    status, _, body = request(f"{proxy}/auth/token?{query}", headers=credentials, context=context)
+    assert status == 200, body
+    public_key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
+    return jwt.decode(
+        json.loads(body)["token"],
+        public_key,
+        algorithms=["ES256"],
+        audience=REGISTRY_SERVICE,
+        issuer=TOKEN_ISSUER,
+    )["access"]
+
+
+def test_the_systemd_unit_is_valid(tmp_path):
+    """systemd-analyze checks the unit's syntax and that its program exists (here: this
+    checkout standing in for /opt/iam-portal)."""
+    analyze = shutil.which("systemd-analyze")
+    require_tool(analyze is not None, "systemd-analyze")
+    repo = SYSTEMD_UNIT.parents[2]
+    unit = tmp_path / SYSTEMD_UNIT.name
+    env_file = tmp_path / "env"
+    env_file.write_text("")
+    unit.write_text(
+        SYSTEMD_UNIT.read_text()
+        .replace("/opt/iam-portal", str(repo))
+        .replace("/etc/iam-portal/env", str(env_file))
+    )
+    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert unit.name not in result.stderr, result.stderr  # parse warnings name the unit
