@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from accounts.views import PasswordResetSentView, SignOutView
 from orgs.converters import OrganizationNameConverter, TeamNameConverter, UsernameConverter
 from portal import views
 from portal.forms import AdminSignInForm, SignInForm
@@ -24,7 +25,15 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=SignInForm),
         name="login",
     ),
+    # Before Django's auth URLs: the same sign-out, with a "signed out" message.
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path(
+        "accounts/password_reset/done/",
+        PasswordResetSentView.as_view(),
+        name="password_reset_done",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("accounts.urls")),
     path("", include("orgs.invitations.urls")),
     path("", include("policies.urls")),
     path("orgs/", include("orgs.urls")),
