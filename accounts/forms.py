@@ -1,8 +1,17 @@
-"""The profile form. Password change and reset use Django's own forms."""
+"""The profile form, and Django's password-reset form with a limit on mails. Password change
+uses Django's own form."""
+
+import hashlib
+import logging
 
 from django import forms
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.cache import cache
 
 from accounts.services import NAME_MAX_LENGTH
+
+logger = logging.getLogger(__name__)
+RESET_MAIL_INTERVAL = 300  # seconds between two password-reset mails to one address
 
 
 class ProfileForm(forms.Form):
@@ -27,10 +36,12 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
-        kwargs.setdefault(
-            "initial",
-            {"first_name": user.first_name, "last_name": user.last_name, "email": user.email},
-        )
+        kwargs["initial"] = {
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
 
     def clean(self):
@@ -46,3 +57,22 @@ class ProfileForm(forms.Form):
                 self.add_error("current_password", "That is not your current password.")
         cleaned.pop("current_password", None)
         return cleaned
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, sending at most one e-mail per address every
+    :data:`RESET_MAIL_INTERVAL` seconds, so that nobody can flood a mailbox through the portal.
+    The page says the same either way; the counter is in the shared cache (every worker sees
+    it), and when the cache can't be reached no mail is sent."""
+
+    def get_users(self, email):
+        key = "password-reset:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        try:
+            first = cache.add(key, 1, timeout=RESET_MAIL_INTERVAL)
+        except Exception as error:  # noqa: BLE001 - whatever the cache raises, send nothing
+            logger.error("Password reset not sent: the shared cache failed: %s", error)
+            return iter(())
+        if not first:
+            logger.info("Password reset not sent: one was sent to that address recently")
+            return iter(())
+        return super().get_users(email)

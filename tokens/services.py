@@ -98,9 +98,11 @@ def access_token_delete(*, token: AccessToken) -> AccessToken:
 @transaction.atomic
 def access_tokens_delete_inactive(*, user) -> int:
     """Delete every revoked or expired token of ``user`` (and their sessions); returns how
-    many tokens went."""
+    many tokens went. Having none to delete is an error, so a stale page can't claim it."""
     tokens = AccessToken.objects.filter(inactive_tokens_q(timezone.now()), user=user)
     count = tokens.count()
+    if not count:
+        raise ValidationError("You have no revoked or expired tokens.", code="none")
     tokens.delete()
     return count
 
