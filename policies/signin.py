@@ -93,11 +93,10 @@ PRECEDENCE_NOTE = (
 )
 
 MOBILECONFIG_INSTALL_NOTE = (
-    "Deploy it with your MDM solution (the profiles command can no longer install profiles "
-    "since macOS 11). To try it on a single Mac, double-click the file, then approve it in "
-    "System Settings > General > Device Management (macOS 14 Sonoma and later), System "
-    "Settings > Privacy & Security > Profiles (macOS 13 Ventura) or System Preferences > "
-    "Profiles (macOS 12 and earlier)."
+    "To try it on a single Mac, double-click the file, then approve it in System Settings > "
+    "General > Device Management (macOS 14 Sonoma and later), System Settings > Privacy & "
+    "Security > Profiles (macOS 13 Ventura) or System Preferences > Profiles (macOS 12 and "
+    "earlier). The profiles command can no longer install profiles (since macOS 11)."
 )
 
 INSTALLER_SINGLE_ORG_NOTE = (
@@ -105,7 +104,7 @@ INSTALLER_SINGLE_ORG_NOTE = (
     "when the file lists exactly one."
 )
 
-_OWNERSHIP_NOTE = "Only administrators (root) may be able to write it."
+_OWNERSHIP_NOTE = "Users must not be able to change it: only administrators (root) may write it."
 
 # --------------------------------------------------------------------------------------------
 # Data returned to views
@@ -137,7 +136,8 @@ class Method:
 
     ``key`` names the method (``registry-key``, ``configuration-profile``, ``registry-json``,
     ``installer``); ``how`` says what to do with the download or where to run the action;
-    ``also_download`` is the same result as a file, for deployment tools.
+    ``also_download`` is the same result as a file, for deployment tools; ``note`` is an
+    optional remark after the first step.
     """
 
     key: str
@@ -148,6 +148,7 @@ class Method:
     action: Command | None = None
     download: DownloadKind | None = None
     also_download: DownloadKind | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -517,8 +518,9 @@ def _macos_instructions(orgs: AllowedOrgs) -> OsInstructions:
             "Protection and takes precedence over registry.json. Needs Docker Desktop "
             f"{CONFIG_PROFILE_MIN_VERSION} or later."
         ),
-        how=MOBILECONFIG_INSTALL_NOTE,
+        how="Deploy it with your MDM solution.",
         download="mobileconfig",
+        note=MOBILECONFIG_INSTALL_NOTE,
         verify=Command(
             shell=SHELL_ZSH,
             text=f"sudo profiles list | grep -F {bash_quote(identifier)}",
