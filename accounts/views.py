@@ -37,7 +37,7 @@ class SignOutView(auth_views.LogoutView):
 
 
 class PasswordResetSentView(auth_views.PasswordResetDoneView):
-    """ "Check your e-mail", saying how long the link works."""
+    """The "check your e-mail" page, saying how long the link works."""
 
     def get_context_data(self, **kwargs):
         hours = settings.PASSWORD_RESET_TIMEOUT // 3600

@@ -91,6 +91,7 @@ def site(settings):
     make_org("globex", owner=gina, members=[oscar])
     org_services.organization_create(name="initech", creator=olivia)
     set_policy(acme, actor=olivia, enabled=True, official=True)
+    make_team(acme, "interns", *(make_user(f"intern{n:02}") for n in range(55)))  # 2 pages
     long_user = make_user(LONG_USERNAME)
     team = make_team(acme, LONG_TEAM, mike, long_user)
     set_grant(team, actor=olivia, publishers=True)
@@ -210,6 +211,8 @@ def visits(role: str, site) -> list[Visit]:
         return [
             Visit("organizations", "/orgs/"),
             Visit("members", "/orgs/acme/"),
+            Visit("members-page-2", "/orgs/acme/?page=2"),
+            Visit("team-page-2", "/orgs/acme/teams/interns/?page=2&q=intern"),
             Visit("invite", "/orgs/acme/invitations/"),
             Visit(
                 "invitation-revoke",
@@ -241,7 +244,7 @@ def visits(role: str, site) -> list[Visit]:
             Visit("leave-last-owner", "/orgs/acme/leave/"),
         ]
     assert role == "staff"
-    return [Visit("organizations", "/orgs/"), *account[:3]]
+    return [Visit("organizations", "/orgs/"), *account[:3], Visit("admin", "/admin/")]
 
 
 ROLE_USERS = {"outsider": "oscar", "member": "mike", "owner": "olivia", "staff": "admin"}
