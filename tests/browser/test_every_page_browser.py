@@ -52,8 +52,10 @@ LONG_TEAM = "platform-engineering-build-ops"  # 30 characters, the longest team 
 LONG_USERNAME = "u" * 150  # the longest username Django accepts
 LONG_EMAIL = "a" * 64 + "@" + "b" * 60 + ".example.com"
 LONG_TOKEN_NAME = "deploy-" + "x" * 93  # 100 characters without a space
-# A 300-character reference: it must wrap, not widen the page.
+# A 300-character reference (refused: too long) and a 240-character one (checked): both must
+# wrap, not widen the page.
 LONG_REFERENCE = "someone/" + "a" * 250 + "/tool:" + "1" * 35
+LONG_VALID_REFERENCE = "someone/" + "a" * 200 + "/tool:" + "1" * 25
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,10 @@ def visits(role: str, site) -> list[Visit]:
                 "permissions-check-long",
                 f"/orgs/acme/settings/permissions/?image={LONG_REFERENCE}#check",
             ),
+            Visit(
+                "permissions-check-long-valid",
+                f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
+            ),
             Visit("exception-request", "/orgs/acme/settings/permissions/exceptions/"),
             Visit("sign-in-forbidden", "/orgs/acme/settings/sign-in/", 403),
             Visit("leave", "/orgs/acme/leave/"),
@@ -226,6 +232,10 @@ def visits(role: str, site) -> list[Visit]:
             Visit(
                 "permissions-check-long",
                 f"/orgs/acme/settings/permissions/?image={LONG_REFERENCE}#check",
+            ),
+            Visit(
+                "permissions-check-long-valid",
+                f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
             ),
             Visit(
                 "exception-review",
