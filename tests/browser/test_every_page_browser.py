@@ -74,6 +74,16 @@ class Findings:
     problems: list[str] = field(default_factory=list)
 
 
+def submit_without_csrf_cookie(page):
+    """The sign-in form, sent after its CSRF cookie is gone: the CSRF failure page."""
+    page.context.clear_cookies()
+    page.get_by_label("Username").fill("mike")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="403 · Form expired or invalid")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to the form")).to_be_visible()
+
+
 def open_all_details(page):
     page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
@@ -178,6 +188,7 @@ def visits(role: str, site) -> list[Visit]:
             Visit("not-found", "/no/such/page/", 404),
             Visit("error-400", "/test-errors/400/", 400),
             Visit("error-500", "/test-errors/500/", 500),
+            Visit("csrf-failure", "/accounts/login/", prepare=submit_without_csrf_cookie),
         ]
     if role == "outsider":
         return [
