@@ -196,7 +196,7 @@ def test_signing_out_says_so(acme, login):
 
 @pytest.fixture
 def failing_urls(settings):
-    settings.ROOT_URLCONF = "tests.browser.error_urls"
+    settings.ROOT_URLCONF = "tests.error_urls"
 
 
 @pytest.mark.parametrize(

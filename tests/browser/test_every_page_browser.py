@@ -12,6 +12,7 @@ The screenshots go to ``$SCREENSHOT_DIR/pages/<size>/<role>--<page>.png`` and
 
 import html
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -93,7 +94,7 @@ def site(settings):
     """acme (owner olivia, member mike in developers and a long-named team) with management
     on, grants, allowlist entries, exception requests, invitations and mike's tokens; globex
     (owner gina, member oscar, whom olivia invited to acme); admin, site staff."""
-    settings.ROOT_URLCONF = "tests.browser.error_urls"
+    settings.ROOT_URLCONF = "tests.error_urls"
     olivia, mike, oscar, gina = (
         make_user(name, email=f"{name}@example.com") for name in ("olivia", "mike", "oscar", "gina")
     )
@@ -337,6 +338,29 @@ def test_every_page_fits_and_passes_axe(role, site, browser, live_server, settin
             check(page, visit, role, size, findings, axe)
         context.close()
     write_gallery()
+    assert not findings.problems, "\n".join(findings.problems)
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_pages_without_the_portals_scripts_fit_and_pass_axe(size, site, browser, live_server):
+    """Without JavaScript the menu stays open, the OS tabs are links and tables don't join the
+    Tab order: still no sideways scroll and no serious violation. (axe itself needs JavaScript,
+    so the portal's own scripts are blocked instead of JavaScript as a whole.)"""
+    context = browser.new_context(base_url=live_server.url, viewport=SIZES[size])
+    context.route(re.compile(r".*/static/portal/.*\.js$"), lambda route: route.abort())
+    findings, axe = Findings(), Axe()
+    try:
+        page = context.new_page()
+        sign_in_as(page, "olivia")
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+        for visit in (
+            Visit("sign-in", "/orgs/acme/settings/sign-in/?os=macos", prepare=open_all_details),
+            Visit("permissions", "/orgs/acme/settings/permissions/"),
+            Visit("tokens", "/settings/tokens/"),
+        ):
+            check(page, visit, "owner-no-js", size, findings, axe)
+    finally:
+        context.close()
     assert not findings.problems, "\n".join(findings.problems)
 
 
