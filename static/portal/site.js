@@ -1,5 +1,6 @@
-// Every page: the top bar's menu folds behind a "Menu" button on narrow screens. Without this
-// script the menu stays open and wraps onto several lines, which works too.
+// Every page: the top bar's menu folds behind a "Menu" button on narrow screens (without this
+// script the menu stays open and wraps onto several lines, which works too); messages are
+// announced; tables that scroll sideways can be reached by keyboard.
 (function () {
   "use strict";
   // A wide table that scrolls inside its own box on a narrow screen (portal.css) must be
@@ -16,6 +17,17 @@
   };
   markScrollable();
   window.addEventListener("resize", markScrollable);
+
+  // The result of the last action ("Profile saved.") arrives with a new page, and screen
+  // readers don't read a live region's first content: say it again through the page's live
+  // region once the page has settled.
+  var live = document.getElementById("live-region");
+  var messages = document.querySelector(".messages");
+  if (live && messages && messages.textContent.trim()) {
+    setTimeout(function () {
+      live.textContent = messages.textContent.replace(/\s+/g, " ").trim();
+    }, 250);
+  }
 
   var header = document.querySelector(".topbar");
   var button = header && header.querySelector(".menu-toggle");

@@ -146,6 +146,7 @@ def test_forgot_password_then_sign_in_with_the_new_one(
     page.get_by_label("First name").fill("Mike")
     page.get_by_role("button", name="Save profile").click()
     expect(page.locator(".messages")).to_have_text("Profile saved.")
+    expect(page.get_by_test_id("live-region")).to_have_text("Profile saved.")  # announced
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.locator(".messages")).to_have_text("You have been signed out.")
