@@ -7,7 +7,9 @@ What Docker's documentation says (docs.docker.com/enterprise/security/enforce-si
 source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in docker/docs):
 
 * ``registry.json`` is ``{"allowedOrgs": [...]}`` saved as UTF-8 without a BOM at
-  ``/ProgramData/DockerDesktop/registry.json`` (Windows),
+  ``C:\\ProgramData\\DockerDesktop\\registry.json`` (Windows; the docs' PowerShell writes
+  ``/ProgramData/...``, which is relative to the current drive, so the page uses the absolute
+  path throughout),
   ``/Library/Application Support/com.docker.docker/registry.json`` (Mac) and
   ``/usr/share/docker-desktop/registry/registry.json`` (Linux).
 * Windows registry key: ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``, a
@@ -18,6 +20,11 @@ source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in doc
   file (Mac), then ``registry.json``.
 * More than one organisation needs Docker Desktop 4.36 or later (4.35 and earlier silently fail
   to enforce sign-in); configuration profiles also need 4.36 or later.
+
+The page leads each operating system with the method that takes precedence there (Windows: the
+registry key; macOS: the configuration profile; Linux: ``registry.json``, its only method), then
+offers ``registry.json`` and the installer flag as alternatives. Each :class:`Method` is one
+download or one block of commands, plus one block that checks the result.
 
 The list of organisations is checked once, against the rule in :mod:`orgs.naming`, by
 :func:`allowed_orgs` (failures raise ``InvalidOrgName`` or ``InvalidOrgList``), and every value
@@ -44,11 +51,8 @@ from orgs.naming import InvalidOrgName, org_name_error
 
 REGISTRY_JSON_FILE_NAME = "registry.json"
 
+WINDOWS_REGISTRY_JSON_DIR = "C:\\ProgramData\\DockerDesktop"
 WINDOWS_REGISTRY_JSON_PATH = "C:\\ProgramData\\DockerDesktop\\registry.json"
-# The form Docker's docs use in PowerShell. It is relative to the root of the *current drive*,
-# which is C: in an administrator PowerShell opened the usual way.
-WINDOWS_REGISTRY_JSON_PS_DIR = "/ProgramData/DockerDesktop"
-WINDOWS_REGISTRY_JSON_PS_PATH = "/ProgramData/DockerDesktop/registry.json"
 
 MACOS_REGISTRY_JSON_DIR = "/Library/Application Support/com.docker.docker"
 MACOS_REGISTRY_JSON_PATH = "/Library/Application Support/com.docker.docker/registry.json"
@@ -85,70 +89,84 @@ MULTIPLE_ORGS_NOTE = (
 PRECEDENCE_NOTE = (
     "When several methods are present on the same machine, Docker Desktop uses the first one "
     "found in this order: the registry key (Windows), the configuration profile (Mac), the "
-    "desktop.plist file (Mac), then registry.json. A registry key or configuration profile "
-    "therefore overrides registry.json."
+    "desktop.plist file (Mac), then registry.json."
 )
 
 MOBILECONFIG_INSTALL_NOTE = (
-    "Deploy the configuration profile with your MDM solution (Docker's documented method; "
-    f"Docker Desktop {CONFIG_PROFILE_MIN_VERSION} or later). The 'profiles' command-line tool "
-    "can no longer install profiles (since macOS 11 Big Sur). To try it on a single Mac, "
-    "double-click the file, then approve it in System Settings > General > Device Management "
-    "(macOS 14 Sonoma and later), System Settings > Privacy & Security > Profiles (macOS 13 "
-    "Ventura) or System Preferences > Profiles (macOS 12 and earlier)."
+    "To try it on a single Mac, double-click the file, then approve it in System Settings > "
+    "General > Device Management (macOS 14 Sonoma and later), System Settings > Privacy & "
+    "Security > Profiles (macOS 13 Ventura) or System Preferences > Profiles (macOS 12 and "
+    "earlier). The profiles command can no longer install profiles (since macOS 11)."
 )
 
-_INSTALLER_SINGLE_ORG_NOTE = (
-    "The installer's --allowed-org option takes a single organization, so the install-time "
-    "commands are shown only when exactly one organization is listed. Use the commands below "
-    "after installing instead."
+INSTALLER_SINGLE_ORG_NOTE = (
+    "The installer's --allowed-org option takes a single organization, so it is offered only "
+    "when the file lists exactly one."
 )
+
+_OWNERSHIP_NOTE = "Users must not be able to change it: only administrators (root) may write it."
 
 # --------------------------------------------------------------------------------------------
 # Data returned to views
 # --------------------------------------------------------------------------------------------
 
 OsKey = Literal["windows", "macos", "linux"]
+OS_KEYS: tuple[OsKey, ...] = ("windows", "macos", "linux")
+DownloadKind = Literal["registry.json", "reg", "mobileconfig"]
 
 SHELL_POWERSHELL = "powershell"
-SHELL_CMD = "cmd"
 SHELL_BASH = "bash"
 SHELL_ZSH = "zsh"
 
 
 @dataclass(frozen=True)
 class Command:
-    """One command to type, in the given shell, with what it should print when relevant.
+    """Lines to paste into ``shell`` (``"powershell"``, ``"bash"`` or ``"zsh"``) in one go,
+    with what they print when that is worth checking."""
 
-    ``shell`` is one of ``"powershell"``, ``"cmd"``, ``"bash"`` or ``"zsh"``. ``note`` is an
-    optional sentence shown next to the command.
-    """
-
-    label: str
     shell: str
     text: str
     expected_output: str | None = None
-    note: str | None = None
 
 
 @dataclass(frozen=True)
-class Section:
-    """A titled group of commands run in order; ``note`` is an optional explanation."""
+class Method:
+    """One way to make Docker Desktop enforce sign-in: ``download`` (a file the page links to)
+    or ``action`` (commands to paste), then ``verify``, which checks it worked.
 
+    ``key`` names the method (``registry-key``, ``configuration-profile``, ``registry-json``,
+    ``installer``); ``how`` says what to do with the download or where to run the action;
+    ``also_download`` is the same result as a file, for deployment tools; ``note`` is an
+    optional remark after the first step.
+    """
+
+    key: str
     title: str
-    commands: tuple[Command, ...]
+    summary: str
+    how: str
+    verify: Command
+    action: Command | None = None
+    download: DownloadKind | None = None
+    also_download: DownloadKind | None = None
     note: str | None = None
 
 
 @dataclass(frozen=True)
 class OsInstructions:
-    """Everything the page shows for one operating system."""
+    """Everything the page shows for one operating system: its methods, the one that takes
+    precedence first."""
 
     os_key: OsKey
     title: str
-    path: str
-    sections: tuple[Section, ...]
-    notes: tuple[str, ...] = ()
+    methods: tuple[Method, ...]
+
+    @property
+    def recommended(self) -> Method:
+        return self.methods[0]
+
+    @property
+    def alternatives(self) -> tuple[Method, ...]:
+        return self.methods[1:]
 
 
 class InvalidOrgList(ValueError):
@@ -350,295 +368,235 @@ def macos_mobileconfig(
 # --------------------------------------------------------------------------------------------
 
 
-def _posix_by_hand_section(
+def _posix_registry_json(
     shell: str, directory: str, path: str, content: bytes, ls_owner_columns: str
-) -> Section:
-    """mkdir + tee, written so the file is byte-identical to the download.
+) -> tuple[Command, Command]:
+    """``(action, verify)`` that write ``registry.json`` byte-identical to the download and
+    check its content and permissions.
 
     Docker's docs use ``echo '<json>' | sudo tee <file>``; ``echo`` appends a newline, so the
     file would differ from the downloaded ``registry.json`` by one byte. ``printf '%s'`` writes
     the JSON exactly, and ``> /dev/null`` stops ``tee`` from echoing it back to the terminal.
     ``sudo`` applies to ``mkdir`` and ``tee`` only: the redirection to /dev/null needs no
-    privilege.
+    privilege. The check's ``echo`` ends the JSON's line (the file has no final newline), so
+    that the ``ls -l`` line starts on its own.
     """
     json_text = content.decode("ascii")
-    size = len(content)
-    return Section(
-        title="By hand",
-        commands=(
-            Command(
-                label="Create the folder",
-                shell=shell,
-                text=f"sudo mkdir -p {bash_quote(directory)}",
+    quoted = bash_quote(path)
+    action = Command(
+        shell=shell,
+        # '%s' is a fixed format string, not a value, so it is written literally.
+        text=(
+            f"sudo mkdir -p {bash_quote(directory)}\n"
+            f"printf '%s' {bash_quote(json_text)} | sudo tee {quoted} > /dev/null"
+        ),
+    )
+    verify = Command(
+        shell=shell,
+        text=f"sudo cat {quoted}; echo\nsudo ls -l {quoted}",
+        expected_output=(
+            f"{json_text}\n-rw-r--r-- {ls_owner_columns} {len(content)} <date> {path}"
+        ),
+    )
+    return action, verify
+
+
+def _registry_json_summary(path: str, precedence: str) -> str:
+    return f"Docker Desktop reads {path}{precedence}. {_OWNERSHIP_NOTE}"
+
+
+def _windows_instructions(orgs: AllowedOrgs) -> OsInstructions:
+    names = orgs.names
+    json_text = registry_json(orgs).decode("ascii")
+    key_ps = powershell_quote(WINDOWS_REGISTRY_KEY_PS)
+    values = "@(" + ",".join(powershell_quote(name) for name in names) + ")"
+    registry_key = Method(
+        key="registry-key",
+        title="Registry key",
+        summary=(
+            f"Docker Desktop reads the multi-string value {WINDOWS_REGISTRY_VALUE_NAME} under "
+            f"{WINDOWS_REGISTRY_KEY} before any registry.json, and only administrators can "
+            "change it."
+        ),
+        how="Run in PowerShell as administrator, then restart Docker Desktop:",
+        action=Command(
+            shell=SHELL_POWERSHELL,
+            # New-Item -Force on an EXISTING registry key deletes and recreates it (losing its
+            # other values), so the key is created only when it is missing.
+            text=(
+                f"if (-not (Test-Path -LiteralPath {key_ps})) "
+                f"{{ New-Item -Path {key_ps} -Force | Out-Null }}\n"
+                f"New-ItemProperty -Path {key_ps}"
+                f" -Name {powershell_quote(WINDOWS_REGISTRY_VALUE_NAME)}"
+                f" -PropertyType MultiString -Value {values} -Force | Out-Null"
             ),
-            Command(
-                label="Write registry.json",
-                shell=shell,
-                text=(
-                    # '%s' is a fixed format string, not a value, so it is written literally.
-                    f"printf '%s' {bash_quote(json_text)} | sudo tee {bash_quote(path)} > /dev/null"
-                ),
-                note=(
-                    "printf writes the file exactly as downloaded (echo would add a newline); "
-                    "> /dev/null keeps tee from printing the content again."
-                ),
+        ),
+        also_download="reg",
+        verify=Command(
+            shell=SHELL_POWERSHELL,
+            text=(
+                f'reg query "{WINDOWS_REGISTRY_KEY_REG_EXE}"'
+                f" /v {cmd_safe(WINDOWS_REGISTRY_VALUE_NAME)}"
             ),
-            Command(
-                label="Check the content",
-                shell=shell,
-                text=f"sudo cat {bash_quote(path)}",
-                expected_output=json_text,
-                note=(
-                    "The file has no final newline, so the prompt may appear right after the "
-                    "JSON (zsh shows a highlighted %)."
-                ),
-            ),
-            Command(
-                label="Check permissions and ownership",
-                shell=shell,
-                text=f"sudo ls -l {bash_quote(path)}",
-                expected_output=f"-rw-r--r-- {ls_owner_columns} {size} <date> {path}",
-                note=(
-                    "Only root may write the file (-rw-r--r--); the size is the number of "
-                    "bytes of the JSON."
-                ),
+            expected_output=(
+                f"{WINDOWS_REGISTRY_KEY}\n"
+                f"    {WINDOWS_REGISTRY_VALUE_NAME}    REG_MULTI_SZ    " + "\\0".join(names)
             ),
         ),
     )
-
-
-def _windows_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
-    json_text = content.decode("ascii")
-    sections: list[Section] = []
-    notes: list[str] = []
-    if len(names) == 1:
-        org = names[0]
-        sections.append(
-            Section(
-                title="At install time",
-                note=(
-                    "Run from the folder containing Docker Desktop Installer.exe. The installer "
-                    "creates registry.json for you."
-                ),
-                commands=(
-                    Command(
-                        label="PowerShell",
-                        shell=SHELL_POWERSHELL,
-                        text=(
-                            f"Start-Process {powershell_quote(_WINDOWS_INSTALLER_RELATIVE)}"
-                            f" -Wait {powershell_quote('install --allowed-org=' + org)}"
-                        ),
-                    ),
-                    Command(
-                        label="Command Prompt",
-                        shell=SHELL_CMD,
-                        text=(
-                            f'"Docker Desktop Installer.exe" install --allowed-org={cmd_safe(org)}'
-                        ),
-                    ),
-                ),
-            )
-        )
-    else:
-        notes.append(_INSTALLER_SINGLE_ORG_NOTE)
-
-    ps_path = powershell_quote(WINDOWS_REGISTRY_JSON_PS_PATH)
-    acl_expected = (
-        "Owner          : BUILTIN\\Administrators\n"
-        "AccessToString : NT AUTHORITY\\SYSTEM Allow  FullControl\n"
-        "                 BUILTIN\\Administrators Allow  FullControl\n"
-        "                 ..."
+    path = powershell_quote(WINDOWS_REGISTRY_JSON_PATH)
+    file_method = Method(
+        key="registry-json",
+        title="registry.json",
+        summary=_registry_json_summary(WINDOWS_REGISTRY_JSON_PATH, " when no registry key is set"),
+        how="Run in PowerShell as administrator:",
+        action=Command(
+            shell=SHELL_POWERSHELL,
+            # Windows PowerShell 5.1's Set-Content defaults to the ANSI code page and adds a
+            # CRLF; its "utf8" would add a BOM. The JSON is pure ASCII, so "-Encoding ascii"
+            # produces exactly UTF-8-without-BOM bytes in both Windows PowerShell 5.1 and
+            # PowerShell 7, and -NoNewline (PowerShell 5.0+) keeps the file byte-identical to
+            # the download. Absolute paths: "/ProgramData/..." would be relative to the
+            # current drive.
+            text=(
+                "New-Item -ItemType Directory -Force -Path "
+                f"{powershell_quote(WINDOWS_REGISTRY_JSON_DIR)} | Out-Null\n"
+                f"Set-Content -Path {path} -Value {powershell_quote(json_text)}"
+                " -Encoding ascii -NoNewline"
+            ),
+        ),
+        also_download="registry.json",
+        verify=Command(
+            shell=SHELL_POWERSHELL,
+            text=(
+                f"Get-Content -Raw -Path {path}\n"
+                f"(Get-Item -Path {path}).Length\n"
+                f"(Get-Acl -Path {path}).Owner"
+            ),
+            expected_output=f"{json_text}\n{len(json_text)}\nBUILTIN\\Administrators",
+        ),
     )
-    sections.append(
-        Section(
-            title="By hand (PowerShell as administrator)",
-            commands=(
-                Command(
-                    label="Create the folder (does nothing if it exists)",
+    methods = [registry_key, file_method]
+    if len(names) == 1:
+        methods.append(
+            Method(
+                key="installer",
+                title="Installer flag",
+                summary="When you install Docker Desktop, the installer writes registry.json.",
+                how=(
+                    "In the folder with Docker Desktop Installer.exe, run in PowerShell as "
+                    "administrator:"
+                ),
+                action=Command(
                     shell=SHELL_POWERSHELL,
                     text=(
-                        "New-Item -ItemType Directory -Force -Path "
-                        f"{powershell_quote(WINDOWS_REGISTRY_JSON_PS_DIR)} | Out-Null"
+                        f"Start-Process {powershell_quote(_WINDOWS_INSTALLER_RELATIVE)}"
+                        f" -Wait {powershell_quote('install --allowed-org=' + names[0])}"
                     ),
                 ),
-                Command(
-                    label="Write registry.json",
+                verify=Command(
                     shell=SHELL_POWERSHELL,
-                    # Windows PowerShell 5.1's Set-Content defaults to the ANSI code page and
-                    # adds a CRLF; its "utf8" would add a BOM. The JSON is pure ASCII, so
-                    # "-Encoding ascii" produces exactly UTF-8-without-BOM bytes in both Windows
-                    # PowerShell 5.1 and PowerShell 7, and -NoNewline (PowerShell 5.0+) keeps
-                    # the file byte-identical to the download.
-                    text=(
-                        f"Set-Content -Path {ps_path} -Value {powershell_quote(json_text)}"
-                        " -Encoding ascii -NoNewline"
-                    ),
-                ),
-                Command(
-                    label="Check the content",
-                    shell=SHELL_POWERSHELL,
-                    text=f"Get-Content -Raw -Path {ps_path}",
+                    text=f"Get-Content -Raw -Path {path}",
                     expected_output=json_text,
                 ),
-                Command(
-                    label="Check the size (no BOM, no newline)",
-                    shell=SHELL_POWERSHELL,
-                    text=f"(Get-Item -Path {ps_path}).Length",
-                    expected_output=str(len(content)),
-                ),
-                Command(
-                    label="Check ownership and permissions",
-                    shell=SHELL_POWERSHELL,
-                    text=(
-                        f"Get-Acl -Path {powershell_quote(WINDOWS_REGISTRY_JSON_PATH)}"
-                        " | Format-List -Property Owner, AccessToString"
-                    ),
-                    expected_output=acl_expected,
-                    note=(
-                        "The owner must be BUILTIN\\Administrators and NT AUTHORITY\\SYSTEM must "
-                        "have FullControl; no entry may give Users, Authenticated Users or "
-                        "Everyone Write, Modify or FullControl."
-                    ),
-                ),
-            ),
+            )
         )
-    )
-
-    key_ps = powershell_quote(WINDOWS_REGISTRY_KEY_PS)
-    multi_value = "@(" + ",".join(powershell_quote(name) for name in names) + ")"
-    reg_query_expected = (
-        f"{WINDOWS_REGISTRY_KEY}\n"
-        f"    {WINDOWS_REGISTRY_VALUE_NAME}    REG_MULTI_SZ    " + "\\0".join(names)
-    )
-    sections.append(
-        Section(
-            title="Registry key (takes precedence over registry.json)",
-            note=(
-                f"Download {REG_FILE_NAME} and import it as administrator, or create the value "
-                "with PowerShell as administrator. Restart Docker Desktop afterwards."
-            ),
-            commands=(
-                Command(
-                    label="Import the .reg file (Command Prompt or PowerShell as administrator)",
-                    shell=SHELL_CMD,
-                    text=f"reg import {cmd_safe(REG_FILE_NAME)}",
-                ),
-                Command(
-                    label="Or: create the key if missing (PowerShell as administrator)",
-                    shell=SHELL_POWERSHELL,
-                    # New-Item -Force on an EXISTING registry key deletes and recreates it
-                    # (losing its other values), so only create it when it is missing.
-                    text=(
-                        f"if (-not (Test-Path -LiteralPath {key_ps})) "
-                        f"{{ New-Item -Path {key_ps} -Force | Out-Null }}"
-                    ),
-                ),
-                Command(
-                    label="Or: set the allowedOrgs multi-string value",
-                    shell=SHELL_POWERSHELL,
-                    text=(
-                        f"New-ItemProperty -Path {key_ps}"
-                        f" -Name {powershell_quote(WINDOWS_REGISTRY_VALUE_NAME)}"
-                        f" -PropertyType MultiString -Value {multi_value} -Force | Out-Null"
-                    ),
-                ),
-                Command(
-                    label="Check the value",
-                    shell=SHELL_CMD,
-                    text=(
-                        f'reg query "{WINDOWS_REGISTRY_KEY_REG_EXE}"'
-                        f" /v {cmd_safe(WINDOWS_REGISTRY_VALUE_NAME)}"
-                    ),
-                    expected_output=reg_query_expected,
-                ),
-            ),
-        )
-    )
-    return OsInstructions(
-        os_key="windows",
-        title="Windows",
-        path=WINDOWS_REGISTRY_JSON_PATH,
-        sections=tuple(sections),
-        notes=tuple(notes),
-    )
+    return OsInstructions(os_key="windows", title="Windows", methods=tuple(methods))
 
 
-def _macos_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
-    sections: list[Section] = []
-    notes: list[str] = []
+def _macos_instructions(orgs: AllowedOrgs) -> OsInstructions:
+    names = orgs.names
+    content = registry_json(orgs)
+    json_text = content.decode("ascii")
+    identifier_uuid, _ = mobileconfig_uuids(orgs)
+    identifier = f"{MOBILECONFIG_IDENTIFIER_PREFIX}.{identifier_uuid}"
+    profile = Method(
+        key="configuration-profile",
+        title="Configuration profile",
+        summary=(
+            "The most secure method on a Mac: the profile is protected by System Integrity "
+            "Protection and takes precedence over registry.json. Needs Docker Desktop "
+            f"{CONFIG_PROFILE_MIN_VERSION} or later."
+        ),
+        how="Deploy it with your MDM solution.",
+        download="mobileconfig",
+        note=MOBILECONFIG_INSTALL_NOTE,
+        verify=Command(
+            shell=SHELL_ZSH,
+            text=f"sudo profiles list | grep -F {bash_quote(identifier)}",
+            expected_output=f"_computerlevel[1] attribute: profileIdentifier: {identifier}",
+        ),
+    )
+    action, verify = _posix_registry_json(
+        SHELL_ZSH,
+        MACOS_REGISTRY_JSON_DIR,
+        MACOS_REGISTRY_JSON_PATH,
+        content,
+        # macOS ls pads its columns with two spaces; the group is inherited from the parent
+        # folder (/Library/Application Support is root:admin).
+        " 1 root  admin ",
+    )
+    file_method = Method(
+        key="registry-json",
+        title="registry.json",
+        summary=_registry_json_summary(
+            MACOS_REGISTRY_JSON_PATH, " when no configuration profile is installed"
+        ),
+        how="Run in Terminal (you will be asked for your password):",
+        action=action,
+        also_download="registry.json",
+        verify=verify,
+    )
+    methods = [profile, file_method]
     if len(names) == 1:
-        org = names[0]
-        sections.append(
-            Section(
-                title="At install time",
-                note=(
-                    "Run from the folder containing Docker.dmg. The installer creates "
-                    "registry.json for you."
+        methods.append(
+            Method(
+                key="installer",
+                title="Installer flag",
+                summary="When you install Docker Desktop, the installer writes registry.json.",
+                how="In the folder with Docker.dmg, run in Terminal:",
+                action=Command(
+                    shell=SHELL_ZSH,
+                    text=(
+                        f"sudo hdiutil attach {bash_quote('Docker.dmg')}\n"
+                        "sudo "
+                        f"{bash_quote('/Volumes/Docker/Docker.app/Contents/MacOS/install')}"
+                        f" {bash_quote(f'--allowed-org={names[0]}')}\n"
+                        f"sudo hdiutil detach {bash_quote('/Volumes/Docker')}"
+                    ),
                 ),
-                commands=(
-                    Command(
-                        label="Mount the disk image",
-                        shell=SHELL_ZSH,
-                        text=f"sudo hdiutil attach {bash_quote('Docker.dmg')}",
-                    ),
-                    Command(
-                        label="Install with the allowed organization",
-                        shell=SHELL_ZSH,
-                        text=(
-                            "sudo "
-                            f"{bash_quote('/Volumes/Docker/Docker.app/Contents/MacOS/install')}"
-                            f" {bash_quote(f'--allowed-org={org}')}"
-                        ),
-                    ),
-                    Command(
-                        label="Unmount the disk image",
-                        shell=SHELL_ZSH,
-                        text=f"sudo hdiutil detach {bash_quote('/Volumes/Docker')}",
-                    ),
+                verify=Command(
+                    shell=SHELL_ZSH,
+                    text=f"sudo cat {bash_quote(MACOS_REGISTRY_JSON_PATH)}; echo",
+                    expected_output=json_text,
                 ),
             )
         )
-    else:
-        notes.append(_INSTALLER_SINGLE_ORG_NOTE)
-    sections.append(
-        _posix_by_hand_section(
-            SHELL_ZSH,
-            MACOS_REGISTRY_JSON_DIR,
-            MACOS_REGISTRY_JSON_PATH,
-            content,
-            # macOS ls pads its columns with two spaces; the group is inherited from the parent
-            # folder (/Library/Application Support is root:admin).
-            " 1 root  admin ",
-        )
-    )
-    sections.append(
-        Section(
-            title="Configuration profile (takes precedence over registry.json)",
-            commands=(),
-            note=f"Download {MOBILECONFIG_FILE_NAME}. {MOBILECONFIG_INSTALL_NOTE}",
-        )
-    )
-    return OsInstructions(
-        os_key="macos",
-        title="macOS",
-        path=MACOS_REGISTRY_JSON_PATH,
-        sections=tuple(sections),
-        notes=tuple(notes),
-    )
+    return OsInstructions(os_key="macos", title="macOS", methods=tuple(methods))
 
 
-def _linux_instructions(names: tuple[str, ...], content: bytes) -> OsInstructions:
+def _linux_instructions(orgs: AllowedOrgs) -> OsInstructions:
+    action, verify = _posix_registry_json(
+        SHELL_BASH,
+        LINUX_REGISTRY_JSON_DIR,
+        LINUX_REGISTRY_JSON_PATH,
+        registry_json(orgs),
+        "1 root root",
+    )
     return OsInstructions(
         os_key="linux",
         title="Linux",
-        path=LINUX_REGISTRY_JSON_PATH,
-        sections=(
-            _posix_by_hand_section(
-                SHELL_BASH,
-                LINUX_REGISTRY_JSON_DIR,
-                LINUX_REGISTRY_JSON_PATH,
-                content,
-                "1 root root",
+        methods=(
+            Method(
+                key="registry-json",
+                title="registry.json",
+                summary=_registry_json_summary(
+                    LINUX_REGISTRY_JSON_PATH, ", its only sign-in enforcement method on Linux"
+                ),
+                how="Run in a terminal (you will be asked for your password):",
+                action=action,
+                also_download="registry.json",
+                verify=verify,
             ),
         ),
     )
@@ -652,28 +610,39 @@ _BUILDERS = {
 
 
 def instructions_for(os_key: OsKey, orgs: AllowedOrgs) -> OsInstructions:
-    """Return the install instructions for one operating system (``windows|macos|linux``).
-
-    With more than one organisation the install-time section is left out (the installer flag
-    takes one organisation) and the notes say so and give the minimum Docker Desktop version.
-    """
+    """Return the methods for one operating system (``windows|macos|linux``), the one that
+    takes precedence first. With more than one organisation the installer flag is left out
+    (it takes one organisation)."""
     try:
         builder = _BUILDERS[os_key]
     except KeyError:
         raise ValueError(f"Unknown operating system {os_key!r}.") from None
-    names = orgs.names
-    result = builder(names, registry_json(orgs))
-    if len(names) > 1:
-        result = OsInstructions(
-            os_key=result.os_key,
-            title=result.title,
-            path=result.path,
-            sections=result.sections,
-            notes=(MULTIPLE_ORGS_NOTE, *result.notes),
-        )
-    return result
+    return builder(orgs)
 
 
 def install_instructions(orgs: AllowedOrgs) -> tuple[OsInstructions, ...]:
     """Return the instructions for Windows, macOS and Linux, in that order."""
-    return tuple(instructions_for(os_key, orgs) for os_key in ("windows", "macos", "linux"))
+    return tuple(instructions_for(os_key, orgs) for os_key in OS_KEYS)
+
+
+# A User-Agent names the OS it runs on: "Windows NT 10.0", "Macintosh; Intel Mac OS X 10_15_7",
+# "X11; Linux x86_64". Phones and tablets ("iPhone ... like Mac OS X", "Android ... Linux")
+# don't run Docker Desktop, so they get the default.
+_MOBILE_RE = re.compile(r"iPhone|iPad|iPod|Android|Mobile", re.IGNORECASE)
+_USER_AGENT_OS: tuple[tuple[re.Pattern[str], OsKey], ...] = (
+    (re.compile(r"Windows", re.IGNORECASE), "windows"),
+    (re.compile(r"Macintosh|Mac OS X", re.IGNORECASE), "macos"),
+    (re.compile(r"Linux|X11|CrOS", re.IGNORECASE), "linux"),
+)
+DEFAULT_OS: OsKey = "windows"
+
+
+def os_from_user_agent(user_agent: str) -> OsKey:
+    """The operating system a browser's User-Agent header names, or :data:`DEFAULT_OS`
+    (Windows, where most Docker Desktop installations are) when it names none we know."""
+    if _MOBILE_RE.search(user_agent):
+        return DEFAULT_OS
+    for pattern, os_key in _USER_AGENT_OS:
+        if pattern.search(user_agent):
+            return os_key
+    return DEFAULT_OS

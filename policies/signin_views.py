@@ -1,6 +1,10 @@
 """Settings > Enforce sign-in: the registry.json file, other formats, and install commands."""
 
+from dataclasses import dataclass
+
 from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
@@ -31,7 +35,46 @@ class SignInOrgsMixin(OrganizationMixin):
         return form, signin.allowed_orgs(form.org_names())
 
 
+@dataclass(frozen=True)
+class Link:
+    """A download as the page shows it."""
+
+    url: str
+    name: str
+
+
+@dataclass(frozen=True)
+class MethodItem:
+    """A :class:`~policies.signin.Method` with its download links resolved."""
+
+    method: signin.Method
+    download: Link | None
+    also_download: Link | None
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One operating system's methods, the link that selects it, and whether it is shown."""
+
+    os: signin.OsInstructions
+    href: str
+    selected: bool
+    methods: tuple[MethodItem, ...]
+
+    @property
+    def recommended(self) -> MethodItem:
+        return self.methods[0]
+
+    @property
+    def alternatives(self) -> tuple[MethodItem, ...]:
+        return self.methods[1:]
+
+
 class SignInView(SignInOrgsMixin, TemplateView):
+    """The files and commands for each operating system. One OS is shown at a time: the one
+    in ``?os=``, else the one the browser's User-Agent names; the others are a link (with
+    JavaScript, a tab) away."""
+
     template_name = "policies/sign_in.html"
 
     def get(self, request, *args, **kwargs):
@@ -39,20 +82,55 @@ class SignInView(SignInOrgsMixin, TemplateView):
         context = self.get_context_data(orgs_form=form)
         if orgs is not None:
             context.update(
-                registry_json=signin.registry_json(orgs).decode("ascii"),
-                instructions=signin.install_instructions(orgs),
-                query=request.GET.urlencode(),
-                paths=[
-                    ("Windows", signin.WINDOWS_REGISTRY_JSON_PATH),
-                    ("macOS", signin.MACOS_REGISTRY_JSON_PATH),
-                    ("Linux", signin.LINUX_REGISTRY_JSON_PATH),
-                ],
+                panels=self.panels(orgs),
+                several=len(orgs.names) > 1,
                 precedence_note=signin.PRECEDENCE_NOTE,
                 multiple_orgs_note=signin.MULTIPLE_ORGS_NOTE,
-                mobileconfig_note=signin.MOBILECONFIG_INSTALL_NOTE,
-                registry_key=signin.WINDOWS_REGISTRY_KEY,
+                installer_note=signin.INSTALLER_SINGLE_ORG_NOTE,
             )
-        return self.render_to_response(context, status=200 if orgs is not None else 400)
+        response = self.render_to_response(context, status=200 if orgs is not None else 400)
+        patch_vary_headers(response, ["User-Agent"])
+        return response
+
+    def panels(self, orgs) -> list[Panel]:
+        selected = self.request.GET.get("os")
+        if selected not in signin.OS_KEYS:
+            selected = signin.os_from_user_agent(self.request.META.get("HTTP_USER_AGENT", ""))
+        query = self.request.GET.copy()
+        query.pop("os", None)
+        suffix = f"?{query.urlencode()}" if query else ""
+        links = {
+            kind: Link(reverse(url_name, kwargs={"org": self.organization.name}) + suffix, filename)
+            for kind, (url_name, filename) in DOWNLOADS.items()
+        }
+        panels = []
+        for instructions in signin.install_instructions(orgs):
+            query["os"] = instructions.os_key
+            items = tuple(
+                MethodItem(
+                    method,
+                    links[method.download] if method.download else None,
+                    links[method.also_download] if method.also_download else None,
+                )
+                for method in instructions.methods
+            )
+            panels.append(
+                Panel(
+                    instructions,
+                    f"?{query.urlencode()}",
+                    instructions.os_key == selected,
+                    items,
+                )
+            )
+        return panels
+
+
+# Each downloadable file: its URL name and file name.
+DOWNLOADS = {
+    "registry.json": ("policies:sign_in_registry_json", signin.REGISTRY_JSON_FILE_NAME),
+    "reg": ("policies:sign_in_reg", signin.REG_FILE_NAME),
+    "mobileconfig": ("policies:sign_in_mobileconfig", signin.MOBILECONFIG_FILE_NAME),
+}
 
 
 class SignInDownloadView(SignInOrgsMixin, View):

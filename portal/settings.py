@@ -3,6 +3,7 @@
 Every variable is documented in README.md and in .env.example.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "orgs",
     "policies",
     "tokens",
@@ -181,6 +183,18 @@ TOKEN_TTL_SECONDS = env.int("TOKEN_TTL_SECONDS", default=300)
 if not 1 <= TOKEN_TTL_SECONDS <= 86400:
     raise environ.ImproperlyConfigured("TOKEN_TTL_SECONDS must be between 1 and 86400.")
 ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
+# The registry clients sign in to and pull from (host[:port], as in `docker login HOST`): the
+# Access tokens page shows it in its login commands. The default is the development registry.
+REGISTRY_HOST = env.str("REGISTRY_HOST", default="127.0.0.1:5000")
+if not re.fullmatch(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?",
+    REGISTRY_HOST,
+):
+    raise environ.ImproperlyConfigured(
+        f"REGISTRY_HOST must be a host name with an optional port, e.g. registry.example.com or "
+        f"127.0.0.1:5000, without a scheme or a path (got {REGISTRY_HOST!r})."
+    )
 # Registry clients may also sign in with the account password (slow by design: PBKDF2).
 REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)
 

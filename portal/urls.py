@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from accounts.forms import ThrottledPasswordResetForm
+from accounts.views import PasswordResetSentView, SignOutView
 from orgs.converters import OrganizationNameConverter, TeamNameConverter, UsernameConverter
 from portal import views
 from portal.forms import AdminSignInForm, SignInForm
@@ -25,7 +27,20 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=SignInForm),
         name="login",
     ),
+    # Before Django's auth URLs: the same sign-out, with a "signed out" message.
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password_reset/done/",
+        PasswordResetSentView.as_view(),
+        name="password_reset_done",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("accounts.urls")),
     path("", include("orgs.invitations.urls")),
     path("", include("policies.urls")),
     path("orgs/", include("orgs.urls")),

@@ -7,6 +7,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -73,5 +74,15 @@ def home(request):
 
 
 def csrf_failure(request, reason=""):
-    """A CSRF failure in the portal's own layout (nothing was changed)."""
-    return render(request, "403_csrf.html", {"reason": reason}, status=403)
+    """A CSRF failure in the portal's own layout (nothing was changed), with a link back to the
+    page the form was on when that page is one of ours."""
+    referer = request.META.get("HTTP_REFERER", "")
+    back_url = (
+        referer
+        if referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        else None
+    )
+    return render(request, "403_csrf.html", {"reason": reason, "back_url": back_url}, status=403)

@@ -16,7 +16,7 @@ from policies.models import AllowlistEntry
 from tests.api.conftest import sign_in
 from tests.factories import PASSWORD, add_entry, ask_exception, invite, set_policy
 from tokens.models import AccessToken
-from tokens.services import access_token_create, refresh_token_create
+from tokens.services import access_token_create, access_token_revoke, refresh_token_create
 
 ROLES = ("anonymous", "outsider", "member", "owner")
 LOGIN = 302  # anonymous -> /accounts/login/?next=...
@@ -57,6 +57,11 @@ MATRIX = [
     ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 403, 302), (404, 403, 400))),
     ("policies:exception_create", ORG, row((404, 200, 200), (404, 400, 400))),
     ("policies:my_requests", {}, row((200, 200, 200), (405, 405, 405))),
+    # A person's own account: the same for every signed-in role.
+    ("accounts:profile", {}, row((200, 200, 200), (302, 302, 302))),
+    ("password_change", {}, row((200, 200, 200), (200, 200, 200))),
+    ("password_change_done", {}, row((200, 200, 200), (405, 405, 405))),
+    ("tokens:delete_inactive", {}, row((200, 200, 200), (400, 400, 400))),
 ]
 
 CASES = [
@@ -415,3 +420,77 @@ def test_every_api_endpoint_and_method_is_in_the_matrix():
         methods = {m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m)}
         served |= {("/" + normal(str(pattern.pattern)), method) for method in methods}
     assert served == {(matrix_route(url), method) for url, method, _ in API_MATRIX}
+
+
+# Pages for people who are not signed in (or who forgot their password): open to everyone.
+PUBLIC_PAGES = [
+    ("login", 200, 200),  # an empty sign-in form is shown again with its errors
+    ("password_reset", 200, 302),  # an empty address is an error; any address gets "sent"
+    ("password_reset_done", 200, 405),
+    ("password_reset_complete", 200, 405),
+]
+
+
+@pytest.mark.parametrize(("name", "get", "post"), PUBLIC_PAGES)
+@pytest.mark.parametrize("role", ROLES)
+def test_public_account_pages(acme, client, login, role, name, get, post):
+    sign_in_as(acme, login, role)
+    url = reverse(name)
+    assert client.get(url).status_code == get
+    data = {"email": "nobody@example.com"} if name == "password_reset" else {}
+    assert client.post(url, data).status_code == post
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_password_reset_link_matrix(acme, client, login, role):
+    """A reset link is its own key: whoever holds a valid one may set that account's password;
+    an invalid one shows why, for everyone."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    sign_in_as(acme, login, role)
+    uid = urlsafe_base64_encode(force_bytes(acme.member.pk))
+    bad = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": "not-a-token"})
+    assert client.get(bad).status_code == 200
+    assert client.post(bad, {}).status_code == 200
+    acme.member.refresh_from_db()  # signing in changed last_login, which the token covers
+    token = default_token_generator.make_token(acme.member)
+    good = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    response = client.get(good)
+    assert response.status_code == 302  # to the same page without the token in the URL
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [("anonymous", 405, 302)] + [(role, 405, 302) for role in ("outsider", "member", "owner")],
+)
+def test_logout_matrix(acme, client, login, role, get, post):
+    sign_in_as(acme, login, role)
+    url = reverse("logout")
+    assert client.get(url).status_code == get
+    response = client.post(url)
+    assert response.status_code == post
+    assert response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 404, 404),
+        ("member", 404, 404),
+        ("owner", 200, 302),
+    ],
+)
+def test_token_delete_matrix(acme, client, login, role, get, post):
+    token, _ = access_token_create(user=acme.owner, name="laptop")
+    access_token_revoke(token=token)
+    sign_in_as(acme, login, role)
+    url = reverse("tokens:delete", kwargs={"pk": token.pk})
+    assert client.get(url).status_code == get
+    assert AccessToken.objects.filter(pk=token.pk).exists()  # the confirmation page changes nothing
+    assert client.post(url).status_code == post
+    assert AccessToken.objects.filter(pk=token.pk).exists() is (role != "owner")

@@ -1,7 +1,7 @@
 from django import forms
 
 from tokens.models import TokenScope
-from tokens.services import MAX_EXPIRY_DAYS
+from tokens.services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS
 
 
 class AccessTokenCreateForm(forms.Form):
@@ -15,7 +15,8 @@ class AccessTokenCreateForm(forms.Form):
         required=False,
         min_value=1,
         max_value=MAX_EXPIRY_DAYS,
-        help_text="Leave empty for a token that does not expire.",
+        initial=DEFAULT_EXPIRY_DAYS,
+        help_text=f"1 to {MAX_EXPIRY_DAYS} days. Empty the field for a token that never expires.",
     )
     scope = forms.ChoiceField(
         label="Scope",

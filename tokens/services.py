@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tokens.models import AccessToken, RefreshToken, TokenScope
@@ -13,6 +14,7 @@ from tokens.models import AccessToken, RefreshToken, TokenScope
 TOKEN_PREFIX = "iamp_"
 REFRESH_PREFIX = "iamr_"
 MAX_EXPIRY_DAYS = 3650
+DEFAULT_EXPIRY_DAYS = 90
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -100,6 +102,35 @@ def access_token_revoke(*, token: AccessToken) -> AccessToken:
         token.save(update_fields=["revoked_at"])
         token.refresh_tokens.filter(revoked_at__isnull=True).update(revoked_at=token.revoked_at)
     return token
+
+
+def inactive_tokens_q(now) -> Q:
+    """Tokens that no longer work: revoked, or past their expiry (see ``token_status``)."""
+    return Q(revoked_at__isnull=False) | Q(expires_at__lte=now)
+
+
+@transaction.atomic
+def access_token_delete(*, token: AccessToken) -> AccessToken:
+    """Delete a revoked or expired token from its owner's list, with the registry sessions it
+    opened (they no longer work either). A token that still works must be revoked first."""
+    if token.status == "active":
+        raise ValidationError(
+            f"Token '{token.name}' still works: revoke it before deleting it.", code="active"
+        )
+    token.delete()
+    return token
+
+
+@transaction.atomic
+def access_tokens_delete_inactive(*, user) -> int:
+    """Delete every revoked or expired token of ``user`` (and their sessions); returns how
+    many tokens went. Having none to delete is an error, so a stale page can't claim it."""
+    tokens = AccessToken.objects.filter(inactive_tokens_q(timezone.now()), user=user)
+    count = tokens.count()
+    if not count:
+        raise ValidationError("You have no revoked or expired tokens.", code="none")
+    tokens.delete()
+    return count
 
 
 def access_token_record_use(*, token_id: int, last_used_at) -> None:

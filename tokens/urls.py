@@ -8,6 +8,12 @@ urlpatterns = [
     path("auth/token", views.registry_token, name="registry"),
     path("settings/tokens/", views.AccessTokenListView.as_view(), name="list"),
     path("settings/tokens/<int:pk>/revoke/", views.AccessTokenRevokeView.as_view(), name="revoke"),
+    path("settings/tokens/<int:pk>/delete/", views.AccessTokenDeleteView.as_view(), name="delete"),
+    path(
+        "settings/tokens/delete-inactive/",
+        views.InactiveTokensDeleteView.as_view(),
+        name="delete_inactive",
+    ),
     path(
         "settings/tokens/sessions/<int:pk>/revoke/",
         views.RegistrySessionRevokeView.as_view(),

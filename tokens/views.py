@@ -10,6 +10,7 @@ holds only what the policy grants.
 
 import functools
 import logging
+import shlex
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,7 +19,9 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
@@ -43,8 +46,11 @@ from tokens.protocol import (
 from tokens.selectors import TokenHolder, session_holder_snapshot, token_holder_snapshot
 from tokens.services import (
     access_token_create,
+    access_token_delete,
     access_token_record_use,
     access_token_revoke,
+    access_tokens_delete_inactive,
+    inactive_tokens_q,
     looks_like_refresh_token,
     looks_like_token,
     refresh_token_create,
@@ -64,10 +70,25 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tokens"] = AccessToken.objects.filter(user=self.request.user)
-        context["sessions"] = RefreshToken.objects.filter(
-            user=self.request.user, revoked_at__isnull=True
-        ).select_related("access_token")
+        user = self.request.user
+        tokens = list(AccessToken.objects.filter(user=user))
+        inactive = [token for token in tokens if token.status != "active"]
+        show_inactive = self.request.GET.get("show") == "all"
+        username = user.get_username()
+        host = shlex.quote(settings.REGISTRY_HOST)
+        context.update(
+            tokens=tokens if show_inactive else [t for t in tokens if t.status == "active"],
+            inactive_count=len(inactive),
+            show_inactive=show_inactive,
+            registry_host=settings.REGISTRY_HOST,
+            login_commands=(
+                ("docker", f"docker login {host} -u {shlex.quote(username)}"),
+                ("skopeo", f"skopeo login -u {shlex.quote(username)} {host}"),
+            ),
+            sessions=RefreshToken.objects.filter(user=user, revoked_at__isnull=True).select_related(
+                "access_token"
+            ),
+        )
         return context
 
     def perform(self, form):
@@ -114,6 +135,69 @@ class AccessTokenRevokeView(LoginRequiredMixin, ConfirmActionView):
         return reverse("tokens:list")
 
 
+class AccessTokenDeleteView(LoginRequiredMixin, ConfirmActionView):
+    """Delete one of my revoked or expired tokens (someone else's is a 404)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.token = get_object_or_404(AccessToken, pk=kwargs["pk"], user=request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def confirmation(self):
+        token = self.token
+        return Confirmation(
+            title=f"Delete token '{token.name}' (iamp_…{token.hint})?",
+            consequences=(
+                f"It is {token.status}; deleting it removes it from your list for good.",
+                "Registry sessions it opened are deleted with it.",
+            ),
+            button="Delete token",
+            cancel_url=reverse("tokens:list") + "?show=all",
+            refusal=(
+                f"Token '{token.name}' still works: revoke it before deleting it."
+                if token.status == "active"
+                else None
+            ),
+        )
+
+    def perform(self):
+        return access_token_delete(token=self.token)
+
+    def get_success_message(self, result):
+        return f"Token '{result.name}' deleted."
+
+    def get_success_url(self, result):
+        return reverse("tokens:list")
+
+
+class InactiveTokensDeleteView(LoginRequiredMixin, ConfirmActionView):
+    """Delete all my revoked and expired tokens at once."""
+
+    def confirmation(self):
+        count = AccessToken.objects.filter(
+            inactive_tokens_q(timezone.now()), user=self.request.user
+        ).count()
+        return Confirmation(
+            title=f"Delete {count} revoked or expired token{pluralize(count)}?",
+            consequences=(
+                "They no longer work; deleting removes them from your list for good.",
+                "Tokens that still work are kept.",
+            ),
+            button="Delete them",
+            cancel_url=reverse("tokens:list") + "?show=all",
+            refusal="You have no revoked or expired tokens." if not count else None,
+        )
+
+    def perform(self):
+        return access_tokens_delete_inactive(user=self.request.user)
+
+    def get_success_message(self, result):
+        return f"Deleted {result} revoked or expired token{pluralize(result)}."
+
+    def get_success_url(self, result):
+        return reverse("tokens:list")
+
+
 class RegistrySessionRevokeView(LoginRequiredMixin, ConfirmActionView):
     """End one of my registry sessions (someone else's is a 404): GET explains, POST revokes."""
 
@@ -134,14 +218,14 @@ class RegistrySessionRevokeView(LoginRequiredMixin, ConfirmActionView):
             else "your password"
         )
         last_used = (
-            f"last used {session.last_used_at:%Y-%m-%d %H:%M}"
+            f"last used {session.last_used_at:%Y-%m-%d %H:%M} UTC"
             if session.last_used_at
             else "never used"
         )
         return Confirmation(
             title=f"Revoke the registry session of '{session.client_id or 'unnamed client'}'?",
             consequences=(
-                f"It signed in with {signed_in_with} on {session.created_at:%Y-%m-%d %H:%M} "
+                f"It signed in with {signed_in_with} on {session.created_at:%Y-%m-%d %H:%M} UTC "
                 f"and was {last_used}.",
                 "Its refresh token stops working at once: that client has to sign in again.",
             ),

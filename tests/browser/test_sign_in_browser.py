@@ -1,4 +1,6 @@
-"""Settings > Enforce sign-in in a real browser: OS tabs, Copy buttons, owner-only access."""
+"""Settings > Enforce sign-in in a real browser: the OS is preselected from the browser, the OS
+tabs follow the WAI-ARIA pattern (and are plain links without JavaScript), Copy buttons copy
+and announce it, owners only."""
 
 import re
 
@@ -10,12 +12,16 @@ from tests.browser.conftest import INSECURE_HOST
 
 pytestmark = pytest.mark.browser
 
-LINUX_MKDIR = "sudo mkdir -p /usr/share/docker-desktop/registry"
-LINUX_TEE = (
+LINUX_ACTION = (
+    "sudo mkdir -p /usr/share/docker-desktop/registry\n"
     "printf '%s' '{\"allowedOrgs\":[\"acme\"]}'"
     " | sudo tee /usr/share/docker-desktop/registry/registry.json > /dev/null"
 )
 PANELS = ("windows", "macos", "linux")
+MAC_UA = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 def open_enforce_sign_in(page, org_name):
@@ -30,25 +36,19 @@ def open_enforce_sign_in(page, org_name):
     expect(page.get_by_role("heading", name="Enforce sign-in")).to_be_visible()
 
 
-def select_os(page, title, key):
-    tab = page.get_by_role("tab", name=title)
-    tab.click()
-    expect(tab).to_have_attribute("aria-selected", "true")
+def expect_selected(page, key):
     for other in PANELS:
+        tab = page.locator(f"#tab-{other}")
         panel = page.get_by_test_id(f"panel-{other}")
         if other == key:
+            expect(tab).to_have_attribute("aria-selected", "true")
+            expect(tab).to_have_attribute("tabindex", "0")
             expect(panel).to_be_visible()
         else:
+            expect(tab).to_have_attribute("aria-selected", "false")
+            expect(tab).to_have_attribute("tabindex", "-1")
             expect(panel).to_be_hidden()
     return page.get_by_test_id(f"panel-{key}")
-
-
-def copy(page, panel, label):
-    """Click the Copy button of the command labelled ``label``; returns the command's <pre>."""
-    button = panel.get_by_role("button", name=f"Copy: {label}", exact=True)
-    button.click()
-    expect(button).to_have_text("Copied")
-    return button.locator("xpath=preceding-sibling::pre")
 
 
 def read_clipboard(page):
@@ -61,41 +61,104 @@ def clear_clipboard(page):
     assert read_clipboard(page) == "(nothing copied yet)"
 
 
-def test_linux_tab_and_copy_button(acme, page, sign_in, screenshot):
+def test_tabs_keyboard_copy_and_announcement(acme, page, sign_in, screenshot):
     # The texts hard-coded above are what the page must give, whatever signin.py builds.
     linux = signin.instructions_for("linux", signin.allowed_orgs(["acme"]))
-    assert [c.text for c in linux.sections[0].commands][:2] == [LINUX_MKDIR, LINUX_TEE]
+    assert linux.recommended.action.text == LINUX_ACTION
 
     sign_in(page, acme.owner)
     open_enforce_sign_in(page, "acme")
-    expect(page.locator("#registry-json")).to_have_text('{"allowedOrgs":["acme"]}')
-    expect(page.get_by_role("link", name="Download registry.json")).to_be_visible()
-
-    # With the script running, the tabs appear and only the first OS (Windows) is shown.
-    tabs = page.get_by_role("tab")
+    # Headless Chromium says "X11; Linux" in its User-Agent: Linux comes first.
+    tabs = page.get_by_role("tablist", name="Operating system").get_by_role("tab")
     expect(tabs).to_have_text(["Windows", "macOS", "Linux"])
-    expect(page.get_by_role("tab", name="Windows")).to_have_attribute("aria-selected", "true")
-    expect(page.get_by_test_id("panel-windows")).to_be_visible()
-    expect(page.get_by_test_id("panel-linux")).to_be_hidden()
-    screenshot(page, "windows-tab-default")
+    panel = expect_selected(page, "linux")
+    expect(panel.get_by_role("heading", name="Linux: registry.json Recommended")).to_be_visible()
+    expect(page.get_by_role("tabpanel")).to_have_count(1)  # only the selected one is exposed
+    screenshot(page, "linux-preselected")
 
-    panel = select_os(page, "Linux", "linux")
-    expect(panel.get_by_role("heading", name="Linux")).to_be_visible()
-    first = panel.locator(".cmd pre").first
-    expect(first).to_have_text(LINUX_MKDIR)
-
-    clear_clipboard(page)
-    pre = copy(page, panel, "Create the folder")
-    expect(pre).to_have_text(LINUX_MKDIR)
-    assert read_clipboard(page) == LINUX_MKDIR
-    screenshot(page, "linux-tab-copied")
-
-    copy(page, panel, "Write registry.json")
-    assert read_clipboard(page) == LINUX_TEE
-    # The button label goes back to "Copy" after two seconds.
-    expect(panel.get_by_role("button", name="Copy: Create the folder")).to_have_text(
-        "Copy", timeout=5000
+    # WAI-ARIA tabs: arrows move and wrap, Home and End jump; the address follows.
+    page.get_by_role("tab", name="Linux").focus()
+    page.keyboard.press("ArrowRight")
+    expect_selected(page, "windows")
+    expect(page.get_by_role("tab", name="Windows")).to_be_focused()
+    expect(page).to_have_url(re.compile(r"\?os=windows$"))
+    page.keyboard.press("ArrowLeft")
+    expect_selected(page, "linux")
+    page.keyboard.press("Home")
+    expect_selected(page, "windows")
+    page.keyboard.press("End")
+    expect_selected(page, "linux")
+    page.keyboard.press("ArrowLeft")
+    panel = expect_selected(page, "macos")
+    expect(
+        panel.get_by_role("heading", name="macOS: Configuration profile Recommended")
+    ).to_be_visible()
+    expect(panel.get_by_role("link", name="Download docker.mobileconfig")).to_have_attribute(
+        "href", "/orgs/acme/settings/sign-in/docker.mobileconfig"
     )
+    # Tab leaves the tab list for the panel: the other tabs are not in the Tab order.
+    page.keyboard.press("Tab")
+    expect(panel).to_be_focused()
+    screenshot(page, "macos-by-keyboard")
+
+    page.get_by_role("tab", name="Linux").click()
+    panel = expect_selected(page, "linux")
+    clear_clipboard(page)
+    button = panel.get_by_role("button", name="Copy the registry.json commands")
+    button.click()
+    expect(button).to_have_text("Copied")
+    expect(page.get_by_test_id("live-region")).to_have_text("Copied")
+    assert read_clipboard(page) == LINUX_ACTION
+    screenshot(page, "linux-copied")
+    # The label goes back to "Copy" after two seconds.
+    expect(button).to_have_text("Copy", timeout=5000)
+
+    # A reload keeps the chosen system.
+    page.get_by_role("tab", name="Windows").click()
+    page.reload()
+    expect_selected(page, "windows")
+
+
+def test_alternatives_are_folded_and_downloads_are_links(acme, page, sign_in, screenshot):
+    sign_in(page, acme.owner)
+    page.goto("/orgs/acme/settings/sign-in/?os=windows")
+    panel = page.get_by_test_id("panel-windows")
+    registry_json = panel.get_by_test_id("method-windows-registry-json")
+    expect(registry_json.locator("pre").first).to_be_hidden()
+    registry_json.get_by_text("Alternative: registry.json").click()
+    expect(registry_json.locator("pre").first).to_be_visible()
+    expect(registry_json.get_by_role("link", name="registry.json")).to_have_attribute(
+        "href", "/orgs/acme/settings/sign-in/registry.json"
+    )
+    with page.expect_download() as download:
+        panel.get_by_role("link", name="docker-desktop-allowed-orgs.reg").click()
+    assert download.value.suggested_filename == "docker-desktop-allowed-orgs.reg"
+    # Nothing visible is said twice (the numbered step labels aside).
+    visible = page.locator("main p:not(.step):visible").all_inner_texts()
+    repeated = {text for text in visible if visible.count(text) > 1 and text.strip()}
+    assert not repeated, repeated
+    screenshot(page, "windows-registry-json-open")
+
+
+def test_without_javascript_the_systems_are_links(acme, browser, live_server, sign_in, screenshot):
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, user_agent=MAC_UA
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, acme.owner)
+        page.goto("/orgs/acme/settings/sign-in/")
+        expect(page.get_by_role("tab")).to_have_count(0)
+        expect(page.get_by_test_id("panel-macos")).to_be_visible()
+        expect(page.get_by_test_id("panel-windows")).to_be_hidden()
+        expect(page.get_by_role("button", name=re.compile("^Copy"))).to_have_count(0)
+        page.get_by_role("link", name="Windows", exact=True).click()
+        expect(page).to_have_url(re.compile(r"\?os=windows$"))
+        expect(page.get_by_test_id("panel-windows")).to_be_visible()
+        expect(page.get_by_test_id("panel-macos")).to_be_hidden()
+        screenshot(page, "no-javascript-windows")
+    finally:
+        context.close()
 
 
 def test_copy_falls_back_to_exec_command_without_secure_context(
@@ -116,14 +179,17 @@ def test_copy_falls_back_to_exec_command_without_secure_context(
     page.bring_to_front()  # a background tab gets throttled animation frames: slow clicks
 
     sign_in(page, acme.owner, base=insecure_url)
-    page.goto(f"{insecure_url}/orgs/acme/settings/sign-in/")
+    page.goto(f"{insecure_url}/orgs/acme/settings/sign-in/?os=linux")
     assert page.evaluate("[window.isSecureContext, 'clipboard' in navigator]") == [False, False]
 
-    panel = select_os(page, "Linux", "linux")
-    copy(page, panel, "Write registry.json")
+    button = page.get_by_test_id("panel-linux").get_by_role(
+        "button", name="Copy the registry.json commands"
+    )
+    button.click()
+    expect(button).to_have_text("Copied")
     screenshot(page, "insecure-origin-copied")
     reader.bring_to_front()
-    assert read_clipboard(reader) == LINUX_TEE
+    assert read_clipboard(reader) == LINUX_ACTION
 
 
 def test_member_gets_403(acme, page, sign_in, screenshot):
@@ -133,6 +199,5 @@ def test_member_gets_403(acme, page, sign_in, screenshot):
     expect(page.get_by_role("heading", name="403 · Not allowed")).to_be_visible()
     expect(page.get_by_text("Only owners of this organization can do that.")).to_be_visible()
     expect(page.get_by_role("link", name="Back to your organizations")).to_be_visible()
-    expect(page.locator("#registry-json")).to_have_count(0)
     expect(page.get_by_role("tab")).to_have_count(0)
     screenshot(page, "member-403")

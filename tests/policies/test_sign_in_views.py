@@ -2,6 +2,8 @@
 
 import json
 import plistlib
+from html import escape
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -64,22 +66,93 @@ def test_orgs_the_owner_does_not_own_are_refused(acme, login, other):
     assert "rm -rf" not in page.content.decode().split("</form>", 1)[1]
 
 
-def test_page_shows_paths_and_commands_for_every_os(acme, login):
-    html = login(acme.owner).get(PAGE).content.decode()
-    for path in (
-        signin.WINDOWS_REGISTRY_JSON_PATH,
-        signin.MACOS_REGISTRY_JSON_PATH,
-        signin.LINUX_REGISTRY_JSON_PATH,
-    ):
-        assert path in html
-    assert "case-sensitive" in html
-    assert "Start-Process &#x27;.\\Docker Desktop Installer.exe&#x27; -Wait" in html
-    assert "&quot;Docker Desktop Installer.exe&quot; install --allowed-org=acme" in html
-    assert "sudo mkdir -p /usr/share/docker-desktop/registry" in html
-    assert "sudo hdiutil attach Docker.dmg" in html
-    assert "Get-Acl" in html
-    assert html.count('class="copy"') >= 10
-    assert "precedence" in html.lower()
+WINDOWS_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+)
+MAC_UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Version/18.1 Safari"
+
+
+class PageText(HTMLParser):
+    """Where the page mentions each download file, and which OS panels it hides."""
+
+    def __init__(self):
+        super().__init__()
+        self.links = 0  # depth inside <a>
+        self.loose_mentions = []
+        self.hidden_panels = set()
+        self.shown_panels = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a":
+            self.links += 1
+        if "ospanel" in (attrs.get("class") or ""):
+            (self.hidden_panels if "hidden" in attrs else self.shown_panels).add(attrs["id"])
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self.links -= 1
+
+    def handle_data(self, data):
+        for name in (signin.REG_FILE_NAME, signin.MOBILECONFIG_FILE_NAME):
+            if name in data and not self.links:
+                self.loose_mentions.append(data.strip())
+
+
+def parse(html: str) -> PageText:
+    parser = PageText()
+    parser.feed(html)
+    return parser
+
+
+def test_page_leads_each_os_with_its_best_method(acme, login):
+    html = login(acme.owner).get(PAGE, HTTP_USER_AGENT=WINDOWS_UA).content.decode()
+    # Every command of every OS is on the page (the panels not chosen are hidden).
+    for instructions in signin.install_instructions(signin.allowed_orgs(["acme"])):
+        for method in instructions.methods:
+            for command in (method.action, method.verify):
+                if command is not None:
+                    assert escape(command.text) in html, command.text
+    assert html.index('id="windows-registry-key"') < html.index('id="windows-registry-json"')
+    assert html.index('id="windows-registry-json"') < html.index('id="windows-installer"')
+    assert html.index('id="macos-configuration-profile"') < html.index('id="macos-registry-json"')
+    assert html.count("Recommended") == 3  # one per OS
+    assert html.count(signin.PRECEDENCE_NOTE) == 1
+    assert "/ProgramData/" not in html
+
+
+def test_the_os_is_chosen_from_the_user_agent_or_the_query(acme, login):
+    client = login(acme.owner)
+    windows = parse(client.get(PAGE, HTTP_USER_AGENT=WINDOWS_UA).content.decode())
+    assert windows.shown_panels == {"panel-windows"}
+    assert windows.hidden_panels == {"panel-macos", "panel-linux"}
+    mac = client.get(PAGE, HTTP_USER_AGENT=MAC_UA)
+    assert parse(mac.content.decode()).shown_panels == {"panel-macos"}
+    assert "User-Agent" in mac["Vary"]
+    chosen = client.get(PAGE, {"os": "linux"}, HTTP_USER_AGENT=MAC_UA).content.decode()
+    assert parse(chosen).shown_panels == {"panel-linux"}
+    # Without JavaScript the other systems are links that keep the list of organisations.
+    add_owner(acme.globex, acme.owner)
+    html = client.get(PAGE, {"also": "globex", "os": "macos"}).content.decode()
+    assert parse(html).shown_panels == {"panel-macos"}
+    assert 'href="?also=globex&amp;os=windows"' in html
+    assert 'name="os" value="macos"' in html  # the organisations form keeps the OS
+    # An unknown ?os= falls back to the browser's.
+    unknown = client.get(PAGE, {"os": "solaris"}, HTTP_USER_AGENT=MAC_UA).content.decode()
+    assert parse(unknown).shown_panels == {"panel-macos"}
+
+
+def test_every_download_is_a_link_where_it_is_mentioned(acme, login):
+    add_owner(acme.globex, acme.owner)
+    client = login(acme.owner)
+    for query in ({}, {"also": "globex"}):
+        html = client.get(PAGE, query).content.decode()
+        assert parse(html).loose_mentions == []
+        suffix = "?also=globex" if query else ""
+        for url_name in ("sign_in_registry_json", "sign_in_reg", "sign_in_mobileconfig"):
+            url = reverse(f"policies:{url_name}", kwargs={"org": "acme"}) + suffix
+            assert f'href="{url}" download' in html, url
+            assert client.get(url).status_code == 200
 
 
 def test_new_org_owned_via_service_appears_as_choice(acme, login):

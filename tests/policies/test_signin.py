@@ -23,17 +23,17 @@ from policies.signin import (
     LINUX_REGISTRY_JSON_PATH,
     MACOS_REGISTRY_JSON_DIR,
     MACOS_REGISTRY_JSON_PATH,
-    MULTIPLE_ORGS_NOTE,
     AllowedOrgs,
     InvalidOrgList,
+    Method,
     OsInstructions,
-    Section,
     allowed_orgs,
     cmd_safe,
     install_instructions,
     instructions_for,
     macos_mobileconfig,
     mobileconfig_uuids,
+    os_from_user_agent,
     powershell_quote,
     registry_json,
     windows_reg_file,
@@ -67,14 +67,10 @@ IDENTIFIER_UUID = uuid.UUID("0deedb64-7dc9-46e5-b6bf-69d64a9561ce")
 PAYLOAD_UUID = uuid.UUID("eed295b0-a650-40b0-9dda-90efb12be3c7")
 
 
-def section(instructions: OsInstructions, title_start: str) -> Section:
-    matches = [s for s in instructions.sections if s.title.startswith(title_start)]
-    assert len(matches) == 1, [s.title for s in instructions.sections]
+def method(instructions: OsInstructions, key: str) -> Method:
+    matches = [m for m in instructions.methods if m.key == key]
+    assert len(matches) == 1, [m.key for m in instructions.methods]
     return matches[0]
-
-
-def texts(sec: Section) -> list[str]:
-    return [command.text for command in sec.commands]
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,131 +213,210 @@ POSIX_CASES = [
 ]
 
 
+def run_here(shell: str, text: str, directory: str, fake_directory: str, cwd) -> bytes:
+    """Run ``text`` as the page gives it, without ``sudo`` and inside ``fake_directory``."""
+    assert "sudo " in text
+    text = text.replace("sudo ", "")
+    assert "sudo" not in text
+    assert directory in text
+    text = text.replace(directory, fake_directory)
+    assert directory not in text.replace(fake_directory, "")
+    result = subprocess.run(
+        [shell, "-c", "umask 022; " + text], cwd=cwd, capture_output=True, check=True
+    )
+    assert result.stderr == b""
+    return result.stdout
+
+
 @pytest.mark.parametrize("shell", ["bash", "sh", "zsh"])
 @pytest.mark.parametrize("allowed", [ONE, SEVERAL], ids=["one", "several"])
 @pytest.mark.parametrize(("os_key", "directory", "path"), POSIX_CASES, ids=["linux", "macos"])
-def test_by_hand_commands_write_the_download_byte_for_byte(
+def test_registry_json_commands_write_the_download_byte_for_byte_and_check_it(
     tmp_path, shell, allowed, os_key, directory, path
 ):
     require_tool(shutil.which(shell) is not None, shell)
     assert re.fullmatch(r"[A-Za-z0-9_./-]+", str(tmp_path)), "tmp_path must need no quoting"
     fake_directory = str(tmp_path) + directory
     fake_path = str(tmp_path) + path
-    by_hand = section(instructions_for(os_key, allowed), "By hand")
-    assert [c.label for c in by_hand.commands] == [
-        "Create the folder",
-        "Write registry.json",
-        "Check the content",
-        "Check permissions and ownership",
-    ]
-    outputs = []
-    for command in by_hand.commands:
-        text = command.text
-        assert "sudo " in text
-        text = text.replace("sudo ", "")
-        assert "sudo" not in text
-        assert text.count(directory) == 1
-        text = text.replace(directory, fake_directory)
-        assert directory not in text.replace(fake_directory, "")
-        result = subprocess.run(
-            [shell, "-c", "umask 022; " + text],
-            cwd=tmp_path,
-            capture_output=True,
-            check=True,
-        )
-        assert result.stderr == b""
-        outputs.append(result.stdout)
+    file_method = method(instructions_for(os_key, allowed), "registry-json")
+    assert file_method.action.shell == file_method.verify.shell
+
+    out = run_here(shell, file_method.action.text, directory, fake_directory, tmp_path)
+    assert out == b""  # > /dev/null: tee does not echo the JSON
 
     written = pathlib.Path(fake_path).read_bytes()
     assert written == registry_json(allowed)
     assert json.loads(written) == {"allowedOrgs": list(allowed.names)}
-    mkdir_out, tee_out, cat_out, ls_out = outputs
-    assert mkdir_out == b""
-    assert tee_out == b""  # > /dev/null: tee does not echo the JSON
-    assert cat_out == by_hand.commands[2].expected_output.encode()
-    assert ls_out.startswith(b"-rw-r--r-- ")
-    assert ls_out.split()[4] == str(len(written)).encode()
-    assert ls_out.rstrip(b"\n").endswith(fake_path.encode())
+
+    checked = run_here(shell, file_method.verify.text, directory, fake_directory, tmp_path)
+    cat_line, ls_line = checked.decode().splitlines()
+    expected_cat, expected_ls = file_method.verify.expected_output.splitlines()
+    assert cat_line == expected_cat == written.decode()
+    # ls -l: the mode, the size and the path are as the page says; owner and date vary.
+    mode, size = ls_line.split()[0], ls_line.split()[4]
+    assert (mode, size) == (expected_ls.split()[0], expected_ls.split()[4])
+    assert (mode, size) == ("-rw-r--r--", str(len(written)))
+    assert ls_line.endswith(fake_path)
+    assert expected_ls.endswith(" <date> " + path)
 
 
-def test_by_hand_commands_overwrite_an_existing_file(tmp_path):
+def test_macos_installer_check_reads_what_the_installer_writes(tmp_path):
+    """The installer writes registry.json; the installer method's check prints exactly the
+    JSON, like the registry.json method's first line."""
+    macos = instructions_for("macos", ONE)
+    fake_directory = str(tmp_path) + MACOS_REGISTRY_JSON_DIR
+    pathlib.Path(fake_directory).mkdir(parents=True)
+    (pathlib.Path(fake_directory) / "registry.json").write_bytes(registry_json(ONE))
+    verify = method(macos, "installer").verify
+    out = run_here(
+        "zsh" if shutil.which("zsh") else "bash",
+        verify.text,
+        MACOS_REGISTRY_JSON_DIR,
+        fake_directory,
+        tmp_path,
+    )
+    assert out.decode() == verify.expected_output + "\n"
+
+
+def test_commands_overwrite_an_existing_file(tmp_path):
     target = pathlib.Path(str(tmp_path) + LINUX_REGISTRY_JSON_PATH)
     target.parent.mkdir(parents=True)
     target.write_bytes(b'{"allowedOrgs":["someoldorgwithalongername"]}\n')
-    for text in texts(section(instructions_for("linux", ONE), "By hand"))[:2]:
-        text = text.replace("sudo ", "").replace(
-            LINUX_REGISTRY_JSON_DIR, str(tmp_path) + LINUX_REGISTRY_JSON_DIR
-        )
-        subprocess.run(["bash", "-c", text], check=True, capture_output=True)
+    action = method(instructions_for("linux", ONE), "registry-json").action
+    run_here(
+        "bash",
+        action.text,
+        LINUX_REGISTRY_JSON_DIR,
+        str(tmp_path) + LINUX_REGISTRY_JSON_DIR,
+        tmp_path,
+    )
     assert target.read_bytes() == b'{"allowedOrgs":["acme"]}'
 
 
 def test_linux_commands_exact_text():
     linux = instructions_for("linux", orgs("acme", "globex"))
     assert linux.os_key == "linux"
-    assert linux.path == "/usr/share/docker-desktop/registry/registry.json"
-    assert [s.title for s in linux.sections] == ["By hand"]
-    by_hand = linux.sections[0]
-    assert texts(by_hand) == [
-        "sudo mkdir -p /usr/share/docker-desktop/registry",
+    assert [m.key for m in linux.methods] == ["registry-json"]
+    file_method = linux.recommended
+    assert file_method.action.text == (
+        "sudo mkdir -p /usr/share/docker-desktop/registry\n"
         'printf \'%s\' \'{"allowedOrgs":["acme","globex"]}\''
-        " | sudo tee /usr/share/docker-desktop/registry/registry.json > /dev/null",
-        "sudo cat /usr/share/docker-desktop/registry/registry.json",
-        "sudo ls -l /usr/share/docker-desktop/registry/registry.json",
-    ]
-    assert by_hand.commands[2].expected_output == '{"allowedOrgs":["acme","globex"]}'
-    assert by_hand.commands[3].expected_output == (
+        " | sudo tee /usr/share/docker-desktop/registry/registry.json > /dev/null"
+    )
+    assert file_method.verify.text == (
+        "sudo cat /usr/share/docker-desktop/registry/registry.json; echo\n"
+        "sudo ls -l /usr/share/docker-desktop/registry/registry.json"
+    )
+    assert file_method.verify.expected_output == (
+        '{"allowedOrgs":["acme","globex"]}\n'
         "-rw-r--r-- 1 root root 33 <date> /usr/share/docker-desktop/registry/registry.json"
     )
-    assert all(c.shell == "bash" for c in by_hand.commands)
+    assert file_method.also_download == "registry.json" and file_method.download is None
+    assert {file_method.action.shell, file_method.verify.shell} == {"bash"}
 
 
 def test_macos_commands_exact_text_one_org():
     macos = instructions_for("macos", orgs("acme"))
-    assert macos.path == "/Library/Application Support/com.docker.docker/registry.json"
-    assert macos.notes == ()
-    assert texts(section(macos, "At install time")) == [
-        "sudo hdiutil attach Docker.dmg",
-        "sudo /Volumes/Docker/Docker.app/Contents/MacOS/install --allowed-org=acme",
-        "sudo hdiutil detach /Volumes/Docker",
+    assert [m.key for m in macos.methods] == [
+        "configuration-profile",
+        "registry-json",
+        "installer",
     ]
-    by_hand = section(macos, "By hand")
-    assert texts(by_hand) == [
-        "sudo mkdir -p '/Library/Application Support/com.docker.docker'",
+    profile = macos.recommended
+    assert profile.download == "mobileconfig" and profile.action is None
+    assert "MDM" in profile.how
+    identifier = f"com.docker.desktop.enforce-sign-in.{mobileconfig_uuids(ONE)[0]}"
+    assert profile.verify.text == f"sudo profiles list | grep -F {identifier}"
+    assert profile.verify.expected_output == (
+        f"_computerlevel[1] attribute: profileIdentifier: {identifier}"
+    )
+    profile_file = plistlib.loads(
+        macos_mobileconfig(
+            ONE, identifier_uuid=mobileconfig_uuids(ONE)[0], payload_uuid=mobileconfig_uuids(ONE)[1]
+        )
+    )
+    assert profile_file["PayloadIdentifier"] == identifier  # the check looks for the download
+
+    file_method = method(macos, "registry-json")
+    assert file_method.action.text == (
+        "sudo mkdir -p '/Library/Application Support/com.docker.docker'\n"
         "printf '%s' '{\"allowedOrgs\":[\"acme\"]}'"
-        " | sudo tee '/Library/Application Support/com.docker.docker/registry.json' > /dev/null",
-        "sudo cat '/Library/Application Support/com.docker.docker/registry.json'",
-        "sudo ls -l '/Library/Application Support/com.docker.docker/registry.json'",
-    ]
-    assert by_hand.commands[2].expected_output == '{"allowedOrgs":["acme"]}'
-    assert by_hand.commands[3].expected_output == (
+        " | sudo tee '/Library/Application Support/com.docker.docker/registry.json' > /dev/null"
+    )
+    assert file_method.verify.expected_output == (
+        '{"allowedOrgs":["acme"]}\n'
         "-rw-r--r--  1 root  admin  24 <date> "
         "/Library/Application Support/com.docker.docker/registry.json"
     )
-    profile = section(macos, "Configuration profile")
-    assert profile.commands == ()
-    assert "MDM" in profile.note and "docker.mobileconfig" in profile.note
+    installer = method(macos, "installer")
+    assert installer.action.text == (
+        "sudo hdiutil attach Docker.dmg\n"
+        "sudo /Volumes/Docker/Docker.app/Contents/MacOS/install --allowed-org=acme\n"
+        "sudo hdiutil detach /Volumes/Docker"
+    )
+    assert installer.verify.text == (
+        "sudo cat '/Library/Application Support/com.docker.docker/registry.json'; echo"
+    )
+    assert {c.shell for m in macos.methods for c in (m.action, m.verify) if c} == {"zsh"}
 
 
-def test_several_orgs_drop_install_time_sections_and_explain():
+def test_several_orgs_leave_out_the_installer_flag():
     for instructions in install_instructions(SEVERAL):
-        titles = [s.title for s in instructions.sections]
-        assert not any(t.startswith("At install time") for t in titles), titles
-        assert instructions.notes[0] == MULTIPLE_ORGS_NOTE
-        assert "4.36" in MULTIPLE_ORGS_NOTE
-        if instructions.os_key != "linux":
-            assert any("single organization" in note for note in instructions.notes)
-        for sec in instructions.sections:
-            for command in sec.commands:
-                assert "--allowed-org" not in command.text
+        assert "installer" not in [m.key for m in instructions.methods]
+        for each in instructions.methods:
+            for command in (each.action, each.verify):
+                assert command is None or "--allowed-org" not in command.text
 
 
-def test_install_instructions_order():
+def test_each_os_leads_with_the_method_that_takes_precedence():
     result = install_instructions(ONE)
     assert [i.os_key for i in result] == ["windows", "macos", "linux"]
     assert [i.title for i in result] == ["Windows", "macOS", "Linux"]
+    assert [i.recommended.key for i in result] == [
+        "registry-key",
+        "configuration-profile",
+        "registry-json",
+    ]
+    for instructions in result:
+        for each in instructions.methods:
+            # One download or one block of commands, and one check.
+            assert (each.download is None) != (each.action is None)
+            assert each.verify.text
     with pytest.raises(ValueError):
         instructions_for("solaris", ONE)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "os_key"),
+    [
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36",
+            "windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+            "Gecko) Version/18.1 Safari/605.1.15",
+            "macos",
+        ),
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0", "linux"),
+        ("Mozilla/5.0 (X11; Ubuntu; Linux x86_64) HeadlessChrome/131.0.0.0", "linux"),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+            "windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Mobile Safari/537.36",
+            "windows",
+        ),
+        ("curl/8.5.0", "windows"),
+        ("", "windows"),
+    ],
+)
+def test_os_from_user_agent(user_agent, os_key):
+    assert os_from_user_agent(user_agent) == os_key
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,85 +426,82 @@ def test_install_instructions_order():
 
 def test_windows_commands_one_org_change_detector():
     windows = instructions_for("windows", orgs("acme"))
-    assert windows.path == "C:\\ProgramData\\DockerDesktop\\registry.json"
-    assert windows.notes == ()
+    assert [m.key for m in windows.methods] == ["registry-key", "registry-json", "installer"]
+    assert {c.shell for m in windows.methods for c in (m.action, m.verify)} == {"powershell"}
 
-    install = section(windows, "At install time")
-    assert [(c.shell, c.text) for c in install.commands] == [
-        (
-            "powershell",
-            "Start-Process '.\\Docker Desktop Installer.exe' -Wait 'install --allowed-org=acme'",
-        ),
-        ("cmd", '"Docker Desktop Installer.exe" install --allowed-org=acme'),
-    ]
-
-    by_hand = section(windows, "By hand (PowerShell as administrator)")
-    assert all(c.shell == "powershell" for c in by_hand.commands)
-    assert texts(by_hand) == [
-        "New-Item -ItemType Directory -Force -Path '/ProgramData/DockerDesktop' | Out-Null",
-        "Set-Content -Path '/ProgramData/DockerDesktop/registry.json'"
-        ' -Value \'{"allowedOrgs":["acme"]}\' -Encoding ascii -NoNewline',
-        "Get-Content -Raw -Path '/ProgramData/DockerDesktop/registry.json'",
-        "(Get-Item -Path '/ProgramData/DockerDesktop/registry.json').Length",
-        "Get-Acl -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'"
-        " | Format-List -Property Owner, AccessToString",
-    ]
-    expected = [c.expected_output for c in by_hand.commands]
-    assert expected[:4] == [None, None, '{"allowedOrgs":["acme"]}', "24"]
-    assert expected[4] == (
-        "Owner          : BUILTIN\\Administrators\n"
-        "AccessToString : NT AUTHORITY\\SYSTEM Allow  FullControl\n"
-        "                 BUILTIN\\Administrators Allow  FullControl\n"
-        "                 ..."
+    registry = windows.recommended
+    assert registry.also_download == "reg"
+    assert registry.action.text == (
+        "if (-not (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'))"
+        " { New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop' -Force"
+        " | Out-Null }\n"
+        "New-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'"
+        " -Name 'allowedOrgs' -PropertyType MultiString -Value @('acme') -Force | Out-Null"
     )
-
-    registry = section(windows, "Registry key")
-    assert [(c.shell, c.text) for c in registry.commands] == [
-        ("cmd", "reg import docker-desktop-allowed-orgs.reg"),
-        (
-            "powershell",
-            "if (-not (Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'))"
-            " { New-Item -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop' -Force"
-            " | Out-Null }",
-        ),
-        (
-            "powershell",
-            "New-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'"
-            " -Name 'allowedOrgs' -PropertyType MultiString -Value @('acme') -Force | Out-Null",
-        ),
-        ("cmd", 'reg query "HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop" /v allowedOrgs'),
-    ]
-    assert registry.commands[3].expected_output == (
+    assert registry.verify.text == (
+        'reg query "HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop" /v allowedOrgs'
+    )
+    assert registry.verify.expected_output == (
         "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop\n"
         "    allowedOrgs    REG_MULTI_SZ    acme"
+    )
+
+    file_method = method(windows, "registry-json")
+    assert file_method.action.text == (
+        "New-Item -ItemType Directory -Force -Path 'C:\\ProgramData\\DockerDesktop' | Out-Null\n"
+        "Set-Content -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'"
+        ' -Value \'{"allowedOrgs":["acme"]}\' -Encoding ascii -NoNewline'
+    )
+    assert file_method.verify.text == (
+        "Get-Content -Raw -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'\n"
+        "(Get-Item -Path 'C:\\ProgramData\\DockerDesktop\\registry.json').Length\n"
+        "(Get-Acl -Path 'C:\\ProgramData\\DockerDesktop\\registry.json').Owner"
+    )
+    assert file_method.verify.expected_output == (
+        '{"allowedOrgs":["acme"]}\n24\nBUILTIN\\Administrators'
+    )
+
+    installer = method(windows, "installer")
+    assert installer.action.text == (
+        "Start-Process '.\\Docker Desktop Installer.exe' -Wait 'install --allowed-org=acme'"
+    )
+    assert installer.verify.text == (
+        "Get-Content -Raw -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'"
     )
 
 
 def test_windows_commands_several_orgs_change_detector():
     windows = instructions_for("windows", orgs("acme", "globex"))
-    assert [s.title for s in windows.sections] == [
-        "By hand (PowerShell as administrator)",
-        "Registry key (takes precedence over registry.json)",
-    ]
-    by_hand = windows.sections[0]
-    assert by_hand.commands[1].text == (
-        "Set-Content -Path '/ProgramData/DockerDesktop/registry.json'"
-        ' -Value \'{"allowedOrgs":["acme","globex"]}\' -Encoding ascii -NoNewline'
-    )
-    assert by_hand.commands[3].expected_output == "33"
-    registry = windows.sections[1]
-    assert registry.commands[2].text == (
+    assert [m.key for m in windows.methods] == ["registry-key", "registry-json"]
+    assert windows.recommended.action.text.endswith(
         "New-ItemProperty -Path 'HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop'"
         " -Name 'allowedOrgs' -PropertyType MultiString -Value @('acme','globex') -Force"
         " | Out-Null"
     )
-    assert registry.commands[3].expected_output.endswith("REG_MULTI_SZ    acme\\0globex")
+    assert windows.recommended.verify.expected_output.endswith("REG_MULTI_SZ    acme\\0globex")
+    file_method = method(windows, "registry-json")
+    assert file_method.action.text.endswith(
+        "Set-Content -Path 'C:\\ProgramData\\DockerDesktop\\registry.json'"
+        ' -Value \'{"allowedOrgs":["acme","globex"]}\' -Encoding ascii -NoNewline'
+    )
+    assert file_method.verify.expected_output.splitlines()[1] == "33"
+
+
+def test_windows_paths_are_absolute():
+    """``/ProgramData/...`` in PowerShell is relative to the current drive: every path the
+    Windows commands name is ``C:\\ProgramData\\...``."""
+    for allowed in (ONE, SEVERAL):
+        for each in instructions_for("windows", allowed).methods:
+            for command in (each.action, each.verify):
+                assert "/ProgramData" not in command.text
+                for line in command.text.splitlines():
+                    if "ProgramData" in line:
+                        assert "'C:\\ProgramData\\DockerDesktop" in line, line
 
 
 def test_windows_set_content_value_decodes_to_the_download():
-    by_hand = section(instructions_for("windows", SEVERAL), "By hand")
-    text = by_hand.commands[1].text
-    literal = re.search(r"-Value ('(?:[^']|'')*')", text).group(1)
+    action = method(instructions_for("windows", SEVERAL), "registry-json").action
+    literal = re.search(r"-Value ('(?:[^']|'')*')", action.text).group(1)
     assert _powershell_unquote(literal).encode("ascii") == registry_json(SEVERAL)
 
 
