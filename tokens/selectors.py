@@ -24,6 +24,7 @@ from tokens.services import secret_digest
 
 TOKEN_COLUMNS = {
     "token_id": "id",
+    "credential": "name",
     "last_used_at": "last_used_at",
     "expires_at": "expires_at",
     "revoked_at": "revoked_at",
@@ -46,6 +47,7 @@ _TOKEN_HOLDER = CompiledRead(
 _SESSION_COLUMNS = {
     **_HOLDER_COLUMNS,
     "token_id": "id",
+    "credential": "client_id",
     "last_used_at": "last_used_at",
     "access_token_id": "access_token_id",
     "expires_at": "access_token__expires_at",
@@ -68,9 +70,12 @@ class TokenHolder:
 
     For a refresh token, ``token_id`` is the session's id and ``access_token_id`` the access
     token that opened it (None after a password sign-in); for an access token both are its id.
+    ``credential`` is the access token's name, or the session's client id (what the activity
+    log records).
     """
 
     token_id: int
+    credential: str
     access_token_id: int | None
     last_used_at: datetime | None
     user_id: int

@@ -107,6 +107,7 @@ def test_registry_pulls_follow_the_org_policy(registry, skopeo_client, web_sessi
     policy = AccessPolicy.objects.get(organization=acme)
     assert policy.as_dict() == {
         "enabled": True,
+        "audit_only": False,
         "allow_official_images": True,
         "allow_verified_publishers": False,
     }
