@@ -534,8 +534,8 @@ class PullDecision(models.Model):
             ),
             # A user's own page (and SET_NULL when a user is deleted).
             models.Index(fields=["user", "-decided_at"], name="decision_user_time"),
-            # Pruning.
-            models.Index(fields=["decided_at"], name="decision_time"),
+            # No index on the time alone: pruning goes through decision_org_time, one
+            # organisation at a time (an index less to update on the token service's path).
         ]
 
     def __str__(self) -> str:

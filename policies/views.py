@@ -133,12 +133,19 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
         return self.grant_form(team)
 
     def draft(self) -> dict[str, bool] | None:
-        """The unsaved settings this request carries (the preview), or None."""
-        return None
+        """The settings the policy form carries in this request (a preview, or a save that
+        asks for confirmation), or None."""
+        form = self.own_form("policy_form")
+        return (
+            form.settings_values()
+            if form is not None and form.is_bound and form.is_valid()
+            else None
+        )
 
     def check_data(self):
-        """Where 'Check an image' reads its reference: the query string (a GET)."""
-        return self.request.GET
+        """Where 'Check an image' reads its reference: the query string (a GET, which members
+        and links use), or the owners' policy form (its "image" field)."""
+        return self.request.POST if self.request.method == "POST" else self.request.GET
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -275,13 +282,6 @@ class PermissionsPreviewView(PermissionsPage):
 
     def get(self, request, *args, **kwargs):
         return redirect(permissions_url(self.organization))
-
-    def draft(self):
-        form = self.page_form
-        return form.settings_values() if form.is_bound and form.is_valid() else None
-
-    def check_data(self):
-        return self.request.POST
 
     def form_valid(self, form):
         impact = draft_impact(organization=self.organization, draft=form.settings_values())

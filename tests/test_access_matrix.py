@@ -54,6 +54,12 @@ MATRIX = [
     ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 403, 302), (404, 403, 400))),
     ("policies:exception_create", ORG, row((404, 200, 200), (404, 400, 400))),
     ("policies:my_requests", {}, row((200, 200, 200), (405, 405, 405))),
+    # Pull activity: owners only (the CSV streams); a preview never saves (an empty POST is
+    # invalid); members' own activity.
+    ("policies:activity", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:activity_csv", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:permissions_preview", ORG, row((404, 403, 302), (404, 403, 400))),
+    ("policies:my_activity", {}, row((200, 200, 200), (405, 405, 405))),
 ]
 
 CASES = [
@@ -163,6 +169,8 @@ def test_unknown_org_is_404_like_a_hidden_one(acme, login, role):
         "/orgs/nosuchorg/",
         "/orgs/nosuchorg/settings/permissions/",
         "/orgs/nosuchorg/settings/sign-in/",
+        "/orgs/nosuchorg/activity/",
+        "/orgs/nosuchorg/activity.csv",
     ):
         assert client.get(url).status_code == 404
 

@@ -86,6 +86,13 @@ class CategorySummary:
 
 
 @dataclass(frozen=True)
+class SummaryColumn:
+    days: int
+    label: str
+    first: bool  # the window's first column
+
+
+@dataclass(frozen=True)
 class BlockedImage:
     repository: str
     blocked: int
@@ -112,9 +119,17 @@ class ActivitySummary:
     as_of: datetime
 
     @property
-    def columns(self) -> list[str]:
-        """E.g. 'Allowed, 7 days', for each window and outcome."""
-        return [f"{o.label}, {days} days" for days in self.windows for o in Outcome]
+    def outcomes(self) -> tuple[Outcome, ...]:
+        return tuple(Outcome)
+
+    @property
+    def columns(self) -> list[SummaryColumn]:
+        """One column per window and outcome, in the order of :attr:`CategorySummary.cells`."""
+        return [
+            SummaryColumn(days=days, label=outcome.label, first=index == 0)
+            for days in self.windows
+            for index, outcome in enumerate(Outcome)
+        ]
 
 
 def activity_summary(*, organization: Organization, now: datetime | None = None) -> ActivitySummary:
