@@ -11,15 +11,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from orgs.models import Organization
 from policies.engine import Category, Outcome
 from policies.models import PullDecision
 
 PER_PAGE = 50
+#: Pages count at most this many decisions ("10,000+"): counting a large log costs more than
+#: showing it; narrower filters reach older decisions.
+COUNT_CAP = 10_000
+#: The summary is computed at most once a minute per organisation (shared cache).
+SUMMARY_CACHE_SECONDS = 60
 #: The summary's windows, in days.
 SUMMARY_WINDOWS = (7, 30)
 TOP = 5
@@ -41,28 +48,47 @@ def member_activity(*, user, filters: dict) -> QuerySet[PullDecision]:
     )
 
 
+class CappedPaginator(Paginator):
+    """A paginator that counts at most :data:`COUNT_CAP` rows (``SELECT COUNT(*)`` over a
+    ``LIMIT`` subquery, so its cost is bounded whatever the size of the log); ``capped`` says
+    there are more."""
+
+    @cached_property
+    def counted(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self.counted > COUNT_CAP
+
+
 def activity_page(queryset: QuerySet[PullDecision], page) -> Page:
-    """One page of decisions (two queries: the count and the rows); a malformed or
+    """One page of decisions (two queries: the capped count and the rows); a malformed or
     out-of-range ``page`` gives the nearest valid page."""
-    return Paginator(queryset, PER_PAGE).get_page(page)
+    return CappedPaginator(queryset, PER_PAGE).get_page(page)
 
 
 _ALSO_ALLOWED = re.compile(r" Also allowed by [^.]*\.$")
+_ANOTHER = "another organization"
 
 
-def reason_for(decision: PullDecision, organization: Organization) -> str:
+def shown_decider(decided_by: str, organization: Organization) -> str:
+    """The deciding organisation as an organisation's owners see it: theirs, or "another
+    organization" (which one is that organisation's business)."""
+    return decided_by if decided_by in ("", organization.name) else _ANOTHER
+
+
+def shown_reason(reason: str, decided_by: str, organization: Organization) -> str:
     """The reason as an organisation's owners see it: another organisation's decision is not
     explained (its policy is its own business), nor are the other organisations that also
     allowed a pull."""
-    if decision.deciding_organization not in ("", organization.name):
+    if decided_by not in ("", organization.name):
         return "Decided by another organization the member belongs to."
-    return _ALSO_ALLOWED.sub("", decision.reason)
-
-
-def decided_by_for(decision: PullDecision, organization: Organization) -> str:
-    if decision.deciding_organization in ("", organization.name):
-        return decision.deciding_organization
-    return "another organization"
+    return _ALSO_ALLOWED.sub("", reason)
 
 
 @dataclass(frozen=True)
@@ -132,7 +158,20 @@ class ActivitySummary:
         ]
 
 
-def activity_summary(*, organization: Organization, now: datetime | None = None) -> ActivitySummary:
+def activity_summary(*, organization: Organization) -> ActivitySummary:
+    """The organisation's summary, from the shared cache when it was computed less than
+    :data:`SUMMARY_CACHE_SECONDS` ago (its ``as_of`` says when)."""
+    key = f"activity-summary:{organization.pk}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = compute_activity_summary(organization=organization)
+        cache.set(key, summary, SUMMARY_CACHE_SECONDS)
+    return summary
+
+
+def compute_activity_summary(
+    *, organization: Organization, now: datetime | None = None
+) -> ActivitySummary:
     """Three queries over the organisation's rows of the last ``max(SUMMARY_WINDOWS)`` days."""
     now = now or timezone.now()
     starts = [now - timedelta(days=days) for days in SUMMARY_WINDOWS]
@@ -187,23 +226,26 @@ def activity_summary(*, organization: Organization, now: datetime | None = None)
     )
 
 
-CSV_HEADER = (
-    "time_utc",
-    "user",
-    "signed_in_with",
-    "credential",
-    "client_address",
-    "user_agent",
-    "repository",
-    "actions_asked",
-    "actions_granted",
-    "category",
-    "decided_by",
-    "rule",
-    "outcome",
-    "reason",
-    "policy_version",
+#: The export's columns: (header, field).
+CSV_COLUMNS = (
+    ("time_utc", "decided_at"),
+    ("user", "username"),
+    ("signed_in_with", "signed_in_with"),
+    ("credential", "credential"),
+    ("client_address", "client_address"),
+    ("user_agent", "user_agent"),
+    ("repository", "repository"),
+    ("actions_asked", "actions_asked"),
+    ("actions_granted", "actions_granted"),
+    ("category", "category"),
+    ("decided_by", "deciding_organization"),
+    ("rule", "rule"),
+    ("outcome", "outcome"),
+    ("reason", "reason"),
+    ("policy_version", "policy_version"),
 )
+_DECIDED_BY = [field for _, field in CSV_COLUMNS].index("deciding_organization")
+_REASON = [field for _, field in CSV_COLUMNS].index("reason")
 # Cells a spreadsheet would read as a formula (and tab/CR, which some strip before reading).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -218,25 +260,12 @@ def csv_cell(value) -> str:
 def activity_csv_rows(queryset: QuerySet[PullDecision], organization: Organization) -> Iterator:
     """The header, then one list of cells per decision, read in chunks (a server-side cursor
     on PostgreSQL), so the export streams whatever its size."""
-    yield list(CSV_HEADER)
-    for decision in queryset.iterator(chunk_size=2000):
-        yield [
-            csv_cell(value)
-            for value in (
-                decision.decided_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                decision.username,
-                decision.signed_in_with,
-                decision.credential,
-                decision.client_address,
-                decision.user_agent,
-                decision.repository,
-                decision.actions_asked,
-                decision.actions_granted,
-                decision.category,
-                decided_by_for(decision, organization),
-                decision.rule,
-                decision.outcome,
-                reason_for(decision, organization),
-                decision.policy_version,
-            )
-        ]
+    yield [header for header, _ in CSV_COLUMNS]
+    rows = queryset.values_list(*(field for _, field in CSV_COLUMNS))
+    for row in rows.iterator(chunk_size=2000):
+        cells = list(row)
+        decided_by = cells[_DECIDED_BY]
+        cells[0] = cells[0].strftime("%Y-%m-%dT%H:%M:%SZ")
+        cells[_REASON] = shown_reason(cells[_REASON], decided_by, organization)
+        cells[_DECIDED_BY] = shown_decider(decided_by, organization)
+        yield [csv_cell(cell) for cell in cells]

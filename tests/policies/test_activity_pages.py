@@ -271,3 +271,16 @@ def test_query_count_does_not_grow_with_the_log(acme, login, django_assert_num_q
     assert small == large
     # session, user, organisation, owner check, invitations notice, summary (3), count, page
     assert large[0] <= 10
+
+
+def test_counting_stops_at_the_cap(acme, login, monkeypatch):
+    """A large log is not counted to the end: "N+ decisions", and dates reach older ones."""
+    from policies.activity import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 60)
+    for _ in range(3):
+        record_pulls(acme.member, *[f"someone/image{i:02}" for i in range(25)])
+    html = login(acme.owner).get(ACTIVITY).content.decode()
+    assert "Page 1 of 2 (60+ decisions: filter by date to reach older ones)" in html
+    exact = login(acme.owner).get(ACTIVITY, {"image": "image0"}).content.decode()
+    assert "(30 decisions)" in exact
