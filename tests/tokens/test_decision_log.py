@@ -267,3 +267,25 @@ def test_a_team_change_is_in_the_next_decision(acme, ask, token_of):
     assert list(
         PullDecision.objects.order_by("id").values_list("organization__name", flat=True)
     ) == ["acme", "globex"]
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def test_retention_must_be_sensible_at_start():
+    from tests.test_operations import manage, production_environment
+
+    result = manage(production_environment(DECISION_LOG_RETENTION_DAYS="0"), "check")
+    assert result.returncode != 0
+    assert "DECISION_LOG_RETENTION_DAYS must be between 1 and 3650" in result.stderr
+
+
+def test_the_json_lines_can_go_to_their_own_file(tmp_path):
+    from tests.test_operations import manage, production_environment
+
+    target = tmp_path / "decisions.jsonl"
+    code = "import logging; logging.getLogger('portal.decisions').info('{\"event\": 1}')"
+    result = manage(production_environment(DECISION_LOG_FILE=str(target)), "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == '{"event": 1}\n'  # the line alone, no prefix
+    assert '"event"' not in result.stderr
