@@ -133,25 +133,31 @@ class CompiledRead:
 
 
 class CompiledInsert:
-    """A multi-row ``INSERT`` of one model's ``columns`` (field names), built once per database
-    and number of rows, and run as a prepared statement on PostgreSQL.
+    """A multi-row ``INSERT`` of one model's ``columns`` (field names), built once per database.
 
     :meth:`insert` takes each row as a tuple of values in the order of ``columns``, already in
     the form the database driver takes (str, int, bool, None or an aware datetime): no model
-    instances, no per-value field conversion, one statement. Used where an ORM ``bulk_create``
-    would cost more CPU than the rest of the request (the token service's decision log).
+    instances, no per-value field conversion. Used where an ORM ``bulk_create`` would cost more
+    CPU than the rest of the request (the token service's decision log).
 
-    With ``asynchronous_commit``, on PostgreSQL the statement turns ``synchronous_commit`` off
-    for its own transaction (``set_config(..., true)`` inside the statement; the session keeps
-    its setting): the server answers without waiting for the WAL to reach the disk, which halves
-    the statement's CPU cost in this process and its latency. The price: if PostgreSQL itself
-    crashes, the rows of the last fraction of a second may be lost (never half-written; see
-    PostgreSQL's "Asynchronous Commit"). Only for rows that may be lost that way, and only
-    outside a transaction (inside one, the whole transaction would commit asynchronously).
+    On PostgreSQL many rows travel as one typed array per column (``INSERT ... SELECT * FROM
+    unnest(%s::timestamptz[], ...)``), so one statement, prepared once per connection, takes any
+    number of them; a few travel as a ``VALUES`` list, cheaper to send. With
+    ``asynchronous_commit`` it also turns ``synchronous_commit`` off for its
+    own transaction (``set_config(..., true)`` inside the statement; the session keeps its
+    setting): the server answers without waiting for the WAL to reach the disk, which halves the
+    statement's cost and latency. The price: if PostgreSQL itself crashes, the rows of its last
+    fraction of a second may be lost (never half-written; see PostgreSQL's "Asynchronous
+    Commit"). Only for such rows, and only outside a transaction (inside one, the whole
+    transaction would commit asynchronously). Other databases get ``VALUES`` lists (SQLite:
+    about 50 rows per statement, in one transaction).
     """
 
-    #: Statements for up to this many rows are kept; larger ones are built each time.
-    CACHED_ROWS = 32
+    #: PostgreSQL statements take at most this many rows (arrays have no parameter limit).
+    ROWS_PER_STATEMENT = 5000
+    #: Up to this many rows, a statement with a VALUES list (cheaper to send for a few rows; one
+    #: prepared statement per number of rows); more travel as arrays (one for any number).
+    VALUES_ROWS = 32
 
     def __init__(self, model, columns: Sequence[str], *, asynchronous_commit: bool = False):
         self.model = model
@@ -162,40 +168,59 @@ class CompiledInsert:
         )
         self._sql: dict[tuple[str, int], str] = {}
 
-    def _statement(self, connection, rows: int) -> str:
-        key = (connection.alias, rows)
-        sql = self._sql.get(key)
-        if sql is not None:
-            return sql
+    def _head(self, connection) -> str:
         quote = connection.ops.quote_name
-        head = (
+        return (
             f"INSERT INTO {quote(self.model._meta.db_table)} "
             f"({', '.join(quote(field.column) for field in self.fields)})"
         )
-        if self.asynchronous_commit and connection.vendor == "postgresql":
-            # Typed placeholders: a VALUES list in FROM does not take its column types from the
-            # table (the type without its length: a too long value is an error, not cut).
+
+    def _unnest(self, connection) -> str:
+        key = (connection.alias, 0)
+        if key not in self._sql:
+            # The types without their length: a too long value is an error, not cut.
             types = [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in self.fields]
-            values = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
-            sql = (
-                f"{head} SELECT * FROM (VALUES {', '.join([values] * rows)}) AS v "
-                "WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
+            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+            self._sql[key] = (
+                f"{self._head(connection)} SELECT * FROM unnest({arrays}){self._condition()}"
             )
-        else:
-            values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-            sql = f"{head} VALUES {', '.join([values] * rows)}"
-        if rows <= self.CACHED_ROWS:
-            self._sql[key] = sql
+        return self._sql[key]
+
+    def _values(self, connection, rows: int) -> str:
+        key = (connection.alias, rows)
+        sql = self._sql.get(key)
+        if sql is None:
+            if connection.vendor == "postgresql":
+                # Typed placeholders: a VALUES list in FROM does not take its types from the
+                # table (the types without their length: a too long value is an error).
+                types = [re.sub(r"\(.*\)", "", f.db_type(connection)) for f in self.fields]
+                values = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+                sql = (
+                    f"{self._head(connection)} SELECT * FROM (VALUES "
+                    f"{', '.join([values] * rows)}) AS v{self._condition()}"
+                )
+            else:
+                values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+                sql = f"{self._head(connection)} VALUES {', '.join([values] * rows)}"
+            if rows <= self.VALUES_ROWS:  # the usual sizes; others are built each time
+                self._sql[key] = sql
         return sql
 
+    def _condition(self) -> str:
+        if not self.asynchronous_commit:
+            return ""
+        return " WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
+
     def insert(self, rows: Sequence[tuple], using: str = "default") -> None:
-        """Insert ``rows``: one statement (more only beyond the database's parameter limit:
-        about 50 rows on SQLite, 3,600 on PostgreSQL; then in one transaction)."""
+        """Insert ``rows``: one statement (more only for very many rows, then in one
+        transaction)."""
+        if not rows:
+            return
         connection = connections[using]
-        # PostgreSQL takes at most 65,535 parameters per statement; SQLite as Django sets it.
-        limit = connection.features.max_query_params or 65535
-        per_statement = max(1, limit // len(self.fields))
-        if connection.vendor == "sqlite":
+        if connection.vendor == "postgresql":
+            per_statement = self.ROWS_PER_STATEMENT
+        else:
+            per_statement = max(1, connection.features.max_query_params // len(self.fields))
             adapt = connection.ops.adapt_datetimefield_value
             rows = [
                 tuple(adapt(v) if i in self.datetimes else v for i, v in enumerate(row))
@@ -210,8 +235,12 @@ class CompiledInsert:
                 self._run(connection, chunk)
 
     def _run(self, connection, rows: Sequence[tuple]) -> None:
-        params = [value for row in rows for value in row]
-        _execute(connection, self._statement(connection, len(rows)), params, fetch=False)
+        if connection.vendor == "postgresql" and len(rows) > self.VALUES_ROWS:
+            params = [list(column) for column in zip(*rows, strict=True)]
+            _execute(connection, self._unnest(connection), params, fetch=False)
+        else:
+            params = [value for row in rows for value in row]
+            _execute(connection, self._values(connection, len(rows)), params, fetch=False)
 
 
 def _execute(connection, sql: str, params: list, fetch: bool = True) -> list[tuple]:

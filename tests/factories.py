@@ -8,9 +8,9 @@ from orgs.models import Invitation, Organization, Team
 from policies.models import AccessPolicy, Publisher, PullDecision
 from policies.selectors import pull_snapshot
 from policies.services import allowlist_entry_add, policy_update, team_grant_update
+from tokens.decisions import Caller, pull_decisions_record
 from tokens.grants import Requester, grant_access
 from tokens.scopes import parse_scopes
-from tokens.services import Caller, pull_decisions_record
 
 PASSWORD = "test-pass-123"
 

@@ -1,27 +1,14 @@
-"""Writes and checks for personal access tokens and registry sessions (refresh tokens), and the
-token service's record of its pull decisions."""
+"""Writes and checks for personal access tokens and registry sessions (refresh tokens)."""
 
 import hashlib
-import json
-import logging
-import re
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from policies.engine import PullSnapshot
-from policies.models import PullDecision
-from portal.prepared import CompiledInsert
-from tokens.grants import ScopeDecision
 from tokens.models import AccessToken, RefreshToken
-
-#: One JSON object per line for each decision of the token service (see the README).
-decision_logger = logging.getLogger("portal.decisions")
 
 TOKEN_PREFIX = "iamp_"
 REFRESH_PREFIX = "iamr_"
@@ -127,133 +114,3 @@ def refresh_token_record_use(*, session_id: int, last_used_at) -> None:
     now = timezone.now()
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         RefreshToken.objects.filter(pk=session_id).update(last_used_at=now)
-
-
-# --- the activity log ---------------------------------------------------------------------------
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _field(value: str, limit: int) -> str:
-    """A client-controlled header value as stored: control characters (PostgreSQL refuses
-    NUL in text) replaced by '?', cut to the column's length."""
-    return _CONTROL_RE.sub("?", value[:limit])
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who asked the token service, as the activity log records it: the user (None and '' for
-    an anonymous request), how they signed in (a :class:`policies.models.PullDecision.SignIn`
-    value), the access token's name or the registry session's client, and the client's address
-    and user agent as the request gave them."""
-
-    user_id: int | None
-    username: str
-    signed_in_with: str
-    credential: str = ""
-    client_address: str = ""
-    user_agent: str = ""
-
-
-# The order of the row tuples below: when, where filed, then the caller's and the decision's
-# values (in the order of the dicts that hold them).
-_DECISION_COLUMNS = (
-    "decided_at",
-    "organization",
-    "policy_version",
-    "primary",
-    "user",
-    "username",
-    "signed_in_with",
-    "credential",
-    "client_address",
-    "user_agent",
-    "repository",
-    "actions_asked",
-    "actions_granted",
-    "category",
-    "deciding_organization",
-    "rule",
-    "reason",
-    "outcome",
-)
-# The token service's one write: compiled once, not through bulk_create (which costs more CPU
-# than the rest of a token request), committed without waiting for the disk (see the README's
-# measurements and CompiledInsert for what that risks).
-_INSERT_DECISIONS = CompiledInsert(PullDecision, _DECISION_COLUMNS, asynchronous_commit=True)
-
-
-def pull_decisions_record(
-    *, caller: Caller, snapshot: PullSnapshot, decisions: Sequence[ScopeDecision]
-) -> int:
-    """Record the token service's decisions about one request's pull scopes, and write each as
-    one JSON line on the ``portal.decisions`` logger; returns the number of rows written.
-
-    Each decision is filed under every organisation the user belongs to in ``snapshot`` (with
-    that organisation's policy version; the first copy is the primary one), or once under none:
-    one multi-row INSERT for the whole request. Raises ``DatabaseError`` when the rows cannot be
-    written (the token service then refuses the request).
-    """
-    if not decisions:
-        return 0
-    decided_at = snapshot.as_of or timezone.now()
-    filed = [(org.id, org.version) for org in snapshot.organizations if org.id is not None]
-    filed = filed or [(None, None)]
-    who = {
-        "user": caller.user_id,
-        "username": caller.username,
-        "signed_in_with": caller.signed_in_with,
-        "credential": _field(caller.credential, 100),
-        "client_address": _field(caller.client_address, 64),
-        "user_agent": _field(caller.user_agent, 200),
-    }
-    rows, described = [], []
-    for item in decisions:
-        decision = item.decision
-        what = {
-            "repository": item.scope.reference.path,
-            "actions_asked": ",".join(item.scope.actions)[:100],
-            "actions_granted": ",".join(item.granted),
-            "category": decision.category.value,
-            "deciding_organization": decision.organization or "",
-            "rule": decision.rule.value,
-            "reason": decision.reason,
-            "outcome": decision.outcome.value,
-        }
-        values = (*who.values(), *what.values())
-        for index, (org_id, version) in enumerate(filed):
-            rows.append((decided_at, org_id, version, index == 0, *values))
-        described.append(what)
-    _INSERT_DECISIONS.insert(rows)
-    if decision_logger.isEnabledFor(logging.INFO):
-        member_of = [org.name for org in snapshot.organizations]
-        for what in described:
-            decision_logger.info(_decision_line(decided_at, who, what, member_of))
-    return len(rows)
-
-
-def _decision_line(decided_at, who: dict, what: dict, member_of: list[str]) -> str:
-    """One decision as one line of JSON (every value escaped: ``json.dumps`` writes control
-    and non-ASCII characters as escapes)."""
-    return json.dumps(
-        {
-            "event": "pull_decision",
-            "time": decided_at.isoformat(),
-            "user": who["username"] or None,
-            "user_id": who["user"],
-            "signed_in_with": who["signed_in_with"],
-            "credential": who["credential"] or None,
-            "client_address": who["client_address"],
-            "user_agent": who["user_agent"],
-            "repository": what["repository"],
-            "actions_asked": what["actions_asked"].split(","),
-            "actions_granted": [a for a in what["actions_granted"].split(",") if a],
-            "category": what["category"],
-            "organization": what["deciding_organization"] or None,
-            "rule": what["rule"],
-            "reason": what["reason"],
-            "outcome": what["outcome"],
-            "member_of": member_of,
-        },
-        separators=(",", ":"),
-    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import DatabaseError
+from django.db import DatabaseError, Error
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -29,6 +29,7 @@ from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
+from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
 from tokens.forms import AccessTokenCreateForm
 from tokens.grants import Requester, grant_access
 from tokens.models import AccessToken, RefreshToken
@@ -44,13 +45,11 @@ from tokens.protocol import (
 )
 from tokens.selectors import session_holder_snapshot, token_holder_snapshot
 from tokens.services import (
-    Caller,
     access_token_create,
     access_token_record_use,
     access_token_revoke,
     looks_like_refresh_token,
     looks_like_token,
-    pull_decisions_record,
     refresh_token_create,
     refresh_token_record_use,
     refresh_token_revoke,
@@ -318,8 +317,9 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
 
 
 def record_decisions(request, sign_in: SignIn, grant) -> None:
-    """Record the request's pull decisions (one INSERT). A decision that cannot be recorded is
-    not handed out: the request is refused with 503, like any other database failure."""
+    """Record the request's pull decisions (:mod:`tokens.decisions`). A decision that cannot be
+    recorded is not handed out: the request is refused with 503, like any other database
+    failure (and when too many decisions wait to be written)."""
     caller = Caller(
         user_id=sign_in.user_id,
         username=sign_in.requester.snapshot.username,
@@ -332,7 +332,7 @@ def record_decisions(request, sign_in: SignIn, grant) -> None:
         pull_decisions_record(
             caller=caller, snapshot=sign_in.requester.snapshot, decisions=grant.decisions
         )
-    except DatabaseError as error:
+    except (Error, DecisionBacklog) as error:
         raise ServiceUnavailable(
             "The token service is temporarily unavailable.",
             f"pull decisions could not be recorded: {error}",

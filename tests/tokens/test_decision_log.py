@@ -272,12 +272,20 @@ def test_a_team_change_is_in_the_next_decision(acme, ask, token_of):
 # --- settings ----------------------------------------------------------------------------------
 
 
-def test_retention_must_be_sensible_at_start():
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DECISION_LOG_RETENTION_DAYS", "0", "DECISION_LOG_RETENTION_DAYS must be between 1"),
+        ("DECISION_LOG_FLUSH_SECONDS", "-1", "DECISION_LOG_FLUSH_SECONDS must be between 0"),
+        ("DECISION_LOG_MAX_PENDING", "0", "DECISION_LOG_MAX_PENDING at least 1"),
+    ],
+)
+def test_decision_log_settings_are_checked_at_start(variable, value, message):
     from tests.test_operations import manage, production_environment
 
-    result = manage(production_environment(DECISION_LOG_RETENTION_DAYS="0"), "check")
+    result = manage(production_environment(**{variable: value}), "check")
     assert result.returncode != 0
-    assert "DECISION_LOG_RETENTION_DAYS must be between 1 and 3650" in result.stderr
+    assert message in result.stderr
 
 
 def test_the_json_lines_can_go_to_their_own_file(tmp_path):
@@ -289,3 +297,82 @@ def test_the_json_lines_can_go_to_their_own_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert target.read_text() == '{"event": 1}\n'  # the line alone, no prefix
     assert '"event"' not in result.stderr
+
+
+# --- the queued writer (DECISION_LOG_FLUSH_SECONDS > 0, the default) ---------------------------
+
+
+@pytest.fixture
+def queued(settings):
+    """Decisions queued and written by the worker's thread every 50 ms; the thread is stopped
+    (and its database connection closed) after the test."""
+    from tokens.decisions import writer
+
+    settings.DECISION_LOG_FLUSH_SECONDS = 0.05
+    yield writer
+    writer.stop()
+    assert writer.pending == 0
+
+
+def wait_for(condition, seconds=10.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_decisions_cost_the_request_no_insert(acme, ask, granted, token_of, queued):
+    auth = token_of(acme.member)
+    ask(*pulls("library/alpine"), auth=auth)  # the token's first use is written once a minute
+    wait_for(lambda: PullDecision.objects.count() == 1)
+    recorder = statements("policies_pulldecision")
+    with connection.execute_wrapper(recorder):
+        response = ask(*pulls("library/alpine", "someone/thing"), auth=auth)
+    assert granted(response) == {"library/alpine": ["pull"], "someone/thing": ["pull"]}
+    assert recorder.inserts == []  # the request only queued them
+    wait_for(lambda: PullDecision.objects.count() == 3)
+    assert set(PullDecision.objects.values_list("repository", flat=True)) == {
+        "library/alpine",
+        "someone/thing",
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failed_writes_are_retried_and_a_backlog_refuses_tokens(
+    acme, ask, token_of, queued, settings, monkeypatch, caplog
+):
+    from tokens import decisions
+
+    settings.DECISION_LOG_MAX_PENDING = 2
+    real = decisions._INSERT_DECISIONS
+
+    class Refusing:
+        def insert(self, rows):
+            raise OperationalError("the disk is full")
+
+    monkeypatch.setattr(decisions, "_INSERT_DECISIONS", Refusing())
+    auth = token_of(acme.member)
+    assert ask(*pulls("library/alpine"), auth=auth).status_code == 200
+    assert ask(*pulls("library/alpine"), auth=auth).status_code == 200
+    wait_for(lambda: "Could not write 2 pull decisions (kept, retrying)" in caplog.text)
+    # Two decisions wait: the next request is refused rather than handed out unrecorded.
+    refused = ask(*pulls("library/alpine"), auth=auth)
+    assert refused.status_code == 503
+    assert "pull decisions could not be recorded: 2 pull decisions wait" in caplog.text
+    assert PullDecision.objects.count() == 0
+    # Once writes work again, the queue drains and tokens are issued again.
+    monkeypatch.setattr(decisions, "_INSERT_DECISIONS", real)
+    wait_for(lambda: PullDecision.objects.count() == 2)
+    assert ask(*pulls("library/alpine"), auth=auth).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_is_queued_is_written_at_exit(acme, ask, token_of, queued, settings):
+    settings.DECISION_LOG_FLUSH_SECONDS = 60  # the thread would wait a minute
+    ask(*pulls("library/alpine", "acme/app"), auth=token_of(acme.member))
+    assert queued.pending == 2
+    assert queued.flush() is True  # what atexit runs
+    assert PullDecision.objects.count() == 2
