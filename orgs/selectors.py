@@ -43,13 +43,16 @@ def last_owner_refusal(*, organization: Organization, users: Iterable) -> str | 
 
 
 def organizations_of(*, user) -> QuerySet[Organization]:
-    """The user's organisations by name, each annotated with ``is_owner`` (the user's role) and
-    ``iam_enabled`` (whether Image Access Management is on): one query."""
+    """The user's organisations by name, each annotated with ``is_owner`` (the user's role),
+    ``iam_enabled`` (whether Image Access Management is on) and ``iam_audit_only`` (whether
+    it is in audit-only mode): one query."""
     owners = TeamMembership.objects.filter(
         team__organization=OuterRef("pk"), team__name=OWNERS_TEAM, user=user
     )
     return Organization.objects.for_user(user).annotate(
-        is_owner=Exists(owners), iam_enabled=F("access_policy__enabled")
+        is_owner=Exists(owners),
+        iam_enabled=F("access_policy__enabled"),
+        iam_audit_only=F("access_policy__audit_only"),
     )
 
 

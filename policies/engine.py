@@ -22,6 +22,11 @@ image when
 An organisation's grants and entries never count for another organisation. Images on other
 registries are outside Image Access Management, as on Docker Hub.
 
+An organisation in **audit-only mode** (``audit_only`` while ``enabled``) is judged the same way,
+but its refusal is not enforced: when every organisation that refuses an image is in audit-only
+mode, the decision is a refusal with ``enforced=False`` (outcome ``would_block``) and the pull goes
+through. One enforcing organisation that refuses is enough to block it.
+
 Every decision names the :class:`Rule` that decided it and says it in words.
 """
 
@@ -91,6 +96,25 @@ RULE_LABELS = {
     Rule.TEAM_GRANT: "Team grant",
     Rule.ALLOWLIST: "Allowlist entry",
 }
+
+
+class Outcome(StrEnum):
+    """What became of a decision at the registry (the activity log's ``outcome``)."""
+
+    ALLOWED = "allowed"  # the policy allows the pull
+    BLOCKED = "blocked"  # the policy refuses it, and the refusal is enforced
+    WOULD_BLOCK = "would_block"  # refused by organisations in audit-only mode only: pulled
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+OUTCOME_LABELS = {
+    Outcome.ALLOWED: "Allowed",
+    Outcome.BLOCKED: "Blocked",
+    Outcome.WOULD_BLOCK: "Would be blocked",
+}
 # When several organisations restrict a user and all allow an image, the decision names the
 # most exceptional of their rules: that is what explains why the pull goes through.
 _RULE_WEIGHT = {Rule.ORGANIZATION: 0, Rule.CATEGORY: 1, Rule.TEAM_GRANT: 2, Rule.ALLOWLIST: 3}
@@ -113,21 +137,29 @@ class OrgPolicy:
 
     The settings mirror :class:`policies.models.AccessPolicy`'s fields (a test pins that);
     ``version`` is the policy version the snapshot was read at; ``teams`` are the user's teams
-    there, by name.
+    there, by name; ``id`` is the organisation's database id, for the activity log (None when
+    the snapshot was not read from the database).
     """
 
     name: str
     is_owner: bool
     enabled: bool = False
+    audit_only: bool = False
     allow_official_images: bool = False
     allow_verified_publishers: bool = False
     version: int = 0
     teams: tuple[TeamPolicy, ...] = ()
+    id: int | None = None
 
     @property
     def restricts(self) -> bool:
-        """Whether this organisation's policy applies to the user."""
+        """Whether this organisation's policy applies to the user (in audit-only mode too)."""
         return self.enabled and not self.is_owner
+
+    @property
+    def enforces(self) -> bool:
+        """Whether this organisation's refusals are applied (not in audit-only mode)."""
+        return not self.audit_only
 
     def has_team(self, name: str) -> bool:
         return any(team.name == name for team in self.teams)
@@ -181,7 +213,12 @@ class PullSnapshot:
 
 @dataclass(frozen=True)
 class Decision:
-    """The engine's answer: allowed or not, why, by which rule and on whose authority."""
+    """The engine's answer: allowed by the policy or not, why, by which rule and on whose
+    authority, and whether that organisation enforces it.
+
+    ``enforced`` is False when the deciding organisation is in audit-only mode: a refusal is
+    then recorded but not applied (:attr:`granted` is what the registry gets).
+    """
 
     allowed: bool
     category: Category
@@ -189,10 +226,24 @@ class Decision:
     organization: str | None
     reason: str
     rule: Rule
+    enforced: bool = True
+
+    @property
+    def granted(self) -> bool:
+        """Whether the pull goes through: allowed, or refused by audit-only organisations only."""
+        return self.allowed or not self.enforced
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.allowed:
+            return Outcome.ALLOWED
+        return Outcome.BLOCKED if self.enforced else Outcome.WOULD_BLOCK
 
     def as_dict(self) -> dict:
         return {
             "allowed": self.allowed,
+            "enforced": self.enforced,
+            "outcome": self.outcome.value,
             "category": self.category.value,
             "reference": self.reference,
             "organization": self.organization,
@@ -286,6 +337,7 @@ class _Verdict:
     category: Category
     rule: Rule
     reason: str
+    enforced: bool
 
 
 def _judge(snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference) -> _Verdict:
@@ -293,33 +345,43 @@ def _judge(snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference) ->
     category = classify(
         reference, organization=org.name, verified_publishers=snapshot.verified_publishers
     )
+
+    def verdict(allowed: bool, rule: Rule, reason: str) -> _Verdict:
+        return _Verdict(org.name, allowed, category, rule, reason, enforced=org.enforces)
+
     allowed_by_policy = f"{category.label} are allowed by {org.name}'s Image Access Management."
     if category is Category.ORGANIZATION:
-        return _Verdict(org.name, True, category, Rule.ORGANIZATION, allowed_by_policy)
+        return verdict(True, Rule.ORGANIZATION, allowed_by_policy)
     if settings_allow(org, category):
-        return _Verdict(org.name, True, category, Rule.CATEGORY, allowed_by_policy)
+        return verdict(True, Rule.CATEGORY, allowed_by_policy)
     team = next((team for team in org.teams if settings_allow(team, category)), None)
     if team is not None:
         reason = f"{category.label} are allowed by {org.name}'s grant to team {team.name}."
-        return _Verdict(org.name, True, category, Rule.TEAM_GRANT, reason)
+        return verdict(True, Rule.TEAM_GRANT, reason)
     entries = applicable_entries(snapshot, org, reference.path)
     if entries:
         reason = (
             f"{category.label} are blocked by {org.name}'s Image Access Management, "
             f"but {reference.path} is allowed by {entries[0].describe()}."
         )
-        return _Verdict(org.name, True, category, Rule.ALLOWLIST, reason)
+        return verdict(True, Rule.ALLOWLIST, reason)
     reason = f"{category.label} are blocked by {org.name}'s Image Access Management."
-    return _Verdict(org.name, False, category, Rule.CATEGORY, reason)
+    if not org.enforces:
+        reason += (
+            f" {org.name} is in audit-only mode: the pull is allowed and recorded as would-block."
+        )
+    return verdict(False, Rule.CATEGORY, reason)
 
 
 def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
     """Decide whether the snapshot's user may pull ``reference``.
 
-    A refusal names the first refusing organisation by name. When several organisations
-    restrict the user and all allow the image, the decision names the one whose rule is the
-    most exceptional (an allowlist entry, then a team grant, then the policy's category, then
-    the organisation's own images) and lists the others.
+    A refusal names the first refusing organisation by name that enforces its policy, or, when
+    every refusing organisation is in audit-only mode, the first of those (the refusal is then
+    not enforced). When several organisations restrict the user and all allow the image, the
+    decision names the one whose rule is the most exceptional (an allowlist entry, then a team
+    grant, then the policy's category, then the organisation's own images) and lists the
+    others.
     """
     shown = reference.normalized
     if not reference.is_docker_hub:
@@ -338,19 +400,19 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
     restricting = sorted(
         (org for org in snapshot.organizations if org.restricts), key=lambda org: org.name
     )
-    verdicts = []
-    for org in restricting:
-        verdict = _judge(snapshot, org, reference)
-        if not verdict.allowed:
-            return Decision(
-                allowed=False,
-                category=verdict.category,
-                reference=shown,
-                organization=verdict.organization,
-                reason=verdict.reason,
-                rule=verdict.rule,
-            )
-        verdicts.append(verdict)
+    verdicts = [_judge(snapshot, org, reference) for org in restricting]
+    refusals = [verdict for verdict in verdicts if not verdict.allowed]
+    if refusals:
+        verdict = next((v for v in refusals if v.enforced), refusals[0])
+        return Decision(
+            allowed=False,
+            category=verdict.category,
+            reference=shown,
+            organization=verdict.organization,
+            reason=verdict.reason,
+            rule=verdict.rule,
+            enforced=verdict.enforced,
+        )
 
     if verdicts:
         primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
@@ -363,6 +425,7 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
             organization=primary.organization,
             reason=primary.reason + also,
             rule=primary.rule,
+            enforced=primary.enforced,
         )
 
     return _unrestricted(snapshot, reference, shown)

@@ -61,12 +61,16 @@ class SettingsForm(forms.Form):
 
     settings_fields: tuple[str, ...] = ()
     settings_model = None
+    #: Keys the form accepts besides the settings and its own fields (and ignores).
+    other_keys: frozenset[str] = frozenset()
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allowed_keys = frozenset({*self.settings_fields, "version", "csrfmiddlewaretoken"})
+        self.allowed_keys = frozenset(
+            {*self.settings_fields, *self.fields, *self.other_keys, "csrfmiddlewaretoken"}
+        )
         for field in self.settings_fields:
             self.fields[field] = StrictBooleanField(
                 label=policy_field_label(field, self.settings_model), required=False
@@ -97,10 +101,30 @@ class SettingsForm(forms.Form):
 
 class AccessPolicyForm(SettingsForm):
     """The Org Permissions form: one checkbox per policy setting (their names match Docker
-    Hub's settings API)."""
+    Hub's settings API).
+
+    ``confirm`` confirms a save that blocks pulls members made recently: ``1``, or the
+    :meth:`signature` of the settings the confirmation showed (what the page sends, so that
+    settings changed after the confirmation are shown again). ``image`` is the page's
+    "Check an image" field, which belongs to this form so that checking keeps the unsaved
+    settings; saving ignores it.
+    """
 
     settings_fields = POLICY_FIELDS
     settings_model = AccessPolicy
+    other_keys = frozenset({"image"})
+
+    confirm = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    @staticmethod
+    def signature(values) -> str:
+        """The settings as a short text, e.g. '1010' (one digit per setting, in order)."""
+        return "".join("1" if values[field] else "0" for field in POLICY_FIELDS)
+
+    def confirmed(self) -> bool:
+        """Whether the owner confirmed these settings (only valid after ``is_valid()``)."""
+        confirm = self.cleaned_data["confirm"]
+        return confirm == "1" or confirm == self.signature(self.settings_values())
 
 
 class TeamGrantForm(SettingsForm):

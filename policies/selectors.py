@@ -135,6 +135,7 @@ def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
     return tuple(
         OrgPolicy(
             name=name,
+            id=first[name]["organization_id"],
             is_owner=any(team.name == OWNERS_TEAM for team in teams[name]),
             version=first[name]["policy_version"],
             teams=tuple(sorted(teams[name], key=lambda team: team.name)),
@@ -296,12 +297,19 @@ def pull_snapshot(
 
 
 def member_preview_snapshot(
-    *, organization: Organization, snapshot: PullSnapshot, references: list[ImageReference]
+    *,
+    organization: Organization,
+    snapshot: PullSnapshot,
+    references: list[ImageReference],
+    settings: Mapping[str, bool] | None = None,
 ) -> PullSnapshot:
     """The snapshot of a plain member of ``organization`` (in none of its teams with more
-    rights), built from a member's or owner's ``snapshot`` of it: what the saved policy and the
-    organisation-wide allowlist give its members (the owners' preview on the page)."""
+    rights), built from a member's or owner's ``snapshot`` of it: what the saved policy (or
+    the unsaved ``settings``, fields of :data:`POLICY_FIELDS`) and the organisation-wide
+    allowlist give its members (the owners' preview on the page)."""
     this = next(org for org in snapshot.organizations if org.name == organization.name)
+    if settings is not None:
+        this = replace(this, **settings)
     plain = as_plain_member(replace(snapshot, entries=()), this)
     refused = refused_references(plain, references)
     if not refused:

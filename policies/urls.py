@@ -1,6 +1,7 @@
 from django.urls import path
 
 from policies import signin_views, views
+from policies.activity import views as activity_views
 
 app_name = "policies"
 
@@ -9,6 +10,22 @@ PERMISSIONS = f"{ORG}/permissions"
 
 urlpatterns = [
     path(f"{PERMISSIONS}/", views.PermissionsView.as_view(), name="permissions"),
+    path(
+        f"{PERMISSIONS}/preview/",
+        views.PermissionsPreviewView.as_view(),
+        name="permissions_preview",
+    ),
+    path(
+        "orgs/<org:org>/activity/",
+        activity_views.OrganizationActivityView.as_view(),
+        name="activity",
+    ),
+    path(
+        "orgs/<org:org>/activity.csv",
+        activity_views.OrganizationActivityCsvView.as_view(),
+        name="activity_csv",
+    ),
+    path("settings/activity/", activity_views.MyActivityView.as_view(), name="my_activity"),
     path(f"{PERMISSIONS}/allowlist/", views.AllowlistAddView.as_view(), name="allowlist_add"),
     path(
         f"{PERMISSIONS}/allowlist/<int:pk>/remove/",

@@ -3,6 +3,8 @@ answer exception requests; members read it all; everyone checks images and membe
 exceptions. Each form posts to its own URL and, when refused, re-renders the page with its
 errors."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -17,8 +19,10 @@ from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
 from orgs.selectors import team_of_organization
 from policies import selectors, services
+from policies.activity.impact import draft_impact
 from policies.engine import pull_decide
 from policies.forms import (
+    TRUE_VALUES,
     AccessPolicyForm,
     AllowlistEntryForm,
     ExceptionApproveForm,
@@ -27,7 +31,12 @@ from policies.forms import (
     ImageCheckForm,
     TeamGrantForm,
 )
-from policies.models import ExceptionRequest
+from policies.models import (
+    POLICY_FIELDS,
+    ExceptionRequest,
+    policy_field_label,
+    policy_value_word,
+)
 from policies.references import parse_reference
 from portal.mixins import ServiceFormView
 
@@ -39,11 +48,64 @@ def permissions_url(organization, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+@dataclass(frozen=True)
+class Control:
+    """One policy setting as the owners' form shows it: whether its switch is on in the form
+    (the saved value, or the owner's unsaved choice), the saved value, and the words for its
+    two states ("Allowed"/"Restricted", "On"/"Off")."""
+
+    name: str
+    label: str
+    checked: bool
+    saved: bool
+    on: str
+    off: str
+    errors: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> str:
+        return self.on if self.checked else self.off
+
+    @property
+    def saved_state(self) -> str:
+        return self.on if self.saved else self.off
+
+    @property
+    def changed(self) -> bool:
+        return self.checked != self.saved
+
+
+def policy_controls(form: AccessPolicyForm, policy) -> dict[str, Control]:
+    """The page's switches from the policy form (bound or not) and the saved policy."""
+    valid = form.is_bound and form.is_valid()
+    controls = {}
+    for field in POLICY_FIELDS:
+        saved = getattr(policy, field)
+        if valid:
+            checked = form.cleaned_data[field]
+        elif form.is_bound:
+            checked = str(form.data.get(field, "")).lower() in TRUE_VALUES
+        else:
+            checked = bool(form.initial.get(field, saved))
+        controls[field] = Control(
+            name=field,
+            label=policy_field_label(field),
+            checked=checked,
+            saved=saved,
+            on=policy_value_word(field, True),
+            off=policy_value_word(field, False),
+            errors=tuple(form[field].errors) if form.is_bound else (),
+        )
+    return controls
+
+
 class PermissionsPage(OrganizationMixin, ServiceFormView):
     """The Org Permissions page around one of its forms (``form_slot`` names its place).
 
     The page shows the policy, the team grants, the allowlist, pending exception requests
-    (owners), 'Check an image' and the history; owners get a form for each setting.
+    (owners), 'Check an image' and the history; owners get a form for each setting. With
+    ``impact`` in the context it shows what the settings in the policy form would have done to
+    recent pulls (the preview, or the confirmation before a save).
     """
 
     template_name = "policies/permissions.html"
@@ -70,6 +132,21 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
         """The form in ``team``'s row of the grants table."""
         return self.grant_form(team)
 
+    def draft(self) -> dict[str, bool] | None:
+        """The settings the policy form carries in this request (a preview, or a save that
+        asks for confirmation), or None."""
+        form = self.own_form("policy_form")
+        return (
+            form.settings_values()
+            if form is not None and form.is_bound and form.is_valid()
+            else None
+        )
+
+    def check_data(self):
+        """Where 'Check an image' reads its reference: the query string (a GET, which members
+        and links use), or the owners' policy form (its "image" field)."""
+        return self.request.POST if self.request.method == "POST" else self.request.GET
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["policy"] = self.policy
@@ -83,28 +160,36 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
         pages = Paginator(allowlist, ENTRIES_PER_PAGE)
         context["entries"] = pages.get_page(self.request.GET.get("entries"))
         if self.is_owner:
-            context["policy_form"] = self.own_form("policy_form") or AccessPolicyForm(
+            policy_form = self.own_form("policy_form") or AccessPolicyForm(
                 initial=self.policy_initial()
             )
-            context["allowlist_form"] = self.own_form("allowlist_form") or AllowlistEntryForm(
-                organization=self.organization
-            )
-            context["pending"] = selectors.pending_exception_requests(
-                organization=self.organization
+            controls = policy_controls(policy_form, self.policy)
+            context.update(
+                policy_form=policy_form,
+                controls=controls,
+                unsaved=any(control.changed for control in controls.values()),
+                draft_signature=AccessPolicyForm.signature(
+                    {name: control.checked for name, control in controls.items()}
+                ),
+                allowlist_form=self.own_form("allowlist_form")
+                or AllowlistEntryForm(organization=self.organization),
+                pending=selectors.pending_exception_requests(organization=self.organization),
             )
         context.update(self.check_image())
         return context
 
     def check_image(self) -> dict:
-        """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked).
+        """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked; the
+        owners' preview carries it in its POST).
 
         The decision for the user asking, a form to request an exception when it is a refusal,
         and, for owners (whom their own organisation does not restrict), the decision for a
-        plain member of this organisation.
+        plain member of this organisation, with the saved settings and with the unsaved ones.
         """
-        if "image" not in self.request.GET:
-            return {"check_form": ImageCheckForm()}
-        form = ImageCheckForm(self.request.GET)
+        data = self.check_data()
+        if not data.get("image"):
+            return {"check_form": ImageCheckForm(initial={"image": data.get("image", "")})}
+        form = ImageCheckForm({"image": data["image"]})
         if not form.is_valid():
             return {"check_form": form}
         reference = form.cleaned_data["image"]
@@ -112,24 +197,49 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
         decision = pull_decide(snapshot, reference)
         context = {"check_form": form, "decision": decision}
         if not decision.allowed:
-            context["exception_form"] = ExceptionRequestForm(
-                initial={"image": self.request.GET["image"]}
-            )
+            context["exception_form"] = ExceptionRequestForm(initial={"image": data["image"]})
         if self.is_owner:
             preview = selectors.member_preview_snapshot(
                 organization=self.organization, snapshot=snapshot, references=[reference]
             )
             context["member_decision"] = pull_decide(preview, reference)
+            draft = self.draft()
+            if draft is not None and draft != self.policy.as_dict():
+                preview = selectors.member_preview_snapshot(
+                    organization=self.organization,
+                    snapshot=snapshot,
+                    references=[reference],
+                    settings=draft,
+                )
+                context["draft_decision"] = pull_decide(preview, reference)
         return context
 
 
 class PermissionsView(PermissionsPage):
-    """The page itself, and the policy form (owners)."""
+    """The page itself, and the policy form (owners). A save that would block pulls members
+    made recently (and that the saved settings let through) first shows what it would block
+    and asks to confirm (200, nothing saved); the confirmation posts the same settings with
+    ``confirm``."""
 
     form_class = AccessPolicyForm
 
     def get_initial(self):
         return self.policy_initial()
+
+    def form_valid(self, form):
+        values = form.settings_values()
+        fresh = form.cleaned_data["version"] == self.policy.version
+        if fresh and values != self.policy.as_dict() and not form.confirmed():
+            impact = draft_impact(organization=self.organization, draft=values)
+            if impact.needs_confirmation:
+                messages.warning(
+                    self.request,
+                    "Nothing was saved yet: these settings would block pulls that members made "
+                    "recently. Review them below and confirm.",
+                )
+                context = self.get_context_data(form=form, impact=impact, confirming=True)
+                return self.render_to_response(context)
+        return super().form_valid(form)
 
     def perform(self, form):
         return services.policy_update(
@@ -144,7 +254,7 @@ class PermissionsView(PermissionsPage):
         if change is None:
             messages.info(self.request, "No changes to save.")
         else:
-            messages.success(self.request, "Image Access Management settings saved.")
+            messages.success(self.request, f"Saved. {'; '.join(change.described())}.")
         return redirect(permissions_url(self.organization))
 
     def refused(self, form, error):
@@ -159,6 +269,26 @@ class PermissionsView(PermissionsPage):
 
     def form_invalid(self, form):
         messages.error(self.request, "Nothing was changed: the submitted settings were not valid.")
+        return super().form_invalid(form)
+
+
+class PermissionsPreviewView(PermissionsPage):
+    """Owners: the page with the unsaved settings of the policy form, what they would have done
+    to the pulls members made recently, and 'Check an image' against them. Never saves; a GET
+    goes to the page."""
+
+    owner_only = True
+    form_class = AccessPolicyForm
+
+    def get(self, request, *args, **kwargs):
+        return redirect(permissions_url(self.organization))
+
+    def form_valid(self, form):
+        impact = draft_impact(organization=self.organization, draft=form.settings_values())
+        return self.render_to_response(self.get_context_data(form=form, impact=impact))
+
+    def form_invalid(self, form):
+        messages.error(self.request, "Nothing to preview: the submitted settings were not valid.")
         return super().form_invalid(form)
 
 

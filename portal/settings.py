@@ -267,6 +267,25 @@ if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
     # Accepted for the single-machine default; Redis counts atomically.
     SILENCED_SYSTEM_CHECKS.append("axes.W001")
 
+# The activity log: every decision of the token service is recorded (one row per repository and
+# organisation, one INSERT per request) and written as one JSON line on the portal.decisions
+# logger (stderr, or DECISION_LOG_FILE). Rows older than DECISION_LOG_RETENTION_DAYS are deleted
+# by `manage.py prune_activity`. DECISION_LOG_ENABLED=false turns both off (for comparisons).
+DECISION_LOG_ENABLED = env.bool("DECISION_LOG_ENABLED", default=True)
+DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=90)
+if not 1 <= DECISION_LOG_RETENTION_DAYS <= 3650:
+    raise environ.ImproperlyConfigured("DECISION_LOG_RETENTION_DAYS must be between 1 and 3650.")
+DECISION_LOG_FILE = env.str("DECISION_LOG_FILE", default="")
+# How the rows are written (tokens/decisions.py): 0 = before each answer, one INSERT per request
+# (a failed write refuses the token); more = each worker writes what it queued at most this often
+# (seconds), in one INSERT, refusing new requests once DECISION_LOG_MAX_PENDING wait.
+DECISION_LOG_FLUSH_SECONDS = env.float("DECISION_LOG_FLUSH_SECONDS", default=0.5)
+DECISION_LOG_MAX_PENDING = env.int("DECISION_LOG_MAX_PENDING", default=10000)
+if not 0 <= DECISION_LOG_FLUSH_SECONDS <= 60 or DECISION_LOG_MAX_PENDING < 1:
+    raise environ.ImproperlyConfigured(
+        "DECISION_LOG_FLUSH_SECONDS must be between 0 and 60, DECISION_LOG_MAX_PENDING at least 1."
+    )
+
 # Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
 # portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are
 # logged without a traceback.
@@ -283,10 +302,21 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
+        "bare": {"format": "%(message)s"},  # the message is a JSON object already
     },
     "filters": {"no_refusal_tracebacks": {"()": "portal.logfilters.NoRefusalTracebacks"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "decisions": (
+            {"class": "logging.handlers.WatchedFileHandler", "filename": DECISION_LOG_FILE}
+            if DECISION_LOG_FILE
+            else {"class": "logging.StreamHandler"}
+        )
+        | {"formatter": "bare"},
+    },
     "loggers": {
+        # One JSON line per pull decision (tokens.decisions.pull_decisions_record).
+        "portal.decisions": {"handlers": ["decisions"], "level": "INFO", "propagate": False},
         "django.request": {"filters": ["no_refusal_tracebacks"]},
         # The portal logs each refused sign-in once itself (portal.throttle, tokens.views).
         "axes": {"level": "ERROR"},

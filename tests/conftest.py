@@ -59,6 +59,9 @@ def test_settings(settings, tmp_path):
         }
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Pull decisions are written before each answer, so tests see them at once (the
+    # queued writer has its own tests).
+    settings.DECISION_LOG_FLUSH_SECONDS = 0
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

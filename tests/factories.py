@@ -5,14 +5,18 @@ from django.contrib.auth import get_user_model
 from orgs import services
 from orgs.invitations.services import invitation_create
 from orgs.models import Invitation, Organization, Team
-from policies.models import AccessPolicy, Publisher
+from policies.models import AccessPolicy, Publisher, PullDecision
 from policies.references import parse_reference
+from policies.selectors import pull_snapshot
 from policies.services import (
     allowlist_entry_add,
     exception_request_create,
     policy_update,
     team_grant_update,
 )
+from tokens.decisions import Caller, pull_decisions_record
+from tokens.grants import Requester, grant_access
+from tokens.scopes import parse_scopes
 
 PASSWORD = "test-pass-123"
 
@@ -39,7 +43,13 @@ def add_owner(organization: Organization, user) -> None:
 
 
 def set_policy(
-    organization: Organization, *, actor, enabled=True, official=False, publishers=False
+    organization: Organization,
+    *,
+    actor,
+    enabled=True,
+    official=False,
+    publishers=False,
+    audit_only=False,
 ):
     policy = AccessPolicy.objects.get(organization=organization)
     return policy_update(
@@ -48,6 +58,7 @@ def set_policy(
         expected_version=policy.version,
         values={
             "enabled": enabled,
+            "audit_only": audit_only,
             "allow_official_images": official,
             "allow_verified_publishers": publishers,
         },
@@ -114,3 +125,24 @@ def ask_exception(organization: Organization, requester, image: str = "other/thi
         reference=parse_reference(image),
         justification=why,
     )
+
+
+def record_pulls(user, *repositories: str, at=None, signed_in_with="access_token", **caller):
+    """What the token service records when ``user`` (None: anonymous) asks to pull
+    ``repositories``: decided by the engine, recorded by the service, as of ``at`` (default:
+    now). Returns the rows recorded (one per repository and organisation of the user)."""
+    scopes = parse_scopes([f"repository:{name}:pull" for name in repositories])
+    snapshot = pull_snapshot(user=user, references=[s.reference for s in scopes], as_of=at)
+    grant = grant_access(Requester(snapshot=snapshot), scopes)
+    last = PullDecision.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    pull_decisions_record(
+        caller=Caller(
+            user_id=user.pk if user else None,
+            username=user.username if user else "",
+            signed_in_with=signed_in_with,
+            **caller,
+        ),
+        snapshot=snapshot,
+        decisions=grant.decisions,
+    )
+    return list(PullDecision.objects.filter(id__gt=last))

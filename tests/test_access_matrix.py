@@ -62,6 +62,12 @@ MATRIX = [
     ("password_change", {}, row((200, 200, 200), (200, 200, 200))),
     ("password_change_done", {}, row((200, 200, 200), (405, 405, 405))),
     ("tokens:delete_inactive", {}, row((200, 200, 200), (400, 400, 400))),
+    # Pull activity: owners only (the CSV streams); a preview never saves (an empty POST is
+    # invalid); members' own activity.
+    ("policies:activity", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:activity_csv", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:permissions_preview", ORG, row((404, 403, 302), (404, 403, 400))),
+    ("policies:my_activity", {}, row((200, 200, 200), (405, 405, 405))),
 ]
 
 CASES = [
@@ -161,6 +167,8 @@ def test_unknown_org_is_404_like_a_hidden_one(acme, login, role):
         "/orgs/nosuchorg/",
         "/orgs/nosuchorg/settings/permissions/",
         "/orgs/nosuchorg/settings/sign-in/",
+        "/orgs/nosuchorg/activity/",
+        "/orgs/nosuchorg/activity.csv",
     ):
         assert client.get(url).status_code == 404
 

@@ -1,14 +1,15 @@
 """What a registry token grants: a pure function from scopes to the ``access`` claim.
 
-Pulls are decided by :func:`policies.engine.pull_decide`. Pushes go only to the namespace of an
-organisation the user belongs to (any team), or anywhere for site staff, and never to a
-read-only (``repo:read``) access token. Everything else (``delete``, ``*``, other resource
-types) is left out, which is the protocol's way to refuse.
+Pulls are decided by :func:`policies.engine.pull_decide`; a refusal made only by organisations
+in audit-only mode is not enforced (:attr:`policies.engine.Decision.granted`). Pushes go only to
+the namespace of an organisation the user belongs to (any team), or anywhere for site staff, and
+never with a read-only (``repo:read``) access token. Everything else (``delete``, ``*``, other
+resource types) is left out, which is the protocol's way to refuse.
 """
 
 from dataclasses import dataclass
 
-from policies.engine import PullSnapshot, pull_decide
+from policies.engine import Decision, PullSnapshot, pull_decide
 from tokens.scopes import REPOSITORY, Scope
 
 
@@ -23,25 +24,38 @@ class Requester:
 
 
 @dataclass(frozen=True)
+class ScopeDecision:
+    """A repository scope that asks to pull, the engine's decision about it, and the actions
+    the token grants for it (what the activity log records)."""
+
+    scope: Scope
+    decision: Decision
+    granted: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Grant:
-    """The ``access`` claim, and a sentence for each pull or push it refused."""
+    """The ``access`` claim, a sentence for each pull or push it refused, and the decision
+    about each scope that asked to pull."""
 
     access: list[dict]
     refusals: list[str]
+    decisions: list[ScopeDecision]
 
 
 def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
     """Each repository scope with the actions granted; refused actions are left out."""
     member_of = {org.name for org in requester.snapshot.organizations}
-    access, refusals = [], []
+    access, refusals, decisions = [], [], []
     for scope in scopes:
         if scope.type != REPOSITORY:
             continue
         reference = scope.reference
         granted = []
+        decision = None
         if "pull" in scope.actions:
             decision = pull_decide(requester.snapshot, reference)
-            if decision.allowed:
+            if decision.granted:
                 granted.append("pull")
             else:
                 refusals.append(f"pull {scope.name}: {decision.reason}")
@@ -54,4 +68,6 @@ def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
                 refusals.append(f"push {scope.name}: not a member of {reference.namespace}")
         if granted:
             access.append({"type": REPOSITORY, "name": scope.name, "actions": granted})
-    return Grant(access=access, refusals=refusals)
+        if decision is not None:
+            decisions.append(ScopeDecision(scope=scope, decision=decision, granted=tuple(granted)))
+    return Grant(access=access, refusals=refusals, decisions=decisions)

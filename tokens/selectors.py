@@ -25,6 +25,7 @@ from tokens.services import secret_digest
 
 TOKEN_COLUMNS = {
     "token_id": "id",
+    "credential": "name",
     "last_used_at": "last_used_at",
     "expires_at": "expires_at",
     "revoked_at": "revoked_at",
@@ -48,6 +49,7 @@ _TOKEN_HOLDER = CompiledRead(
 _SESSION_COLUMNS = {
     **_HOLDER_COLUMNS,
     "token_id": "id",
+    "credential": "client_id",
     "last_used_at": "last_used_at",
     "access_token_id": "access_token_id",
     "scope": "access_token__scope",
@@ -73,9 +75,12 @@ class TokenHolder:
     token that opened it (None after a password sign-in); for an access token both are its id.
     ``scope`` is that access token's :class:`tokens.models.TokenScope` (None after a password
     sign-in: the account itself).
+    ``credential`` is the access token's name, or the session's client id (what the activity
+    log records).
     """
 
     token_id: int
+    credential: str
     access_token_id: int | None
     scope: str | None
     last_used_at: datetime | None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db import DatabaseError
+from django.db import DatabaseError, Error
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
@@ -26,10 +26,12 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from policies.engine import PullSnapshot
+from policies.models import PullDecision
 from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
+from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
 from tokens.forms import AccessTokenCreateForm
 from tokens.grants import Requester, grant_access
 from tokens.models import AccessToken, RefreshToken, TokenScope
@@ -333,14 +335,19 @@ def registry_token(request):
         return response
 
 
+SIGNED_IN_WITH = PullDecision.SignIn
+
+
 @dataclass(frozen=True)
 class SignIn:
     """Who signed in at the token service, and with what."""
 
     requester: Requester
+    signed_in_with: str  # a PullDecision.SignIn value
     user_id: int | None = None  # None: anonymous
     access_token_id: int | None = None  # the access token used, or that opened the session
     refresh_token: str | None = None  # the refresh token presented, if that was the credential
+    credential: str = ""  # the access token's name, or the registry session's client
 
 
 def issue_token(request, asked: TokenRequest) -> JsonResponse:
@@ -375,6 +382,8 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     grant = grant_access(requester, asked.scopes)
     if grant.refusals:
         logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(grant.refusals))
+    if settings.DECISION_LOG_ENABLED:
+        record_decisions(request, sign_in, grant)
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,
@@ -388,6 +397,29 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     if asked.offline and sign_in.user_id is not None:
         body["refresh_token"] = sign_in.refresh_token or open_session(sign_in, asked.client_id)
     return JsonResponse(body)
+
+
+def record_decisions(request, sign_in: SignIn, grant) -> None:
+    """Record the request's pull decisions (:mod:`tokens.decisions`). A decision that cannot be
+    recorded is not handed out: the request is refused with 503, like any other database
+    failure (and when too many decisions wait to be written)."""
+    caller = Caller(
+        user_id=sign_in.user_id,
+        username=sign_in.requester.snapshot.username,
+        signed_in_with=sign_in.signed_in_with,
+        credential=sign_in.credential,
+        client_address=throttle.client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    try:
+        pull_decisions_record(
+            caller=caller, snapshot=sign_in.requester.snapshot, decisions=grant.decisions
+        )
+    except (Error, DecisionBacklog) as error:
+        raise ServiceUnavailable(
+            "The token service is temporarily unavailable.",
+            f"pull decisions could not be recorded: {error}",
+        ) from None
 
 
 def open_session(sign_in: SignIn, client_id: str) -> str:
@@ -427,7 +459,10 @@ def identify(request, credentials, references) -> SignIn:
             raise unauthorized(
                 "sign-in required: log in with your portal username and an access token"
             )
-        return SignIn(requester=Requester(snapshot=PullSnapshot(username="")))
+        return SignIn(
+            requester=Requester(snapshot=PullSnapshot(username="", as_of=timezone.now())),
+            signed_in_with=SIGNED_IN_WITH.ANONYMOUS,
+        )
     if isinstance(credentials, RefreshGrant):
         return identify_session(request, credentials.secret, references)
 
@@ -442,8 +477,10 @@ def identify(request, credentials, references) -> SignIn:
         throttle.clear_failures(request, username)
         return SignIn(
             requester=holder_requester(holder, snapshot),
+            signed_in_with=SIGNED_IN_WITH.ACCESS_TOKEN,
             user_id=holder.user_id,
             access_token_id=holder.token_id,
+            credential=holder.credential,
         )
     if not settings.REGISTRY_PASSWORD_AUTH:
         raise unauthorized("invalid username or access token (sign in with an access token)")
@@ -456,6 +493,7 @@ def identify(request, credentials, references) -> SignIn:
         requester=Requester(
             snapshot=pull_snapshot(user=user, references=references), is_staff=user.is_staff
         ),
+        signed_in_with=SIGNED_IN_WITH.PASSWORD,
         user_id=user.pk,
     )
 
@@ -484,7 +522,9 @@ def identify_session(request, secret: str, references) -> SignIn:
     throttle.clear_failures(request, holder.username)
     return SignIn(
         requester=holder_requester(holder, snapshot),
+        signed_in_with=SIGNED_IN_WITH.REFRESH_TOKEN,
         user_id=holder.user_id,
         access_token_id=holder.access_token_id,
         refresh_token=secret,
+        credential=holder.credential,
     )

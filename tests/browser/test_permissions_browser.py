@@ -46,31 +46,52 @@ def test_owner_enables_policy_and_member_sees_it_read_only(acme, new_page, sign_
     expect(page.get_by_test_id("state-official")).to_have_text("Saved: Restricted")
     expect(page.get_by_test_id("state-verified")).to_have_text("Saved: Restricted")
     expect(page.get_by_text("No changes yet: these are the defaults.")).to_be_visible()
+    # While management is off, the categories say so and look off.
+    categories = page.get_by_test_id("categories")
+    expect(categories).to_have_class(re.compile(r"\bis-off\b"))
+    expect(
+        categories.get_by_text("Not applied while Image Access Management is off")
+    ).to_be_visible()
     screenshot(page, "owner-before-save")
 
-    enable = page.get_by_label("Enable Image Access Management")
-    official = category_row(page, "Docker Official Images").get_by_label("Allowed")
-    verified = category_row(page, "Docker Verified Publisher images").get_by_label("Allowed")
+    # Each setting is a switch whose accessible name says what it is and its state.
+    enable = page.get_by_role("switch", name="Image Access Management: Off")
+    official = category_row(page, "Docker Official Images").get_by_role(
+        "switch", name="Docker Official Images: Restricted"
+    )
+    verified = page.get_by_role("switch", name="Docker Verified Publisher images: Restricted")
     expect(enable).not_to_be_checked()
     expect(official).not_to_be_checked()
     expect(verified).not_to_be_checked()
+    expect(page.get_by_test_id("unsaved")).to_be_hidden()
     enable.check()
-    official.check()
-    page.get_by_role("button", name="Save", exact=True).click()
-
-    expect(page.get_by_role("status").filter(has_text="saved")).to_have_text(
-        "Image Access Management settings saved."
+    expect(page.get_by_role("switch", name="Image Access Management: On")).to_be_checked()
+    expect(categories).not_to_have_class(re.compile(r"\bis-off\b"))
+    page.get_by_role("switch", name="Docker Official Images: Restricted").check()
+    official = page.get_by_role("switch", name="Docker Official Images: Allowed")
+    expect(official).to_be_checked()
+    expect(page.get_by_test_id("unsaved")).to_have_text("Unsaved changes")
+    expect(page.get_by_test_id("announcer")).to_have_text(
+        "Docker Official Images: Allowed (not saved)"
     )
+    page.get_by_role("button", name="Save changes").click()
+
+    # The success message says what changed, and the live region announces it.
+    expect(page.get_by_role("status").filter(has_text="Saved.")).to_have_text(
+        "Saved. Image Access Management: Off → On; Docker Official Images: Restricted → Allowed."
+    )
+    expect(page.get_by_test_id("announcer")).to_contain_text("Saved. Image Access Management")
     expect(page.get_by_test_id("iam-status")).to_have_text(
         "Image Access Management is enabled. Members can pull only the image types allowed below."
     )
     expect(page.get_by_test_id("state-organization")).to_have_text("Always allowed")
     expect(page.get_by_test_id("state-official")).to_have_text("Saved: Allowed")
     expect(page.get_by_test_id("state-verified")).to_have_text("Saved: Restricted")
-    expect(page.get_by_test_id("state-community")).to_have_text("Always disabled")
-    expect(enable).to_be_checked()
+    expect(page.get_by_test_id("state-community")).to_have_text("Always blocked")
+    expect(page.get_by_role("switch", name="Image Access Management: On")).to_be_checked()
     expect(official).to_be_checked()
     expect(verified).not_to_be_checked()
+    expect(page.get_by_test_id("unsaved")).to_be_hidden()
 
     history = page.get_by_test_id("history").locator("tbody tr")
     expect(history).to_have_count(1)
@@ -99,12 +120,18 @@ def test_owner_enables_policy_and_member_sees_it_read_only(acme, new_page, sign_
     )
     expect(page.get_by_test_id("state-official")).to_have_text("Allowed")
     expect(page.get_by_test_id("state-verified")).to_have_text("Restricted")
+    # The introduction speaks to the member, not to owners.
+    expect(
+        page.get_by_text("These settings decide which Docker Hub images you can pull")
+    ).to_be_visible()
+    expect(page.get_by_text("Choose which kinds of Docker Hub images")).to_have_count(0)
     expect(page.get_by_test_id("readonly-note")).to_have_text(
         "You are viewing these settings read-only. Only owners of acme can change them."
     )
-    # Nothing in the policy part of the page can be changed: no checkbox and no Save button
-    # anywhere (the only form left is "Check an image").
+    # Nothing in the policy part of the page can be changed: no switch, no checkbox and no
+    # Save button anywhere (the only form left is "Check an image").
     expect(page.get_by_role("checkbox")).to_have_count(0)
+    expect(page.get_by_role("switch")).to_have_count(0)
     expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)
     expect(
         page.locator("form[method=post]").filter(has=page.locator("[name=enabled]"))

@@ -5,6 +5,7 @@ organisation's Image Access Management allows."""
 import pytest
 from django.core.signals import request_started
 
+from policies.models import PullDecision
 from tests.e2e.oci import build_oci_layout, layout_manifest_digest
 from tests.factories import make_org, make_publisher, make_user, set_policy
 from tokens.services import access_token_create
@@ -78,3 +79,15 @@ def run_scenario(registry, skopeo_client, containerd, tmp_path, token_requests):
     assert result.returncode != 0, diagnostics(result)
     assert "insufficient_scope" in result.stderr, diagnostics(result)
     assert not containerd.has_blob(community_digest)
+
+    # Each decision was recorded, with how containerd signed in (its POST form: the access
+    # token as the password) and what it was told.
+    recorded = {
+        (d.repository, d.outcome, d.signed_in_with, d.credential)
+        for d in PullDecision.objects.filter(username="mike")
+    }
+    assert recorded == {
+        ("library/alpine", "allowed", "access_token", "node"),
+        ("acme/app", "allowed", "access_token", "node"),
+        ("someone/thing", "blocked", "access_token", "node"),
+    }, recorded

@@ -93,20 +93,24 @@ def test_registry_pulls_follow_the_org_policy(registry, skopeo_client, web_sessi
     assert page.status == 200, page.text[:500]
     fields = page.post_form_inputs()
     assert fields["version"] == "1"
-    response = browser.request(
-        permissions,
-        {
-            "csrfmiddlewaretoken": fields["csrfmiddlewaretoken"],
-            "version": fields["version"],
-            "enabled": "on",
-            "allow_official_images": "on",
-        },
-    )
+    settings = {
+        "csrfmiddlewaretoken": fields["csrfmiddlewaretoken"],
+        "version": fields["version"],
+        "enabled": "on",
+        "allow_official_images": "on",
+    }
+    # mike pulled images these settings block: the save asks first and saves nothing.
+    response = browser.request(permissions, settings)
+    assert response.status == 200, f"{response.status}: {response.text[:1000]}"
+    assert "Confirm: these settings block pulls members made recently" in response.text
+    assert AccessPolicy.objects.get(organization=acme).version == 1
+    response = browser.request(permissions, {**settings, "confirm": "1010"})
     assert response.status == 302, f"{response.status}: {response.text[:1000]}"
     assert response.headers["Location"] == permissions
     policy = AccessPolicy.objects.get(organization=acme)
     assert policy.as_dict() == {
         "enabled": True,
+        "audit_only": False,
         "allow_official_images": True,
         "allow_verified_publishers": False,
     }

@@ -66,8 +66,19 @@ def test_check_pull(acme, capsys, username, reference, enabled, code, category, 
     assert exit_code == code
     assert err == ""
     result = json.loads(out)
-    assert set(result) == {"allowed", "category", "reference", "organization", "rule", "reason"}
+    assert set(result) == {
+        "allowed",
+        "enforced",
+        "outcome",
+        "category",
+        "reference",
+        "organization",
+        "rule",
+        "reason",
+    }
     assert result["allowed"] is (code == 0)
+    assert result["enforced"] is True
+    assert result["outcome"] == ("allowed" if code == 0 else "blocked")
     assert result["category"] == category
     assert result["organization"] == decider
     assert result["rule"] == rule

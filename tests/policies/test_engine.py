@@ -378,6 +378,8 @@ def test_decision_as_dict_is_the_command_contract():
     decision = decide([acme()], "someone/thing")
     assert decision.as_dict() == {
         "allowed": False,
+        "enforced": True,
+        "outcome": "blocked",
         "category": "community",
         "reference": "docker.io/someone/thing:latest",
         "organization": "acme",

@@ -29,6 +29,7 @@ def test_owner_enables_management_and_it_is_recorded(acme, login):
     current = policy(acme.org)
     assert current.as_dict() == {
         "enabled": True,
+        "audit_only": False,
         "allow_official_images": True,
         "allow_verified_publishers": False,
     }
@@ -42,7 +43,11 @@ def test_owner_enables_management_and_it_is_recorded(acme, login):
     }
     page = client.get(URL)
     assert b"Image Access Management is enabled" in page.content
-    assert b"Image Access Management settings saved." in page.content
+    # The success message says what changed.
+    assert (
+        "Saved. Image Access Management: Off → On; Docker Official Images: Restricted → Allowed."
+        in page.content.decode()
+    )
     history = page.content.decode().split('data-testid="history"')[1]
     assert "olivia" in history
     assert "Image Access Management: Off → On" in history
@@ -142,6 +147,7 @@ def test_boolean_api_values_are_accepted(acme, login):
     current = policy(acme.org)
     assert current.as_dict() == {
         "enabled": True,
+        "audit_only": False,
         "allow_official_images": False,
         "allow_verified_publishers": True,
     }

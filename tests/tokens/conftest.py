@@ -25,12 +25,12 @@ def signing(token_keys):
 
 @pytest.fixture
 def ask(client, signing):
-    """``ask(*scopes, auth=(user, secret) | None, service=SERVICE, method="GET")`` -> the
-    response. GET sends Basic credentials and one ``scope`` parameter per scope, as skopeo
-    does; POST sends the OAuth2 password grant with the scopes space-separated in one
-    parameter, as containerd does."""
+    """``ask(*scopes, auth=(user, secret) | None, service=SERVICE, method="GET", headers=None)``
+    -> the response. GET sends Basic credentials and one ``scope`` parameter per scope, as
+    skopeo does; POST sends the OAuth2 password grant with the scopes space-separated in one
+    parameter, as containerd does. Other keywords are request parameters."""
 
-    def _ask(*scopes, auth=None, service=SERVICE, method="GET", **params):
+    def _ask(*scopes, auth=None, service=SERVICE, method="GET", headers=None, **params):
         if method == "POST":
             form = {"grant_type": "password", "client_id": "containerd-client", **params}
             if auth:
@@ -39,12 +39,12 @@ def ask(client, signing):
                 form["scope"] = " ".join(scopes)
             if service is not None:
                 form["service"] = service
-            return client.post(URL, form)
+            return client.post(URL, form, headers=headers)
         query = {"account": auth[0] if auth else "", "scope": list(scopes), **params}
         if service is not None:
             query["service"] = service
-        headers = {"HTTP_AUTHORIZATION": basic(*auth)} if auth else {}
-        return client.get(URL, query, **headers)
+        authorization = {"HTTP_AUTHORIZATION": basic(*auth)} if auth else {}
+        return client.get(URL, query, headers=headers, **authorization)
 
     return _ask
 

@@ -456,10 +456,11 @@ def test_queries_do_not_grow_with_the_organisation(
     scopes = [*pulls(*FOUR), "repository:acme/app:pull,push"]
     # One query reads the token, its user, memberships, policies and grants, one the verified
     # publishers among the namespaces, one the allowlist entries that could match the refused
-    # repositories; the first use adds the last_used_at write (at most once a minute).
-    with django_assert_num_queries(4):
+    # repositories, and one INSERT records the decisions (one row per scope asking to pull);
+    # the first use adds the last_used_at write (at most once a minute).
+    with django_assert_num_queries(5):
         first = ask(*scopes, auth=auth)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = ask(*scopes, auth=auth)
 
     expected = {"library/alpine": ["pull"], "acme/app": ["pull", "push"]}

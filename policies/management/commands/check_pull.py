@@ -1,12 +1,15 @@
 """Ask the decision engine whether a user may pull an image; print the decision as JSON.
 
-The JSON has ``allowed``, ``category``, ``reference``, ``organization`` (the deciding one),
-``rule`` (which rule decided, see :class:`policies.engine.Rule`) and ``reason``. With
-``--request-exception "justification"`` a refused pull also asks the refusing organisation's
-owners for an exception, and the JSON gains ``exception_request``.
+The JSON has ``allowed`` (whether the policy allows the pull), ``enforced`` (false when the
+deciding organisation is in audit-only mode: its refusal is recorded, not applied), ``outcome``
+(``allowed``, ``blocked`` or ``would_block``), ``category``, ``reference``, ``organization`` (the
+deciding one), ``rule`` (which rule decided, see :class:`policies.engine.Rule`) and ``reason``.
+With ``--request-exception "justification"`` a refused pull (blocked or would-block) also asks the
+refusing organisation's owners for an exception, and the JSON gains ``exception_request``.
 
-Exit status: 0 allowed, 3 blocked, 2 unknown user, invalid reference or a request that cannot
-be made (message on stderr).
+Exit status, as the registry would act: 0 pulled (allowed, or would-block in audit-only mode),
+3 blocked, 2 unknown user, invalid reference or a request that cannot be made (message on
+stderr).
 """
 
 import json
@@ -26,7 +29,10 @@ EXIT_ALLOWED, EXIT_USAGE, EXIT_BLOCKED = 0, 2, 3
 
 
 class Command(BaseCommand):
-    help = "Decide whether USERNAME may pull REFERENCE; prints JSON, exits 0 allowed / 3 blocked."
+    help = (
+        "Decide whether USERNAME may pull REFERENCE; prints JSON, exits 0 pulled (allowed or "
+        "would-block in audit-only mode) / 3 blocked."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -69,7 +75,7 @@ class Command(BaseCommand):
                     "status": request.status,
                 }
         self.stdout.write(json.dumps(result))
-        sys.exit(EXIT_ALLOWED if decision.allowed else EXIT_BLOCKED)
+        sys.exit(EXIT_ALLOWED if decision.granted else EXIT_BLOCKED)
 
     def fail(self, message: str):
         self.stderr.write(message)

@@ -1,0 +1,42 @@
+"""Delete pull decisions older than ``DECISION_LOG_RETENTION_DAYS`` (default 90), in bounded
+batches; run it daily (cron or a systemd timer, see the README). Prints how many were deleted.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from policies.activity.services import pull_decisions_prune
+
+
+class Command(BaseCommand):
+    help = "Delete pull decisions older than DECISION_LOG_RETENTION_DAYS, in batches."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="keep this many days instead of DECISION_LOG_RETENTION_DAYS",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=5000,
+            help="rows deleted per statement (default 5000)",
+        )
+
+    def handle(self, *args, days, batch_size, **options):
+        days = settings.DECISION_LOG_RETENTION_DAYS if days is None else days
+        if days < 1:
+            raise CommandError("--days must be at least 1.")
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        before = timezone.now() - timedelta(days=days)
+        deleted = pull_decisions_prune(before=before, batch_size=batch_size)
+        self.stdout.write(
+            f"Deleted {deleted} pull decision{'s' if deleted != 1 else ''} made before "
+            f"{before:%Y-%m-%d %H:%M} UTC (keeping {days} days)."
+        )

@@ -1,0 +1,263 @@
+"""The token service's record of its pull decisions: one row per repository scope that asks to
+pull (:class:`policies.models.PullDecision`, filed under each organisation the user belongs to)
+and one JSON line per decision on the ``portal.decisions`` logger.
+
+The JSON lines are written while the request is answered. The rows are written one of two ways
+(``DECISION_LOG_FLUSH_SECONDS``):
+
+* **0: before the answer.** One INSERT per request; if it fails, no token is issued (503).
+* **More than 0 (the default, 0.5 s): behind the answer.** Each worker process queues the rows
+  and a thread of its own writes everything queued at most that often, in one INSERT. A token
+  request then costs no database round trip for its record, which is most of the recording's
+  cost. If the writes fail, the rows stay queued and are retried; once
+  ``DECISION_LOG_MAX_PENDING`` decisions wait, the token service refuses new requests (503)
+  until they are written, so no more than that many decisions are ever handed out unrecorded.
+  A worker that is killed loses what it had queued (at most the last interval's; the JSON lines
+  have them), one that exits normally writes it first.
+"""
+
+import atexit
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import Error, connection
+from django.utils import timezone
+
+from policies.engine import PullSnapshot
+from policies.models import PullDecision
+from portal.prepared import CompiledInsert
+from tokens.grants import ScopeDecision
+
+logger = logging.getLogger(__name__)
+#: One JSON object per line for each decision of the token service (see the README).
+decision_logger = logging.getLogger("portal.decisions")
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _field(value: str, limit: int) -> str:
+    """A client-controlled header value as stored: control characters (PostgreSQL refuses
+    NUL in text) replaced by '?', cut to the column's length."""
+    value = value[:limit]
+    return value if value.isprintable() else _CONTROL_RE.sub("?", value)
+
+
+class DecisionBacklog(Exception):
+    """Too many decisions wait to be written: the token service refuses new requests."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asked the token service, as the activity log records it: the user (None and '' for
+    an anonymous request), how they signed in (a :class:`policies.models.PullDecision.SignIn`
+    value), the access token's name or the registry session's client, and the client's address
+    and user agent as the request gave them."""
+
+    user_id: int | None
+    username: str
+    signed_in_with: str
+    credential: str = ""
+    client_address: str = ""
+    user_agent: str = ""
+
+
+# The order of the row tuples below: when, where filed, then the caller's and the decision's
+# values (in the order of the dicts that hold them).
+_DECISION_COLUMNS = (
+    "decided_at",
+    "organization",
+    "policy_version",
+    "primary",
+    "user",
+    "username",
+    "signed_in_with",
+    "credential",
+    "client_address",
+    "user_agent",
+    "repository",
+    "actions_asked",
+    "actions_granted",
+    "category",
+    "deciding_organization",
+    "rule",
+    "reason",
+    "outcome",
+)
+# Compiled once, not through bulk_create (whose ORM work costs more CPU than the rest of a token
+# request), committed without waiting for the disk (see CompiledInsert for what that risks).
+_INSERT_DECISIONS = CompiledInsert(PullDecision, _DECISION_COLUMNS, asynchronous_commit=True)
+
+
+def pull_decisions_record(
+    *, caller: Caller, snapshot: PullSnapshot, decisions: Sequence[ScopeDecision]
+) -> int:
+    """Record the token service's decisions about one request's pull scopes; returns the
+    number of rows.
+
+    Each decision is filed under every organisation the user belongs to in ``snapshot`` (with
+    that organisation's policy version; the first copy is the primary one), or once under none.
+    The rows are written now (one INSERT) or queued (see the module's docstring); each decision
+    is also one JSON line on ``portal.decisions``.
+
+    :raises django.db.Error: the rows could not be written (``DECISION_LOG_FLUSH_SECONDS=0``).
+    :raises DecisionBacklog: too many decisions wait to be written.
+    """
+    if not decisions:
+        return 0
+    decided_at = snapshot.as_of or timezone.now()
+    filed = [(org.id, org.version) for org in snapshot.organizations if org.id is not None]
+    filed = filed or [(None, None)]
+    who = {
+        "user": caller.user_id,
+        "username": caller.username,
+        "signed_in_with": caller.signed_in_with,
+        "credential": _field(caller.credential, 100),
+        "client_address": _field(caller.client_address, 64),
+        "user_agent": _field(caller.user_agent, 200),
+    }
+    rows, described = [], []
+    for item in decisions:
+        decision = item.decision
+        what = {
+            "repository": item.scope.reference.path,
+            "actions_asked": ",".join(item.scope.actions)[:100],
+            "actions_granted": ",".join(item.granted),
+            "category": decision.category.value,
+            "deciding_organization": decision.organization or "",
+            "rule": decision.rule.value,
+            "reason": decision.reason,
+            "outcome": decision.outcome.value,
+        }
+        values = (*who.values(), *what.values())
+        for index, (org_id, version) in enumerate(filed):
+            rows.append((decided_at, org_id, version, index == 0, *values))
+        described.append(what)
+    if settings.DECISION_LOG_FLUSH_SECONDS > 0:
+        writer.add(rows)
+    else:
+        _INSERT_DECISIONS.insert(rows)
+    if decision_logger.isEnabledFor(logging.INFO):
+        member_of = [org.name for org in snapshot.organizations]
+        for what in described:
+            decision_logger.info(_decision_line(decided_at, who, what, member_of))
+    return len(rows)
+
+
+def _decision_line(decided_at, who: dict, what: dict, member_of: list[str]) -> str:
+    """One decision as one line of JSON (every value escaped: ``json.dumps`` writes control
+    and non-ASCII characters as escapes)."""
+    return json.dumps(
+        {
+            "event": "pull_decision",
+            "time": decided_at.isoformat(),
+            "user": who["username"] or None,
+            "user_id": who["user"],
+            "signed_in_with": who["signed_in_with"],
+            "credential": who["credential"] or None,
+            "client_address": who["client_address"],
+            "user_agent": who["user_agent"],
+            "repository": what["repository"],
+            "actions_asked": what["actions_asked"].split(","),
+            "actions_granted": [a for a in what["actions_granted"].split(",") if a],
+            "category": what["category"],
+            "organization": what["deciding_organization"] or None,
+            "rule": what["rule"],
+            "reason": what["reason"],
+            "outcome": what["outcome"],
+            "member_of": member_of,
+        },
+        separators=(",", ":"),
+    )
+
+
+class DecisionWriter:
+    """A worker process's queue of decisions to write, and the thread that writes them.
+
+    :meth:`add` queues rows (refusing when ``DECISION_LOG_MAX_PENDING`` wait) and makes sure the
+    thread runs; the thread waits ``DECISION_LOG_FLUSH_SECONDS`` for more and writes all of them
+    in one INSERT, on its own database connection. A failed write keeps the rows, logs, and is
+    retried after the next interval. After :data:`IDLE_SECONDS` without rows the thread closes
+    its connection and ends (the next row starts another). :meth:`flush` writes what is queued
+    now, in the calling thread (at exit); :meth:`stop` ends the thread after a last write.
+    """
+
+    IDLE_SECONDS = 30
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._rows: list[tuple] = []
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._stop = threading.Event()
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def add(self, rows: list[tuple]) -> None:
+        with self._lock:
+            if len(self._rows) + len(rows) > settings.DECISION_LOG_MAX_PENDING:
+                raise DecisionBacklog(f"{len(self._rows)} pull decisions wait to be written")
+            self._rows.extend(rows)
+            if self._thread is None or self._pid != os.getpid():
+                # None running in this process (a forked worker has none of its parent's).
+                self._pid = os.getpid()
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._run, name="decision-writer", daemon=True
+                )
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                woken = self._wake.wait(timeout=self.IDLE_SECONDS)
+                self._stop.wait(settings.DECISION_LOG_FLUSH_SECONDS)  # let more gather
+                self._wake.clear()
+                stopping = self._stop.is_set()
+                if not self.flush() and not stopping:
+                    self._wake.set()  # retry after the next interval
+                    continue
+                with self._lock:
+                    if stopping or (not woken and not self._rows):
+                        self._thread = None
+                        return
+        finally:
+            connection.close()  # this thread's
+
+    def flush(self) -> bool:
+        """Write everything queued; False when the write failed (the rows stay queued)."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return True
+        try:
+            _INSERT_DECISIONS.insert(rows)
+        except Error as error:
+            logger.error("Could not write %d pull decisions (kept, retrying): %s", len(rows), error)
+            with self._lock:
+                self._rows[:0] = rows
+            connection.close()  # this thread's; a new one is opened for the retry
+            return False
+        return True
+
+    def stop(self, timeout: float = 10) -> None:
+        """Write what is queued and end the thread (it closes its database connection)."""
+        with self._lock:
+            thread = self._thread
+        self._stop.set()
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+
+
+writer = DecisionWriter()
+atexit.register(writer.flush)
