@@ -10,6 +10,8 @@
   an organisation may have), so a community image like ``vendor0500/app`` is allowed by one.
 - ``benchflood``: an account with a real (slow, PBKDF2) password, the target of the
   wrong-password flood.
+- One million recorded pull decisions of ``acme``'s members over the last 90 days
+  (:func:`seed_decisions`, one SQL statement; only for the activity-page measurement).
 
 Other users get an unusable password (nothing to hash). Seeding is idempotent: a second run only
 replaces the two access tokens, whose secrets are never stored.
@@ -24,7 +26,13 @@ from django.db import connection, transaction
 
 from orgs import services as org_services
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
-from policies.models import ALLOWLIST_MAX_ENTRIES, AccessPolicy, AllowlistEntry, Publisher
+from policies.models import (
+    ALLOWLIST_MAX_ENTRIES,
+    AccessPolicy,
+    AllowlistEntry,
+    Publisher,
+    PullDecision,
+)
 from policies.services import policy_update
 from tokens.models import AccessToken
 from tokens.services import access_token_create
@@ -233,3 +241,135 @@ def _counted(*, acme, multi_user, member, multi_member) -> Seeded:
         multi_orgs_managed=multi_orgs.filter(access_policy__enabled=True).count(),
         users_total=get_user_model().objects.count(),
     )
+
+
+# (repository, category, rule, outcome, actions granted, reason): what acme's members pull.
+DECISION_PROFILES = [
+    (
+        "library/alpine",
+        "official",
+        "category",
+        "allowed",
+        "pull",
+        "Docker Official Images are allowed by acme's Image Access Management.",
+    ),
+    (
+        "library/ubuntu",
+        "official",
+        "category",
+        "allowed",
+        "pull",
+        "Docker Official Images are allowed by acme's Image Access Management.",
+    ),
+    (
+        "acme/app",
+        "organization",
+        "organization",
+        "allowed",
+        "pull",
+        "acme's own images are allowed by acme's Image Access Management.",
+    ),
+    (
+        "bitnami/redis",
+        "verified_publisher",
+        "category",
+        "blocked",
+        "",
+        "Docker Verified Publisher images are blocked by acme's Image Access Management.",
+    ),
+    (
+        "someone/thing",
+        "community",
+        "category",
+        "blocked",
+        "",
+        "Community images are blocked by acme's Image Access Management.",
+    ),
+    (
+        "vendor0500/app",
+        "community",
+        "allowlist",
+        "allowed",
+        "pull",
+        "Allowed by acme's allowlist entry vendor0500/*.",
+    ),
+]
+DECISIONS = 1_000_000
+
+
+def seed_decisions(total: int = DECISIONS) -> int:
+    """``total`` recorded decisions of ``acme``'s members (PostgreSQL: one INSERT ... SELECT
+    over generate_series), spread over the last 90 days; returns how many acme has."""
+    organization = Organization.objects.get(name=ORG)
+    have = PullDecision.objects.filter(organization=organization).count()
+    if have >= total:
+        return have
+    table = connection.ops.quote_name(PullDecision._meta.db_table)
+    columns = {
+        name: connection.ops.quote_name(PullDecision._meta.get_field(name).column)
+        for name in (
+            "decided_at",
+            "organization",
+            "policy_version",
+            "primary",
+            "user",
+            "username",
+            "signed_in_with",
+            "credential",
+            "client_address",
+            "user_agent",
+            "repository",
+            "actions_asked",
+            "actions_granted",
+            "category",
+            "deciding_organization",
+            "rule",
+            "reason",
+            "outcome",
+        )
+    }
+    users = connection.ops.quote_name(get_user_model()._meta.db_table)
+    memberships = connection.ops.quote_name(TeamMembership._meta.db_table)
+    teams = connection.ops.quote_name(Team._meta.db_table)
+    profile = [list(column) for column in zip(*DECISION_PROFILES, strict=True)]
+    sql = f"""
+        WITH members AS (
+            SELECT array_agg(DISTINCT u.id) AS ids FROM {users} u
+            JOIN {memberships} m ON m.user_id = u.id JOIN {teams} t ON t.id = m.team_id
+            WHERE t.organization_id = %(org)s AND t.name <> %(owners)s
+        ), named AS (
+            SELECT members.ids, array_agg(u.username ORDER BY array_position(members.ids, u.id))
+                AS names
+            FROM members, {users} u WHERE u.id = ANY(members.ids) GROUP BY members.ids
+        )
+        INSERT INTO {table} ({", ".join(columns.values())})
+        SELECT now() - ((g * 7919) %% (90 * 86400)) * interval '1 second', %(org)s, 1, true,
+               ids[1 + (g * 31) %% cardinality(ids)], names[1 + (g * 31) %% cardinality(ids)],
+               'access_token', 'bench', '10.0.0.1', 'bench',
+               (%(repos)s::text[])[1 + g %% %(kinds)s], 'pull',
+               (%(granted)s::text[])[1 + g %% %(kinds)s],
+               (%(categories)s::text[])[1 + g %% %(kinds)s], %(name)s,
+               (%(rules)s::text[])[1 + g %% %(kinds)s],
+               (%(reasons)s::text[])[1 + g %% %(kinds)s],
+               (%(outcomes)s::text[])[1 + g %% %(kinds)s]
+        FROM generate_series(1::bigint, %(count)s) g, named
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "org": organization.pk,
+                "owners": OWNERS_TEAM,
+                "name": ORG,
+                "count": total - have,
+                "kinds": len(DECISION_PROFILES),
+                "repos": profile[0],
+                "categories": profile[1],
+                "rules": profile[2],
+                "outcomes": profile[3],
+                "granted": profile[4],
+                "reasons": profile[5],
+            },
+        )
+        cursor.execute(f"VACUUM (ANALYZE) {table}")
+    return PullDecision.objects.filter(organization=organization).count()

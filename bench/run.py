@@ -21,10 +21,14 @@ Configuration (environment):
   BENCH_SCENARIOS       names of the scenarios to run, comma-separated (all)
   BENCH_FLOOD_ROUNDS    pairs of rounds without/with a wrong-password flood (3; 0: none)
   BENCH_FLOOD_CONNECTIONS  connections of the flood (30)
+  BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (3; 0: none)
+  BENCH_ACTIVITY        1: seed a million decisions and time the activity pages (1; 0: skip)
   WEB_CONCURRENCY       gunicorn workers, read by gunicorn.conf.py as in `make serve` (3)
 
-After the cycles, the no-starvation phase (bench/flood.py) runs the token scenario in rounds
-without and with a flood of wrong passwords at the token service.
+After the cycles: the no-starvation phase (bench/flood.py: the token scenario without and with a
+flood of wrong passwords), the decision-log phase (bench/recording.py: the token scenario on
+servers that record decisions queued, before each answer, or not at all), and the activity pages
+over a million recorded decisions (bench/activity.py, in-process).
 """
 
 import logging
@@ -40,7 +44,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import database, flood, procstat, report, wrk  # noqa: E402
+from bench import database, flood, procstat, recording, report, wrk  # noqa: E402
 from bench.report import heading, say  # noqa: E402
 from bench.results import DISTURBED_SHARE, Round, Summary, summarize  # noqa: E402
 from bench.scenarios import HEALTHZ, Grant, Scenario, answer_problem, token_scenario  # noqa: E402
@@ -70,6 +74,8 @@ class Config:
     workers: int
     flood_rounds: int
     flood_connections: int
+    recording_rounds: int
+    activity: bool
 
     @classmethod
     def from_env(cls, environ) -> "Config":
@@ -95,6 +101,8 @@ class Config:
             workers=number("WEB_CONCURRENCY", 3),
             flood_rounds=number("BENCH_FLOOD_ROUNDS", 3, minimum=0),
             flood_connections=number("BENCH_FLOOD_CONNECTIONS", 30),
+            recording_rounds=number("BENCH_RECORDING_ROUNDS", 3, minimum=0),
+            activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
         )
 
     def describe(self) -> str:
@@ -419,6 +427,26 @@ def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]
         reader.close()
 
 
+def measure_activity(config: Config) -> list[str]:
+    """A million recorded decisions (seeded once) and the activity pages' render times."""
+    from bench import activity, dataset
+
+    if not config.activity:
+        return []
+    heading("Activity pages over a million recorded decisions (in-process, as acme's owner)")
+    started = time.monotonic()
+    count = dataset.seed_decisions()
+    say(f"acme's recorded decisions: {count:,} ({time.monotonic() - started:.0f}s to seed)")
+    logging.disable(logging.INFO)
+    try:
+        found = activity.measure()
+    finally:
+        logging.disable(logging.NOTSET)
+    for line in found:
+        say(line)
+    return found
+
+
 def run_flood(config: Config, server, scenarios: list[Scenario]):
     """The no-starvation phase (bench/flood.py) on the token scenario; None if not run."""
     from django.conf import settings
@@ -447,6 +475,30 @@ def run_flood(config: Config, server, scenarios: list[Scenario]):
     return result
 
 
+def run_recording(config: Config, env, tmp: Path, server, scenarios: list[Scenario]) -> list[str]:
+    """The decision-log phase (bench/recording.py) on the token scenario; its report lines."""
+    token = next((s for s in scenarios if s.name == "token"), None)
+    if token is None or not config.recording_rounds:
+        return []
+    heading(f"Decision log: {token.name} recorded queued, before each answer, or not at all")
+    results = recording.run(
+        env=env,
+        tmp=tmp,
+        default_server=server,
+        scenario=token,
+        checked_run=lambda target, scenario, seconds: checked_run(
+            config, target, scenario, seconds
+        ),
+        rounds=config.recording_rounds,
+        round_seconds=config.round_seconds,
+        dbname=database.database_name(config.database_url),
+    )
+    found = recording.lines(results, token.name)
+    for line in found:
+        say(line)
+    return found
+
+
 def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario], claims_of):
     """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
     no-starvation phase; returns ``(rounds, flood result or None)``."""
@@ -456,10 +508,14 @@ def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Sce
         say(f"gunicorn master {server.proc.pid}, {len(server.workers())} workers")
         preflight(server, scenarios, claims_of)
         rounds = run_rounds(config, server, scenarios)
-        return rounds, run_flood(config, server, scenarios)
+        extra = run_recording(config, env, tmp, server, scenarios)
+        flooded = run_flood(config, server, scenarios)
+        return rounds, flooded, extra
 
 
-def print_results(machine, config: Config, summaries: list[Summary], rounds: list[Round], flooded):
+def print_results(
+    machine, config: Config, summaries: list[Summary], rounds: list[Round], flooded, extra
+):
     heading("Results")
     for line in report.results_table(summaries):
         say(line)
@@ -494,6 +550,7 @@ def print_results(machine, config: Config, summaries: list[Summary], rounds: lis
         )
     if flooded is not None:
         notes.extend(flooded.lines("token"))
+    notes.extend(extra)
     for note in notes:
         say(note)
     heading("Summary (Markdown, for the README)")
@@ -517,8 +574,9 @@ def main() -> int:
         scenarios = define_scenarios(config, seeded)
         claims_of = claims_verifier(env)
         inprocess = measure_in_process(scenarios, claims_of)
-        rounds, flooded = run_load(config, env, tmp, scenarios, claims_of)
-    print_results(machine, config, summarize(scenarios, rounds, inprocess), rounds, flooded)
+        rounds, flooded, extra = run_load(config, env, tmp, scenarios, claims_of)
+        extra += measure_activity(config)
+    print_results(machine, config, summarize(scenarios, rounds, inprocess), rounds, flooded, extra)
     say(f"\ntotal time {time.monotonic() - started:.0f}s")
     return 0
 

@@ -280,7 +280,7 @@ DECISION_LOG_FILE = env.str("DECISION_LOG_FILE", default="")
 # (a failed write refuses the token); more = each worker writes what it queued at most this often
 # (seconds), in one INSERT, refusing new requests once DECISION_LOG_MAX_PENDING wait.
 DECISION_LOG_FLUSH_SECONDS = env.float("DECISION_LOG_FLUSH_SECONDS", default=0.5)
-DECISION_LOG_MAX_PENDING = env.int("DECISION_LOG_MAX_PENDING", default=10000)
+DECISION_LOG_MAX_PENDING = env.int("DECISION_LOG_MAX_PENDING", default=50000)
 if not 0 <= DECISION_LOG_FLUSH_SECONDS <= 60 or DECISION_LOG_MAX_PENDING < 1:
     raise environ.ImproperlyConfigured(
         "DECISION_LOG_FLUSH_SECONDS must be between 0 and 60, DECISION_LOG_MAX_PENDING at least 1."

@@ -7,11 +7,12 @@ The JSON lines are written while the request is answered. The rows are written o
 
 * **0: before the answer.** One INSERT per request; if it fails, no token is issued (503).
 * **More than 0 (the default, 0.5 s): behind the answer.** Each worker process queues the rows
-  and a thread of its own writes everything queued at most that often, in one INSERT. A token
-  request then costs no database round trip for its record, which is most of the recording's
-  cost. If the writes fail, the rows stay queued and are retried; once
-  ``DECISION_LOG_MAX_PENDING`` decisions wait, the token service refuses new requests (503)
-  until they are written, so no more than that many decisions are ever handed out unrecorded.
+  and a thread of its own writes everything queued at most that often (sooner once
+  :data:`FLUSH_ROWS` wait: a member of many organisations makes a row per organisation), in one
+  INSERT. A token request then costs no database round trip for its record, which is most of the
+  recording's cost. If the writes fail, the rows stay queued and are retried; once
+  ``DECISION_LOG_MAX_PENDING`` rows wait, the token service refuses new requests (503) until
+  they are written, so no more than that many rows are ever handed out unrecorded.
   A worker that is killed loses what it had queued (at most the last interval's; the JSON lines
   have them), one that exits normally writes it first.
 """
@@ -176,6 +177,10 @@ def _decision_line(decided_at, who: dict, what: dict, member_of: list[str]) -> s
     )
 
 
+#: Rows that make the writer write at once instead of waiting for the rest of its interval.
+FLUSH_ROWS = 2000
+
+
 class DecisionWriter:
     """A worker process's queue of decisions to write, and the thread that writes them.
 
@@ -192,6 +197,7 @@ class DecisionWriter:
     def __init__(self):
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._hurry = threading.Event()  # stop, or a full batch: write now
         self._rows: list[tuple] = []
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
@@ -206,6 +212,8 @@ class DecisionWriter:
             if len(self._rows) + len(rows) > settings.DECISION_LOG_MAX_PENDING:
                 raise DecisionBacklog(f"{len(self._rows)} pull decisions wait to be written")
             self._rows.extend(rows)
+            if len(self._rows) >= FLUSH_ROWS:
+                self._hurry.set()
             if self._thread is None or self._pid != os.getpid():
                 # None running in this process (a forked worker has none of its parent's).
                 self._pid = os.getpid()
@@ -220,7 +228,8 @@ class DecisionWriter:
         try:
             while True:
                 woken = self._wake.wait(timeout=self.IDLE_SECONDS)
-                self._stop.wait(settings.DECISION_LOG_FLUSH_SECONDS)  # let more gather
+                self._hurry.wait(settings.DECISION_LOG_FLUSH_SECONDS)  # let more gather
+                self._hurry.clear()
                 self._wake.clear()
                 stopping = self._stop.is_set()
                 if not self.flush() and not stopping:
@@ -254,6 +263,7 @@ class DecisionWriter:
         with self._lock:
             thread = self._thread
         self._stop.set()
+        self._hurry.set()
         self._wake.set()
         if thread is not None:
             thread.join(timeout)

@@ -376,3 +376,22 @@ def test_what_is_queued_is_written_at_exit(acme, ask, token_of, queued, settings
     assert queued.pending == 2
     assert queued.flush() is True  # what atexit runs
     assert PullDecision.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_batch_is_written_without_waiting_for_the_interval(
+    acme, ask, token_of, queued, settings, monkeypatch
+):
+    """A member of many organisations makes a row per organisation and decision: once
+    FLUSH_ROWS wait, the writer writes them at once rather than at the end of its interval."""
+    import time
+
+    from tokens import decisions
+
+    settings.DECISION_LOG_FLUSH_SECONDS = 30
+    monkeypatch.setattr(decisions, "FLUSH_ROWS", 3)
+    auth = token_of(acme.member)
+    started = time.monotonic()
+    ask(*pulls("library/alpine", "someone/thing", "bitnami/redis"), auth=auth)
+    wait_for(lambda: PullDecision.objects.count() == 3, seconds=10)
+    assert time.monotonic() - started < 10  # not the 30-second interval

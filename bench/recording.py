@@ -1,0 +1,77 @@
+"""What recording pull decisions costs the token service, side by side in one run.
+
+Three servers started the same way (`make serve`'s gunicorn) differ only in the decision log:
+``queued`` (the default: rows written by each worker's own thread, at most every
+``DECISION_LOG_FLUSH_SECONDS``), ``before each answer`` (``DECISION_LOG_FLUSH_SECONDS=0``: one
+INSERT per request, no token if it fails) and ``off`` (``DECISION_LOG_ENABLED=false``). Rounds
+of the token scenario alternate between them; the report gives req/s, server CPU per request and
+the ratio of each to ``off`` (the aim: at least 0.9 for the default).
+"""
+
+import statistics
+from dataclasses import dataclass, field
+
+from bench import procstat
+from bench.server import Gunicorn
+
+MODES = {
+    "queued": {},
+    "before each answer": {"DECISION_LOG_FLUSH_SECONDS": "0"},
+    "off": {"DECISION_LOG_ENABLED": "false"},
+}
+
+
+@dataclass
+class ModeResult:
+    rps: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+
+    @property
+    def median_rps(self) -> float:
+        return statistics.median(self.rps)
+
+    @property
+    def median_cpu_us(self) -> float:
+        return statistics.median(self.cpu_us)
+
+
+def run(*, env, tmp, default_server, scenario, checked_run, rounds, round_seconds, dbname):
+    """``{mode: ModeResult}``: ``rounds`` cycles of one round per mode, order alternating."""
+    results = {mode: ModeResult() for mode in MODES}
+    others = {}
+    try:
+        for mode, overrides in MODES.items():
+            if overrides:
+                log_dir = tmp / mode.replace(" ", "-")
+                log_dir.mkdir()
+                others[mode] = Gunicorn(env={**env, **overrides}, log_dir=log_dir).__enter__()
+        servers = {mode: others.get(mode, default_server) for mode in MODES}
+        for server in servers.values():
+            checked_run(server, scenario, 1.0)  # warm up each worker's connection and key
+        for cycle in range(rounds):
+            order = list(MODES) if cycle % 2 == 0 else list(reversed(MODES))
+            for mode in order:
+                server = servers[mode]
+                with procstat.CpuMeter(server.proc.pid, dbname) as meter:
+                    result = checked_run(server, scenario, round_seconds)
+                cpu = meter.seconds()
+                results[mode].rps.append(result.rps)
+                results[mode].cpu_us.append((cpu["gunicorn"] + cpu["postgres"]) / result.good * 1e6)
+    finally:
+        for server in others.values():
+            server.__exit__(None, None, None)
+    return results
+
+
+def lines(results: dict[str, ModeResult], scenario: str) -> list[str]:
+    off = results["off"]
+    parts = [
+        f"{mode}: {result.median_rps:,.0f} req/s, {result.median_cpu_us:,.0f} µs server CPU "
+        f"per request, **{result.median_rps / off.median_rps:.2f}x** the throughput of off"
+        for mode, result in results.items()
+        if mode != "off"
+    ]
+    return [
+        f"decision log, {scenario} (median of {len(off.rps)} rounds each; off: "
+        f"{off.median_rps:,.0f} req/s, {off.median_cpu_us:,.0f} µs): " + "; ".join(parts)
+    ]
