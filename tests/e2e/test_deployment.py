@@ -3,7 +3,7 @@ PostgreSQL and a shared Redis, behind nginx with the shipped TLS reverse-proxy c
 
 They must behave as one: a settings change made through one node governs the next decision on
 the other, failed sign-ins count across both, tokens from both verify with the one certificate,
-and the proxy spreads requests over both. The systemd unit is checked by systemd-analyze.
+and the proxy spreads requests over both. The systemd units are checked by systemd-analyze.
 """
 
 import base64
@@ -23,7 +23,7 @@ from cryptography import x509
 from django.db import connection
 
 from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
-from tests.e2e.deployment import SYSTEMD_UNIT, find_nginx, gunicorn_node, nginx_proxy
+from tests.e2e.deployment import REPO, SYSTEMD_UNITS, find_nginx, gunicorn_node, nginx_proxy
 from tests.factories import make_org, make_user
 from tokens.services import access_token_create
 
@@ -209,20 +209,22 @@ def pull_access_through(proxy, context, credentials, certificate):
     )["access"]
 
 
-def test_the_systemd_unit_is_valid(tmp_path):
-    """systemd-analyze checks the unit's syntax and that its program exists (here: this
+def test_the_systemd_units_are_valid(tmp_path):
+    """systemd-analyze checks each unit's syntax and that its programs exist (here: this
     checkout standing in for /opt/iam-portal)."""
     analyze = shutil.which("systemd-analyze")
     require_tool(analyze is not None, "systemd-analyze")
-    repo = SYSTEMD_UNIT.parents[2]
-    unit = tmp_path / SYSTEMD_UNIT.name
     env_file = tmp_path / "env"
     env_file.write_text("")
-    unit.write_text(
-        SYSTEMD_UNIT.read_text()
-        .replace("/opt/iam-portal", str(repo))
-        .replace("/etc/iam-portal/env", str(env_file))
-    )
-    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert unit.name not in result.stderr, result.stderr  # parse warnings name the unit
+    units = [tmp_path / shipped.name for shipped in SYSTEMD_UNITS]
+    for shipped, unit in zip(SYSTEMD_UNITS, units, strict=True):
+        unit.write_text(
+            shipped.read_text()
+            .replace("/opt/iam-portal", str(REPO))
+            .replace("/etc/iam-portal/env", str(env_file))
+        )
+    for unit in units:
+        result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+        assert result.returncode == 0, (unit.name, result.stderr)
+        # Parse warnings name the unit.
+        assert not any(u.name in result.stderr for u in units), result.stderr
