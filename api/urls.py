@@ -6,7 +6,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import errors, hub
-from api.v1 import allowlist, check, exceptions, orgs, settings
+from api.v1 import activity, allowlist, check, exceptions, orgs, settings
 
 app_name = "api"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("api/v1/user", orgs.UserView.as_view(), name="user"),
+    path("api/v1/user/activity", activity.MyActivityView.as_view(), name="my_activity"),
     path("api/v1/check", check.CheckView.as_view(), name="check"),
     path("api/v1/orgs", orgs.OrganizationListView.as_view(), name="orgs"),
     path(ORG, orgs.OrganizationDetailView.as_view(), name="org"),
@@ -29,6 +30,7 @@ urlpatterns = [
     path(f"{ORG}/teams/<team:team>/grant", settings.TeamGrantView.as_view(), name="team_grant"),
     path(f"{ORG}/settings", settings.SettingsView.as_view(), name="settings"),
     path(f"{ORG}/settings/history", settings.HistoryView.as_view(), name="history"),
+    path(f"{ORG}/activity", activity.OrganizationActivityView.as_view(), name="activity"),
     path(f"{ORG}/allowlist", allowlist.AllowlistView.as_view(), name="allowlist"),
     path(f"{ORG}/allowlist/<int:pk>", allowlist.AllowlistEntryView.as_view(), name="entry"),
     path(

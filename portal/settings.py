@@ -367,5 +367,6 @@ SPECTACULAR_SETTINGS = {
         {"name": "Allowlist"},
         {"name": "Exception requests"},
         {"name": "Check"},
+        {"name": "Activity"},
     ],
 }

@@ -350,6 +350,7 @@ API_MATRIX = [
     ("/api/v1/user", "GET", (401, 200, 200, 200)),
     ("/api/v1/check", "POST", (401, 400, 400, 400)),
     ("/api/v1/exception-requests", "GET", (401, 200, 200, 200)),
+    ("/api/v1/user/activity", "GET", (401, 200, 200, 200)),
     ("/api/v1/orgs", "GET", (401, 200, 200, 200)),
     (ACME, "GET", (401, 404, 200, 200)),
     (f"{ACME}/members", "GET", (401, 404, 200, 200)),
@@ -360,6 +361,7 @@ API_MATRIX = [
     (f"{ACME}/settings", "PUT", (401, 404, 403, 400)),
     (f"{ACME}/settings", "PATCH", (401, 404, 403, 200)),  # {} changes nothing
     (f"{ACME}/settings/history", "GET", (401, 404, 200, 200)),
+    (f"{ACME}/activity", "GET", (401, 404, 403, 200)),  # owners only
     (f"{ACME}/allowlist", "GET", (401, 404, 200, 200)),
     (f"{ACME}/allowlist", "POST", (401, 404, 403, 400)),
     (f"{ACME}/allowlist/{{entry}}", "DELETE", (401, 404, 403, 204)),

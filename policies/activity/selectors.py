@@ -66,10 +66,10 @@ class CappedPaginator(Paginator):
         return self.counted > COUNT_CAP
 
 
-def activity_page(queryset: QuerySet[PullDecision], page) -> Page:
-    """One page of decisions (two queries: the capped count and the rows); a malformed or
-    out-of-range ``page`` gives the nearest valid page."""
-    return CappedPaginator(queryset, PER_PAGE).get_page(page)
+def activity_page(queryset: QuerySet[PullDecision], page, per_page: int = PER_PAGE) -> Page:
+    """One page of ``per_page`` decisions (two queries: the capped count and the rows); a
+    malformed or out-of-range ``page`` gives the nearest valid page."""
+    return CappedPaginator(queryset, per_page).get_page(page)
 
 
 _ALSO_ALLOWED = re.compile(r" Also allowed by [^.]*\.$")

@@ -25,7 +25,7 @@ from orgs.models import TEAM_NAME_RE
 from orgs.naming import ORG_NAME_RE
 from tests.api.conftest import sign_in
 from tests.conftest import IN_CI
-from tests.factories import PASSWORD, add_entry, ask_exception, set_policy
+from tests.factories import PASSWORD, add_entry, ask_exception, record_pulls, set_policy
 from tokens.services import access_token_create
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 20 if IN_CI else 8))
@@ -91,8 +91,11 @@ def keep_the_test_connection(known):
 @pytest.fixture
 def known(acme):
     """Objects of acme for the path parameters: its name, teams, an allowlist entry, an
-    exception request by mike, and an access token of olivia's."""
+    exception request by mike, and an access token of olivia's; and pull decisions, so that
+    the activity endpoints answer with some."""
     set_policy(acme.org, actor=acme.owner, enabled=True)
+    record_pulls(acme.member, "library/alpine", "someone/thing", user_agent="docker/27.0")
+    record_pulls(acme.owner, "bitnami/redis", signed_in_with="password")
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
     request = ask_exception(acme.org, acme.member)
     token, _ = access_token_create(user=acme.owner, name="laptop")

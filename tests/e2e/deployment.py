@@ -22,7 +22,11 @@ from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX_CONF = REPO / "deploy" / "nginx" / "iam-portal.conf"
-SYSTEMD_UNIT = REPO / "deploy" / "systemd" / "iam-portal.service"
+#: The shipped systemd units: the application node, and the daily pruning of the activity log.
+SYSTEMD_UNITS = tuple(
+    REPO / "deploy" / "systemd" / name
+    for name in ("iam-portal.service", "iam-portal-prune.service", "iam-portal-prune.timer")
+)
 
 
 def free_port() -> int:

@@ -2,8 +2,10 @@
 PostgreSQL and a shared Redis, behind nginx with the shipped TLS reverse-proxy configuration.
 
 They must behave as one: a settings change made through one node governs the next decision on
-the other, failed sign-ins count across both, tokens from both verify with the one certificate,
-and the proxy spreads requests over both. The systemd unit is checked by systemd-analyze.
+the other, tokens from both verify with the one certificate, the decisions both record (each
+worker's writer, behind the answers) appear in the owners' activity read through either, failed
+sign-ins count across both, and the proxy spreads requests over both. The systemd units are
+checked by systemd-analyze.
 """
 
 import base64
@@ -13,6 +15,7 @@ import secrets
 import shutil
 import ssl
 import subprocess
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,7 +26,7 @@ from cryptography import x509
 from django.db import connection
 
 from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
-from tests.e2e.deployment import SYSTEMD_UNIT, find_nginx, gunicorn_node, nginx_proxy
+from tests.e2e.deployment import REPO, SYSTEMD_UNITS, find_nginx, gunicorn_node, nginx_proxy
 from tests.factories import make_org, make_user
 from tokens.services import access_token_create
 
@@ -101,11 +104,18 @@ def basic(username: str, secret: str) -> dict:
     return {"Authorization": f"Basic {value}"}
 
 
+def user_agent(node: str) -> str:
+    """The user agent of the test's registry client on ``node`` (it tells in the activity log
+    which node decided)."""
+    return f"e2e-client via {node}"
+
+
 def pull_access(node: str, credentials: dict, certificate, repository="library/alpine"):
     query = urllib.parse.urlencode(
         {"service": REGISTRY_SERVICE, "scope": f"repository:{repository}:pull"}
     )
-    status, _, body = request(f"{node}/auth/token?{query}", headers={**FROM_PROXY, **credentials})
+    headers = {**FROM_PROXY, **credentials, "User-Agent": user_agent(node)}
+    status, _, body = request(f"{node}/auth/token?{query}", headers=headers)
     assert status == 200, body
     public_key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
     claims = jwt.decode(
@@ -130,6 +140,24 @@ def put_settings(node: str, bearer: str, **restricted_images) -> None:
         body=json.dumps({"restricted_images": restricted_images}),
     )
     assert status == 200, body
+
+
+def activity(node: str, bearer: str, *, expected: int, timeout: float = 10) -> list[dict]:
+    """acme's activity through ``node``'s API (mike's decisions, newest first), read again
+    until it has ``expected`` decisions or ``timeout`` seconds have passed: each node's workers
+    write their decisions behind the answers, at most ``DECISION_LOG_FLUSH_SECONDS`` (0.5 s)
+    later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, _, body = request(
+            f"{node}/api/v1/orgs/acme/activity?member=mike&page_size=100",
+            headers={**FROM_PROXY, "Authorization": f"Bearer {bearer}"},
+        )
+        assert status == 200, body
+        decisions = json.loads(body)["results"]
+        if len(decisions) >= expected or time.monotonic() > deadline:
+            return decisions
+        time.sleep(0.1)
 
 
 def test_two_nodes_behind_the_proxy_behave_as_one(deployment, token_keys):
@@ -160,6 +188,16 @@ def test_two_nodes_behind_the_proxy_behave_as_one(deployment, token_keys):
     # Tokens from both nodes verify with the one certificate the registry trusts.
     assert pull_access(node_a, mike_credentials, token_keys) == pull
     assert pull_access(node_b, mike_credentials, token_keys) == pull
+
+    # The decisions of both nodes appear in the owners' activity, read through one of them.
+    decisions = activity(node_a, owner_bearer, expected=4)
+    assert [(d["user_agent"], d["outcome"]) for d in decisions] == [
+        (user_agent(node_b), "allowed"),
+        (user_agent(node_a), "allowed"),
+        (user_agent(node_b), "blocked"),
+        (user_agent(node_b), "allowed"),
+    ]
+    assert {d["client_address"] for d in decisions} == {"198.51.100.7"}  # as the proxy saw it
 
     # Failed sign-ins count across nodes (Redis): the limit is reached by both together.
     wrong = basic("mike", "not-the-password")
@@ -209,20 +247,22 @@ def pull_access_through(proxy, context, credentials, certificate):
     )["access"]
 
 
-def test_the_systemd_unit_is_valid(tmp_path):
-    """systemd-analyze checks the unit's syntax and that its program exists (here: this
+def test_the_systemd_units_are_valid(tmp_path):
+    """systemd-analyze checks each unit's syntax and that its programs exist (here: this
     checkout standing in for /opt/iam-portal)."""
     analyze = shutil.which("systemd-analyze")
     require_tool(analyze is not None, "systemd-analyze")
-    repo = SYSTEMD_UNIT.parents[2]
-    unit = tmp_path / SYSTEMD_UNIT.name
     env_file = tmp_path / "env"
     env_file.write_text("")
-    unit.write_text(
-        SYSTEMD_UNIT.read_text()
-        .replace("/opt/iam-portal", str(repo))
-        .replace("/etc/iam-portal/env", str(env_file))
-    )
-    result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert unit.name not in result.stderr, result.stderr  # parse warnings name the unit
+    units = [tmp_path / shipped.name for shipped in SYSTEMD_UNITS]
+    for shipped, unit in zip(SYSTEMD_UNITS, units, strict=True):
+        unit.write_text(
+            shipped.read_text()
+            .replace("/opt/iam-portal", str(REPO))
+            .replace("/etc/iam-portal/env", str(env_file))
+        )
+    for unit in units:
+        result = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True)
+        assert result.returncode == 0, (unit.name, result.stderr)
+        # Parse warnings name the unit.
+        assert not any(u.name in result.stderr for u in units), result.stderr
