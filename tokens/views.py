@@ -9,6 +9,7 @@ holds only what the policy grants.
 """
 
 import functools
+import json
 import logging
 import shlex
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db import DatabaseError, Error
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -307,7 +308,8 @@ def registry_token(request):
     asked = None
     try:
         if request.method in ("GET", "HEAD"):
-            asked = read_get(request.GET, request.headers.get("Authorization", ""))
+            # META directly: request.headers would first copy every header of the request.
+            asked = read_get(request.GET, request.META.get("HTTP_AUTHORIZATION", ""))
         elif request.method == "POST":
             asked = read_post(request.POST)
         else:
@@ -396,7 +398,7 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     body["scope"] = granted_scope(grant.access)
     if asked.offline and sign_in.user_id is not None:
         body["refresh_token"] = sign_in.refresh_token or open_session(sign_in, asked.client_id)
-    return JsonResponse(body)
+    return HttpResponse(json.dumps(body), content_type="application/json")
 
 
 def record_decisions(request, sign_in: SignIn, grant) -> None:
