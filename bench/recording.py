@@ -25,6 +25,8 @@ MODES = {
 class ModeResult:
     rps: list[float] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
+    gunicorn_us: list[float] = field(default_factory=list)
+    postgres_us: list[float] = field(default_factory=list)
 
     @property
     def median_rps(self) -> float:
@@ -33,6 +35,14 @@ class ModeResult:
     @property
     def median_cpu_us(self) -> float:
         return statistics.median(self.cpu_us)
+
+    @property
+    def cpu_split(self) -> str:
+        """Median CPU per request of gunicorn and of PostgreSQL, as "gunicorn + postgres"."""
+        return (
+            f"{statistics.median(self.gunicorn_us):,.0f} + "
+            f"{statistics.median(self.postgres_us):,.0f}"
+        )
 
 
 def run(*, env, tmp, default_server, scenario, checked_run, rounds, round_seconds, dbname):
@@ -56,7 +66,12 @@ def run(*, env, tmp, default_server, scenario, checked_run, rounds, round_second
                     result = checked_run(server, scenario, round_seconds)
                 cpu = meter.seconds()
                 results[mode].rps.append(result.rps)
-                results[mode].cpu_us.append((cpu["gunicorn"] + cpu["postgres"]) / result.good * 1e6)
+                per_request = {
+                    part: cpu[part] / result.good * 1e6 for part in ("gunicorn", "postgres")
+                }
+                results[mode].gunicorn_us.append(per_request["gunicorn"])
+                results[mode].postgres_us.append(per_request["postgres"])
+                results[mode].cpu_us.append(per_request["gunicorn"] + per_request["postgres"])
     finally:
         for server in others.values():
             server.__exit__(None, None, None)
@@ -67,11 +82,13 @@ def lines(results: dict[str, ModeResult], scenario: str) -> list[str]:
     off = results["off"]
     parts = [
         f"{mode}: {result.median_rps:,.0f} req/s, {result.median_cpu_us:,.0f} µs server CPU "
-        f"per request, **{result.median_rps / off.median_rps:.2f}x** the throughput of off"
+        f"per request ({result.cpu_split}), "
+        f"**{result.median_rps / off.median_rps:.2f}x** the throughput of off"
         for mode, result in results.items()
         if mode != "off"
     ]
     return [
         f"decision log, {scenario} (median of {len(off.rps)} rounds each; off: "
-        f"{off.median_rps:,.0f} req/s, {off.median_cpu_us:,.0f} µs): " + "; ".join(parts)
+        f"{off.median_rps:,.0f} req/s, {off.median_cpu_us:,.0f} µs ({off.cpu_split})): "
+        + "; ".join(parts)
     ]

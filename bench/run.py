@@ -38,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +56,25 @@ WARM_UP_SECONDS = 1.0
 
 class BenchError(Exception):
     """A failure with a message meant for the user; exits non-zero."""
+
+
+@dataclass
+class Vacuums:
+    """The bench's own ``VACUUM (ANALYZE)`` runs of the decision log, between cycles and before
+    each later phase (see :func:`bench.database.vacuum_decision_log`), and their cost."""
+
+    url: str
+    seconds: list[float] = field(default_factory=list)
+
+    def run(self) -> None:
+        self.seconds.append(database.vacuum_decision_log(self.url))
+
+    def line(self) -> str:
+        return (
+            f"maintenance: the decision log vacuumed and analysed {len(self.seconds)} times "
+            f"between cycles and phases, outside the rounds ({sum(self.seconds):.1f}s in all, "
+            f"at most {max(self.seconds, default=0):.1f}s at a time)"
+        )
 
 
 @dataclass(frozen=True)
@@ -390,18 +409,20 @@ def checked_run(config: Config, server, scenario: Scenario, seconds: float) -> w
     return result
 
 
-def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]:
-    """Warm-up, then the cycles of timed rounds; stops at the first failed check."""
+def run_rounds(config: Config, server, scenarios: list[Scenario], vacuums: Vacuums) -> list[Round]:
+    """Warm-up, then the cycles of timed rounds, the decision log vacuumed before each cycle and
+    after the last; stops at the first failed check."""
     dbname = database.database_name(config.database_url)
     reader = database.CounterReader(config.database_url)
 
     try:
         for scenario in scenarios:
             checked_run(config, server, scenario, WARM_UP_SECONDS)
-        counters = reader.settled()
         say(report.ROUND_HEADER)
         rounds = []
         for cycle in range(1, config.rounds + 1):
+            vacuums.run()
+            counters = reader.settled()
             order = scenarios if cycle % 2 else scenarios[::-1]
             for scenario in order:
                 with procstat.CpuMeter(server.proc.pid, dbname) as meter:
@@ -422,6 +443,7 @@ def run_rounds(config: Config, server, scenarios: list[Scenario]) -> list[Round]
                 )
                 counters = now
                 say(report.round_line(rounds[-1]))
+        vacuums.run()
         return rounds
     finally:
         reader.close()
@@ -501,16 +523,20 @@ def run_recording(config: Config, env, tmp: Path, server, scenarios: list[Scenar
 
 def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario], claims_of):
     """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
-    no-starvation phase; returns ``(rounds, flood result or None)``."""
+    no-starvation phase; returns ``(rounds, flood result or None, report lines)``."""
     heading("Load")
     with Gunicorn(env=env, log_dir=tmp) as server:
         say(f"server: gunicorn {' '.join(server.command[1:])} (PORT={server.port})")
         say(f"gunicorn master {server.proc.pid}, {len(server.workers())} workers")
         preflight(server, scenarios, claims_of)
-        rounds = run_rounds(config, server, scenarios)
+        vacuums = Vacuums(config.database_url)
+        rounds = run_rounds(config, server, scenarios, vacuums)
         extra = run_recording(config, env, tmp, server, scenarios)
+        if config.recording_rounds and config.flood_rounds:
+            vacuums.run()
         flooded = run_flood(config, server, scenarios)
-        return rounds, flooded, extra
+        say(vacuums.line())
+        return rounds, flooded, [*extra, vacuums.line()]
 
 
 def print_results(
