@@ -21,7 +21,7 @@ Configuration (environment):
   BENCH_SCENARIOS       names of the scenarios to run, comma-separated (all)
   BENCH_FLOOD_ROUNDS    pairs of rounds without/with a wrong-password flood (3; 0: none)
   BENCH_FLOOD_CONNECTIONS  connections of the flood (30)
-  BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (3; 0: none)
+  BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (5; 0: none)
   BENCH_ACTIVITY        1: seed a million decisions and time the activity pages (1; 0: skip)
   WEB_CONCURRENCY       gunicorn workers, read by gunicorn.conf.py as in `make serve` (3)
 
@@ -120,7 +120,7 @@ class Config:
             workers=number("WEB_CONCURRENCY", 3),
             flood_rounds=number("BENCH_FLOOD_ROUNDS", 3, minimum=0),
             flood_connections=number("BENCH_FLOOD_CONNECTIONS", 30),
-            recording_rounds=number("BENCH_RECORDING_ROUNDS", 3, minimum=0),
+            recording_rounds=number("BENCH_RECORDING_ROUNDS", 5, minimum=0),
             activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
         )
 
@@ -497,7 +497,7 @@ def run_flood(config: Config, server, scenarios: list[Scenario]):
     return result
 
 
-def run_recording(config: Config, env, tmp: Path, server, scenarios: list[Scenario]) -> list[str]:
+def run_recording(config: Config, env, tmp: Path, scenarios: list[Scenario]) -> list[str]:
     """The decision-log phase (bench/recording.py) on the token scenario; its report lines."""
     token = next((s for s in scenarios if s.name == "token"), None)
     if token is None or not config.recording_rounds:
@@ -506,7 +506,6 @@ def run_recording(config: Config, env, tmp: Path, server, scenarios: list[Scenar
     results = recording.run(
         env=env,
         tmp=tmp,
-        default_server=server,
         scenario=token,
         checked_run=lambda target, scenario, seconds: checked_run(
             config, target, scenario, seconds
@@ -531,7 +530,7 @@ def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Sce
         preflight(server, scenarios, claims_of)
         vacuums = Vacuums(config.database_url)
         rounds = run_rounds(config, server, scenarios, vacuums)
-        extra = run_recording(config, env, tmp, server, scenarios)
+        extra = run_recording(config, env, tmp, scenarios)
         if config.recording_rounds and config.flood_rounds:
             vacuums.run()
         flooded = run_flood(config, server, scenarios)
