@@ -36,6 +36,7 @@ from policies.models import (
     PullDecision,
 )
 from policies.services import policy_update
+from tokens.decisions import DECISION_COLUMNS
 from tokens.models import AccessToken
 from tokens.services import access_token_create
 
@@ -319,37 +320,22 @@ def forget_load_decisions() -> int:
 
 
 def seed_decisions(total: int = DECISIONS) -> int:
-    """``total`` recorded decisions of ``acme``'s members (PostgreSQL: one INSERT ... SELECT
-    over generate_series), spread over the last 90 days, after deleting what the load recorded;
-    returns how many acme has."""
+    """Exactly ``total`` recorded decisions of ``acme``'s members (PostgreSQL: one INSERT ...
+    SELECT over generate_series), spread over the last 90 days, after deleting what the load
+    recorded; returns how many acme has."""
     forget_load_decisions()
     organization = Organization.objects.get(name=ORG)
     have = PullDecision.objects.filter(organization=organization).count()
+    if have > total:  # seeded by a run with a larger total
+        surplus = PullDecision.objects.filter(organization=organization).order_by("-id")
+        PullDecision.objects.filter(pk__in=surplus.values("pk")[: have - total]).delete()
     if have >= total:
-        return have
+        return PullDecision.objects.filter(organization=organization).count()
     table = connection.ops.quote_name(PullDecision._meta.db_table)
+    # The SELECT below gives the values in the order of the token service's rows.
     columns = {
         name: connection.ops.quote_name(PullDecision._meta.get_field(name).column)
-        for name in (
-            "decided_at",
-            "organization",
-            "policy_version",
-            "primary",
-            "user",
-            "username",
-            "signed_in_with",
-            "credential",
-            "client_address",
-            "user_agent",
-            "repository",
-            "actions_asked",
-            "actions_granted",
-            "category",
-            "deciding_organization",
-            "rule",
-            "reason",
-            "outcome",
-        )
+        for name in DECISION_COLUMNS
     }
     users = connection.ops.quote_name(get_user_model()._meta.db_table)
     memberships = connection.ops.quote_name(TeamMembership._meta.db_table)

@@ -70,7 +70,7 @@ class Caller:
 
 # The order of the row tuples below: when, where filed, then the caller's and the decision's
 # values (in the order of the dicts that hold them).
-_DECISION_COLUMNS = (
+DECISION_COLUMNS = (
     "decided_at",
     "organization",
     "policy_version",
@@ -92,7 +92,7 @@ _DECISION_COLUMNS = (
 )
 # Compiled once, not through bulk_create (whose ORM work costs more CPU than the rest of a token
 # request), committed without waiting for the disk (see CompiledInsert for what that risks).
-_INSERT_DECISIONS = CompiledInsert(PullDecision, _DECISION_COLUMNS, asynchronous_commit=True)
+_INSERT_DECISIONS = CompiledInsert(PullDecision, DECISION_COLUMNS, asynchronous_commit=True)
 
 
 def pull_decisions_record(
