@@ -42,6 +42,21 @@ def last_owner_refusal(*, organization: Organization, users: Iterable) -> str | 
     )
 
 
+def last_owner_refusals(*, users: Iterable) -> list[str]:
+    """Why ``users`` may not all stop being owners at once (their accounts deleted or
+    deactivated): one :func:`last_owner_refusal` per organisation that would be left without an
+    active owner. Empty when none would."""
+    users = list(users)
+    organizations = Organization.objects.filter(
+        teams__name=OWNERS_TEAM, teams__memberships__user__in=users
+    ).distinct()
+    refusals = (
+        last_owner_refusal(organization=organization, users=users)
+        for organization in organizations.order_by("name")
+    )
+    return [refusal for refusal in refusals if refusal]
+
+
 def organizations_of(*, user) -> QuerySet[Organization]:
     """The user's organisations by name, each annotated with ``is_owner`` (the user's role),
     ``iam_enabled`` (whether Image Access Management is on) and ``iam_audit_only`` (whether

@@ -3,7 +3,9 @@ and an active owner stay, namespaces stay exclusive, and a broken rule is an err
 never a 500."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from orgs.models import Invitation, Organization, Team, TeamMembership
 from policies.models import AccessPolicy, Publisher
@@ -88,6 +90,79 @@ def test_an_owner_can_be_removed_while_another_remains(acme, admin_client):
     url = reverse("admin:orgs_teammembership_delete", args=[membership.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not TeamMembership.objects.filter(pk=membership.pk).exists()
+
+
+# --- user accounts -----------------------------------------------------------------------------
+
+
+def user_change_data(user, *, active: bool) -> dict:
+    """What the admin's user change page submits for ``user``, with *Active* as given."""
+    joined = timezone.localtime(user.date_joined)
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+    }
+    return data | ({"is_active": "on"} if active else {})
+
+
+def test_the_last_owners_account_cannot_be_deleted(acme, admin_client):
+    """Deleting an account deletes its memberships: not the last owner's."""
+    url = reverse("admin:auth_user_delete", args=[acme.owner.pk])
+    page = admin_client.get(url).content.decode()
+    assert "olivia is the last owner of acme" in page
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 200
+    assert get_user_model().objects.filter(pk=acme.owner.pk).exists()
+    assert TeamMembership.objects.filter(user=acme.owner, team__name="owners").exists()
+    # The bulk action refuses the whole selection, and says why.
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [acme.owner.pk, acme.member.pk]},
+    )
+    assert "olivia is the last owner of acme" in response.content.decode()
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [acme.owner.pk, acme.member.pk],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 200
+    assert get_user_model().objects.filter(pk__in=[acme.owner.pk, acme.member.pk]).count() == 2
+
+
+def test_the_last_owners_account_cannot_be_deactivated(acme, admin_client):
+    url = reverse("admin:auth_user_change", args=[acme.owner.pk])
+    response = admin_client.post(url, user_change_data(acme.owner, active=False))
+    assert response.status_code == 200
+    assert "olivia is the last owner of acme" in response.content.decode()
+    acme.owner.refresh_from_db()
+    assert acme.owner.is_active
+    # Other changes to the account still save.
+    response = admin_client.post(url, user_change_data(acme.owner, active=True))
+    assert response.status_code == 302
+
+
+def test_an_owners_account_can_go_while_another_active_owner_remains(acme, admin_client):
+    add_owner(acme.org, acme.member)
+    url = reverse("admin:auth_user_change", args=[acme.member.pk])
+    assert admin_client.post(url, user_change_data(acme.member, active=False)).status_code == 302
+    acme.member.refresh_from_db()
+    assert not acme.member.is_active
+    # mike no longer counts: olivia is now the last active owner.
+    page = admin_client.get(reverse("admin:auth_user_delete", args=[acme.owner.pk])).content
+    assert "olivia is the last owner of acme" in page.decode()
+    # A member who owns nothing goes as before.
+    response = admin_client.post(
+        reverse("admin:auth_user_delete", args=[acme.outsider.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=acme.outsider.pk).exists()
 
 
 def test_removing_every_owner_in_the_team_inline_is_a_form_error(acme, admin_client):
