@@ -232,7 +232,7 @@ def refused_references(
 ) -> list[ImageReference]:
     """The references the snapshot's user may not pull without an allowlist entry: the only
     ones whose entries are worth reading (entries only ever widen what a policy allows)."""
-    bare = replace(snapshot, entries=())
+    bare = replace(snapshot, entries=()) if snapshot.entries else snapshot
     return [ref for ref in references if not pull_decide(bare, ref).allowed]
 
 

@@ -3,10 +3,12 @@
 Grammar (Distribution token scope): ``TYPE[(CLASS)]:NAME:ACTION[,ACTION...]``, several scopes
 per parameter separated by spaces. The type ends at the first ``:`` and the actions start after
 the last ``:``. A repository name is parsed by :func:`policies.references.parse_repository_name`,
-the portal's one grammar for names, once per scope; names of other resource types
+the portal's one grammar for names, once per scope (and a parsed scope is kept for the next
+request that asks for it); names of other resource types
 (``registry:catalog:*``) only need to be non-empty and are kept so the caller can drop them.
 """
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -16,6 +18,9 @@ from policies.references import ImageReference, InvalidReference, parse_reposito
 _TYPE_RE = re.compile(r"(?P<type>[a-z0-9]+)(?:\((?P<cls>[a-z0-9]+)\))?")
 _ACTION_RE = re.compile(r"[a-z]+|\*")
 REPOSITORY = "repository"
+#: Parsed scopes kept per process: a registry asks about the same repositories again and again,
+#: and a parse (the name's grammar above all) costs more than the rest of reading the request.
+PARSED_SCOPES_KEPT = 4096
 
 
 class InvalidScope(ValueError):
@@ -43,6 +48,7 @@ class Scope:
         return f"{kind}:{self.name}:{','.join(self.actions)}"
 
 
+@functools.lru_cache(maxsize=PARSED_SCOPES_KEPT)  # a Scope is immutable; errors are not kept
 def _parse_one(text: str) -> Scope:
     first, last = text.find(":"), text.rfind(":")
     if first == -1 or first == last:
