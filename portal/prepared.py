@@ -8,8 +8,9 @@ the ORM as the only definition of the read (tables, joins and columns come from 
 but compiles it once per process and database, with stand-in values, and then only swaps the
 parameters. On PostgreSQL it runs through a server-side-binding cursor as a prepared statement,
 so the server plans it once per connection; other backends run the same SQL through Django's
-own cursor. Queries still pass through Django's cursor wrapper, so they are logged, counted by
-tests and wrapped by ``connection.execute_wrapper`` like any other.
+own cursor. While anyone watches a connection's queries (DEBUG's query log, the tests' query
+counts, ``connection.execute_wrapper``) they pass through Django's cursor wrapper like any other;
+otherwise through a cursor kept per connection, with the wrapper's checks and error translation.
 """
 
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import psycopg
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import QuerySet
@@ -145,23 +147,21 @@ class CompiledInsert:
     instances, no per-value field conversion. Used where an ORM ``bulk_create`` would cost more
     CPU than the rest of the request (the token service's decision log).
 
-    On PostgreSQL many rows travel as one typed array per column (``INSERT ... SELECT * FROM
-    unnest(%s::timestamptz[], ...)``), so one statement, prepared once per connection, takes any
-    number of them; a few travel as a ``VALUES`` list, cheaper to send. With
-    ``asynchronous_commit`` it also turns ``synchronous_commit`` off for its
-    own transaction (``set_config(..., true)`` inside the statement; the session keeps its
-    setting): the server answers without waiting for the WAL to reach the disk, which halves the
-    statement's cost and latency. The price: if PostgreSQL itself crashes, the rows of its last
-    fraction of a second may be lost (never half-written; see PostgreSQL's "Asynchronous
-    Commit"). Only for such rows, and only outside a transaction (inside one, the whole
-    transaction would commit asynchronously). Other databases get ``VALUES`` lists (SQLite:
-    about 50 rows per statement, in one transaction).
+    On PostgreSQL a few rows travel as one prepared ``INSERT`` with a ``VALUES`` list (one round
+    trip); more travel as one binary ``COPY`` in a transaction of its own, whose rows the
+    driver formats in C (a batch of thousands costs a few microseconds a row). With
+    ``asynchronous_commit`` the write turns ``synchronous_commit`` off for its own transaction
+    (``set_config(..., true)`` inside the ``INSERT``, ``SET LOCAL`` before the ``COPY``; the
+    session keeps its setting): the server answers without waiting for the WAL to reach the
+    disk, which halves the statement's cost and latency. The price: if PostgreSQL itself
+    crashes, the rows of its last fraction of a second may be lost (never half-written; see
+    PostgreSQL's "Asynchronous Commit"). Only for such rows, and only outside a transaction
+    (inside one, the whole transaction would commit asynchronously). Other databases get
+    ``VALUES`` lists (SQLite: about 50 rows per statement, in one transaction).
     """
 
-    #: PostgreSQL statements take at most this many rows (arrays have no parameter limit).
-    ROWS_PER_STATEMENT = 5000
-    #: Up to this many rows, a statement with a VALUES list (cheaper to send for a few rows; one
-    #: prepared statement per number of rows); more travel as arrays (one for any number).
+    #: Up to this many rows, an INSERT with a VALUES list (one prepared statement per number of
+    #: rows, one round trip); more travel by COPY (four round trips, any number of rows).
     VALUES_ROWS = 32
 
     def __init__(self, model, columns: Sequence[str], *, asynchronous_commit: bool = False):
@@ -176,20 +176,13 @@ class CompiledInsert:
     def _head(self, connection) -> str:
         quote = connection.ops.quote_name
         return (
-            f"INSERT INTO {quote(self.model._meta.db_table)} "
+            f"{quote(self.model._meta.db_table)} "
             f"({', '.join(quote(field.column) for field in self.fields)})"
         )
 
-    def _unnest(self, connection) -> str:
-        key = (connection.alias, 0)
-        if key not in self._sql:
-            # The types without their length: a too long value is an error, not cut.
-            types = [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in self.fields]
-            arrays = ", ".join(f"%s::{kind}[]" for kind in types)
-            self._sql[key] = (
-                f"{self._head(connection)} SELECT * FROM unnest({arrays}){self._condition()}"
-            )
-        return self._sql[key]
+    def _types(self, connection) -> list[str]:
+        """The columns' types without their length: a too long value is an error, not cut."""
+        return [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in self.fields]
 
     def _values(self, connection, rows: int) -> str:
         key = (connection.alias, rows)
@@ -197,16 +190,15 @@ class CompiledInsert:
         if sql is None:
             if connection.vendor == "postgresql":
                 # Typed placeholders: a VALUES list in FROM does not take its types from the
-                # table (the types without their length: a too long value is an error).
-                types = [re.sub(r"\(.*\)", "", f.db_type(connection)) for f in self.fields]
-                values = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+                # table.
+                values = "(" + ", ".join(f"%s::{kind}" for kind in self._types(connection)) + ")"
                 sql = (
-                    f"{self._head(connection)} SELECT * FROM (VALUES "
+                    f"INSERT INTO {self._head(connection)} SELECT * FROM (VALUES "
                     f"{', '.join([values] * rows)}) AS v{self._condition()}"
                 )
             else:
                 values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-                sql = f"{self._head(connection)} VALUES {', '.join([values] * rows)}"
+                sql = f"INSERT INTO {self._head(connection)} VALUES {', '.join([values] * rows)}"
             if rows <= self.VALUES_ROWS:  # the usual sizes; others are built each time
                 self._sql[key] = sql
         return sql
@@ -217,35 +209,43 @@ class CompiledInsert:
         return " WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
 
     def insert(self, rows: Sequence[tuple], using: str = "default") -> None:
-        """Insert ``rows``: one statement (more only for very many rows, then in one
-        transaction)."""
+        """Insert ``rows``: one statement (on SQLite, more for many rows, in one transaction)."""
         if not rows:
             return
         connection = connections[using]
         if connection.vendor == "postgresql":
-            per_statement = self.ROWS_PER_STATEMENT
-        else:
-            per_statement = max(1, connection.features.max_query_params // len(self.fields))
-            adapt = connection.ops.adapt_datetimefield_value
-            rows = [
-                tuple(adapt(v) if i in self.datetimes else v for i, v in enumerate(row))
-                for row in rows
-            ]
-        chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
-        if len(chunks) == 1:
-            self._run(connection, chunks[0])
+            if len(rows) > self.VALUES_ROWS:
+                self._copy(connection, rows)
+            else:
+                self._insert(connection, rows)
             return
+        per_statement = max(1, connection.features.max_query_params // len(self.fields))
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [
+            tuple(adapt(v) if i in self.datetimes else v for i, v in enumerate(row)) for row in rows
+        ]
+        chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
         with transaction.atomic(using=using, savepoint=False):
             for chunk in chunks:
-                self._run(connection, chunk)
+                self._insert(connection, chunk)
 
-    def _run(self, connection, rows: Sequence[tuple]) -> None:
-        if connection.vendor == "postgresql" and len(rows) > self.VALUES_ROWS:
-            params = [list(column) for column in zip(*rows, strict=True)]
-            _execute(connection, self._unnest(connection), params, fetch=False)
-        else:
-            params = [value for row in rows for value in row]
-            _execute(connection, self._values(connection, len(rows)), params, fetch=False)
+    def _insert(self, connection, rows: Sequence[tuple]) -> None:
+        params = [value for row in rows for value in row]
+        _execute(connection, self._values(connection, len(rows)), params, fetch=False)
+
+    def _copy(self, connection, rows: Sequence[tuple]) -> None:
+        sql = f"COPY {self._head(connection)} FROM STDIN (FORMAT BINARY)"
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            if self.asynchronous_commit:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+            # The driver's own cursor: Django's wrapper has no COPY.
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                copy.set_types(self._types(connection))
+                for row in rows:
+                    copy.write_row(row)
 
 
 def _execute(connection, sql: str, params: list, fetch: bool = True) -> list[tuple]:
@@ -269,13 +269,36 @@ def _execute(connection, sql: str, params: list, fetch: bool = True) -> list[tup
 
 def _run_prepared(connection, sql: str, params: list, fetch: bool) -> list[tuple]:
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        raw = _preparing_cursor_class()(connection.connection)
-    with connection._prepare_cursor(raw) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall() if fetch else []
+    if connection.queries_logged or connection.execute_wrappers:
+        # Someone is watching (DEBUG's query log, the tests' query counts, an execute_wrapper):
+        # through Django's cursor wrapper, like any other query.
+        with connection.wrap_database_errors:
+            raw = _preparing_cursor_class()(connection.connection)
+        with connection._prepare_cursor(raw) as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall() if fetch else []
+    else:
+        # What Django's wrapper would do with nobody watching (refuse to run in a transaction
+        # that must be rolled back, translate the driver's errors), on a cursor kept for the
+        # connection: a new cursor each time costs more than PostgreSQL's answer.
+        connection.validate_no_broken_transaction()
+        with connection.wrap_database_errors:
+            cursor = _kept_cursor(connection)
+            cursor.execute(sql, params, prepare=True, binary=True)
+            rows = cursor.fetchall() if fetch else []
     connection.health_check_done = True  # it just answered: no SELECT 1 in this request
     return rows
+
+
+def _kept_cursor(connection):
+    """The driver's server-binding cursor kept on ``connection`` (a thread's own connection
+    wrapper) for its current database connection; a new one after a reconnection."""
+    raw = connection.connection
+    kept = getattr(connection, "_prepared_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        connection.validate_thread_sharing()
+        kept = connection._prepared_cursor = psycopg.Cursor(raw)
+    return kept
 
 
 def _preparing_cursor_class():

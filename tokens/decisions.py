@@ -114,66 +114,74 @@ def pull_decisions_record(
     decided_at = snapshot.as_of or timezone.now()
     filed = [(org.id, org.version) for org in snapshot.organizations if org.id is not None]
     filed = filed or [(None, None)]
-    who = {
-        "user": caller.user_id,
-        "username": caller.username,
-        "signed_in_with": caller.signed_in_with,
-        "credential": _field(caller.credential, 100),
-        "client_address": _field(caller.client_address, 64),
-        "user_agent": _field(caller.user_agent, 200),
-    }
-    rows, described = [], []
+    # The caller's values, in the order of DECISION_COLUMNS.
+    who = (
+        caller.user_id,
+        caller.username,
+        caller.signed_in_with,
+        _field(caller.credential, 100),
+        _field(caller.client_address, 64),
+        _field(caller.user_agent, 200),
+    )
+    rows = []
+    described = []
     for item in decisions:
         decision = item.decision
-        what = {
-            "repository": item.scope.reference.path,
-            "actions_asked": ",".join(item.scope.actions)[:100],
-            "actions_granted": ",".join(item.granted),
-            "category": decision.category.value,
-            "deciding_organization": decision.organization or "",
-            "rule": decision.rule.value,
-            "reason": decision.reason,
-            "outcome": decision.outcome.value,
-        }
-        values = (*who.values(), *what.values())
-        for index, (org_id, version) in enumerate(filed):
-            rows.append((decided_at, org_id, version, index == 0, *values))
-        described.append(what)
+        # The decision's values, in the order of DECISION_COLUMNS.
+        what = (
+            item.scope.reference.path,
+            ",".join(item.scope.actions)[:100],
+            ",".join(item.granted),
+            decision.category.value,
+            decision.organization or "",
+            decision.rule.value,
+            decision.reason,
+            decision.outcome.value,
+        )
+        primary = True
+        for org_id, version in filed:
+            rows.append((decided_at, org_id, version, primary, *who, *what))
+            primary = False
+        described.append((item, what))
     if settings.DECISION_LOG_FLUSH_SECONDS > 0:
         writer.add(rows)
     else:
         _INSERT_DECISIONS.insert(rows)
     if decision_logger.isEnabledFor(logging.INFO):
         member_of = [org.name for org in snapshot.organizations]
-        for what in described:
-            decision_logger.info(_decision_line(decided_at, who, what, member_of))
+        for item, what in described:
+            decision_logger.info(_decision_line(decided_at, who, item, what, member_of))
     return len(rows)
 
 
-def _decision_line(decided_at, who: dict, what: dict, member_of: list[str]) -> str:
-    """One decision as one line of JSON (every value escaped: ``json.dumps`` writes control
-    and non-ASCII characters as escapes)."""
-    return json.dumps(
+_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
+def _decision_line(decided_at, who: tuple, item: ScopeDecision, what: tuple, member_of) -> str:
+    """One decision as one line of JSON (every value escaped: the encoder writes control and
+    non-ASCII characters as escapes)."""
+    user_id, username, signed_in_with, credential, client_address, user_agent = who
+    repository, _, _, category, deciding_organization, rule, reason, outcome = what
+    return _JSON.encode(
         {
             "event": "pull_decision",
             "time": decided_at.isoformat(),
-            "user": who["username"] or None,
-            "user_id": who["user"],
-            "signed_in_with": who["signed_in_with"],
-            "credential": who["credential"] or None,
-            "client_address": who["client_address"],
-            "user_agent": who["user_agent"],
-            "repository": what["repository"],
-            "actions_asked": what["actions_asked"].split(","),
-            "actions_granted": [a for a in what["actions_granted"].split(",") if a],
-            "category": what["category"],
-            "organization": what["deciding_organization"] or None,
-            "rule": what["rule"],
-            "reason": what["reason"],
-            "outcome": what["outcome"],
+            "user": username or None,
+            "user_id": user_id,
+            "signed_in_with": signed_in_with,
+            "credential": credential or None,
+            "client_address": client_address,
+            "user_agent": user_agent,
+            "repository": repository,
+            "actions_asked": item.scope.actions,
+            "actions_granted": item.granted,
+            "category": category,
+            "organization": deciding_organization or None,
+            "rule": rule,
+            "reason": reason,
+            "outcome": outcome,
             "member_of": member_of,
-        },
-        separators=(",", ":"),
+        }
     )
 
 
