@@ -230,7 +230,8 @@ class DecisionWriter:
                     target=self._run, name="decision-writer", daemon=True
                 )
                 self._thread.start()
-        self._wake.set()
+        if not self._wake.is_set():  # set already, unless the thread has just written
+            self._wake.set()
 
     def _run(self) -> None:
         try:
