@@ -514,6 +514,8 @@ def run_recording(config: Config, env, tmp: Path, scenarios: list[Scenario]) -> 
         round_seconds=config.round_seconds,
         dbname=database.database_name(config.database_url),
     )
+    for line in recording.round_lines(results):
+        say(line)
     found = recording.lines(results, token.name)
     for line in found:
         say(line)
