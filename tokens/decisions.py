@@ -2,19 +2,20 @@
 pull (:class:`policies.models.PullDecision`, filed under each organisation the user belongs to)
 and one JSON line per decision on the ``portal.decisions`` logger.
 
-The JSON lines are written while the request is answered. The rows are written one of two ways
-(``DECISION_LOG_FLUSH_SECONDS``):
+Both are written one of two ways (``DECISION_LOG_FLUSH_SECONDS``):
 
-* **0: before the answer.** One INSERT per request; if it fails, no token is issued (503).
+* **0: before the answer.** One INSERT per request, then the request's JSON lines; if the INSERT
+  fails, no token is issued (503).
 * **More than 0 (the default, 0.5 s): behind the answer.** Each worker process queues the rows
-  and a thread of its own writes everything queued at most that often (sooner once
-  :data:`FLUSH_ROWS` wait: a member of many organisations makes a row per organisation), in one
-  INSERT. A token request then costs no database round trip for its record, which is most of the
-  recording's cost. If the writes fail, the rows stay queued and are retried; once
-  ``DECISION_LOG_MAX_PENDING`` rows wait, the token service refuses new requests (503) until
-  they are written, so no more than that many rows are ever handed out unrecorded.
-  A worker that is killed loses what it had queued (at most the last interval's; the JSON lines
-  have them), one that exits normally writes it first.
+  and lines, and a thread of its own writes everything queued at most that often (sooner once
+  :data:`FLUSH_ROWS` wait: a member of many organisations makes a row per organisation): first
+  the JSON lines, then the rows in one write. A token request then costs no database round trip
+  and no log write for its record, and the batch costs less than the same work spread over the
+  requests. If the rows cannot be written, they stay queued and are retried (their JSON lines
+  are out already); once ``DECISION_LOG_MAX_PENDING`` rows wait, the token service refuses new
+  requests (503) until they are written, so no more than that many rows are ever handed out
+  unrecorded. A worker that is killed loses what it had queued (rows and lines of at most the
+  last interval), one that exits normally writes it first.
 """
 
 import atexit
@@ -104,7 +105,7 @@ def pull_decisions_record(
     Each decision is filed under every organisation the user belongs to in ``snapshot`` (with
     that organisation's policy version; the first copy is the primary one), or once under none.
     The rows are written now (one INSERT) or queued (see the module's docstring); each decision
-    is also one JSON line on ``portal.decisions``.
+    is also one JSON line on ``portal.decisions``, written now or queued the same way.
 
     :raises django.db.Error: the rows could not be written (``DECISION_LOG_FLUSH_SECONDS=0``).
     :raises DecisionBacklog: too many decisions wait to be written.
@@ -143,15 +144,20 @@ def pull_decisions_record(
             rows.append((decided_at, org_id, version, primary, *who, *what))
             primary = False
         described.append((item, what))
+    lines = (decided_at, who, described, [org.name for org in snapshot.organizations])
     if settings.DECISION_LOG_FLUSH_SECONDS > 0:
-        writer.add(rows)
+        writer.add(rows, lines)
     else:
         _INSERT_DECISIONS.insert(rows)
+        _log_lines(*lines)
+    return len(rows)
+
+
+def _log_lines(decided_at, who: tuple, described: list, member_of: list[str]) -> None:
+    """A request's decisions (``described``: (ScopeDecision, values) pairs) as JSON lines."""
     if decision_logger.isEnabledFor(logging.INFO):
-        member_of = [org.name for org in snapshot.organizations]
         for item, what in described:
             decision_logger.info(_decision_line(decided_at, who, item, what, member_of))
-    return len(rows)
 
 
 _JSON = json.JSONEncoder(separators=(",", ":"))
@@ -192,10 +198,11 @@ FLUSH_ROWS = 2000
 class DecisionWriter:
     """A worker process's queue of decisions to write, and the thread that writes them.
 
-    :meth:`add` queues rows (refusing when ``DECISION_LOG_MAX_PENDING`` wait) and makes sure the
-    thread runs; the thread waits ``DECISION_LOG_FLUSH_SECONDS`` for more and writes all of them
-    in one INSERT, on its own database connection. A failed write keeps the rows, logs, and is
-    retried after the next interval. After :data:`IDLE_SECONDS` without rows the thread closes
+    :meth:`add` queues a request's rows and JSON lines (refusing when
+    ``DECISION_LOG_MAX_PENDING`` rows wait) and makes sure the thread runs; the thread waits
+    ``DECISION_LOG_FLUSH_SECONDS`` for more, logs the lines and writes all the rows in one
+    write, on its own database connection. A failed write keeps the rows, logs, and is retried
+    after the next interval. After :data:`IDLE_SECONDS` without rows the thread closes
     its connection and ends (the next row starts another). :meth:`flush` writes what is queued
     now, in the calling thread (at exit); :meth:`stop` ends the thread after a last write.
     """
@@ -207,6 +214,7 @@ class DecisionWriter:
         self._wake = threading.Event()
         self._hurry = threading.Event()  # stop, or a full batch: write now
         self._rows: list[tuple] = []
+        self._lines: list[tuple] = []  # per request, the arguments of _log_lines
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._stop = threading.Event()
@@ -215,11 +223,14 @@ class DecisionWriter:
     def pending(self) -> int:
         return len(self._rows)
 
-    def add(self, rows: list[tuple]) -> None:
+    def add(self, rows: list[tuple], lines: tuple | None = None) -> None:
+        """Queue ``rows`` and the arguments of :func:`_log_lines` for their JSON lines."""
         with self._lock:
             if len(self._rows) + len(rows) > settings.DECISION_LOG_MAX_PENDING:
                 raise DecisionBacklog(f"{len(self._rows)} pull decisions wait to be written")
             self._rows.extend(rows)
+            if lines is not None:
+                self._lines.append(lines)
             if len(self._rows) >= FLUSH_ROWS:
                 self._hurry.set()
             if self._thread is None or self._pid != os.getpid():
@@ -252,9 +263,13 @@ class DecisionWriter:
             connection.close()  # this thread's
 
     def flush(self) -> bool:
-        """Write everything queued; False when the write failed (the rows stay queued)."""
+        """Log the queued JSON lines and write the queued rows; False when the rows could not be
+        written (they stay queued; their lines are out)."""
         with self._lock:
             rows, self._rows = self._rows, []
+            lines, self._lines = self._lines, []
+        for request in lines:
+            _log_lines(*request)
         if not rows:
             return True
         try:

@@ -342,7 +342,7 @@ def test_queued_decisions_cost_the_request_no_insert(acme, ask, granted, token_o
 
 @pytest.mark.django_db(transaction=True)
 def test_failed_writes_are_retried_and_a_backlog_refuses_tokens(
-    acme, ask, token_of, queued, settings, monkeypatch, caplog
+    acme, ask, token_of, queued, settings, monkeypatch, caplog, decision_lines
 ):
     from tokens import decisions
 
@@ -363,19 +363,32 @@ def test_failed_writes_are_retried_and_a_backlog_refuses_tokens(
     assert refused.status_code == 503
     assert "pull decisions could not be recorded: 2 pull decisions wait" in caplog.text
     assert PullDecision.objects.count() == 0
+    assert len(decision_lines()) == 2  # the JSON lines are out, once, whatever the table
     # Once writes work again, the queue drains and tokens are issued again.
     monkeypatch.setattr(decisions, "_INSERT_DECISIONS", real)
     wait_for(lambda: PullDecision.objects.count() == 2)
+    assert len(decision_lines()) == 2  # not again with the retried rows
     assert ask(*pulls("library/alpine"), auth=auth).status_code == 200
+    wait_for(lambda: len(decision_lines()) == 3)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_what_is_queued_is_written_at_exit(acme, ask, token_of, queued, settings):
+def test_what_is_queued_is_written_at_exit(acme, ask, token_of, queued, settings, decision_lines):
+    """Rows and JSON lines are queued together and written by the worker's thread (here: at
+    exit), lines first."""
     settings.DECISION_LOG_FLUSH_SECONDS = 60  # the thread would wait a minute
     ask(*pulls("library/alpine", "acme/app"), auth=token_of(acme.member))
     assert queued.pending == 2
+    assert decision_lines() == []
     assert queued.flush() is True  # what atexit runs
     assert PullDecision.objects.count() == 2
+    lines = [json.loads(line) for line in decision_lines()]
+    assert [(line["repository"], line["outcome"]) for line in lines] == [
+        ("library/alpine", "allowed"),
+        ("acme/app", "allowed"),
+    ]
+    assert queued.flush() is True
+    assert len(decision_lines()) == 2
 
 
 @pytest.mark.django_db(transaction=True)
