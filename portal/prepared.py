@@ -225,6 +225,9 @@ class CompiledInsert:
             tuple(adapt(v) if i in self.datetimes else v for i, v in enumerate(row)) for row in rows
         ]
         chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
+        if len(chunks) == 1:
+            self._insert(connection, chunks[0])
+            return
         with transaction.atomic(using=using, savepoint=False):
             for chunk in chunks:
                 self._insert(connection, chunk)
@@ -236,7 +239,7 @@ class CompiledInsert:
     def _copy(self, connection, rows: Sequence[tuple]) -> None:
         sql = f"COPY {self._head(connection)} FROM STDIN (FORMAT BINARY)"
         with (
-            transaction.atomic(using=connection.alias, savepoint=False),
+            transaction.atomic(using=connection.alias),
             connection.cursor() as cursor,
         ):
             if self.asynchronous_commit:

@@ -28,9 +28,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import Error, connection
+from django.contrib.auth import get_user_model
+from django.db import Error, IntegrityError, connection
 from django.utils import timezone
 
+from orgs.models import Organization
 from policies.engine import PullSnapshot
 from policies.models import PullDecision
 from portal.prepared import CompiledInsert
@@ -191,6 +193,42 @@ def _decision_line(decided_at, who: tuple, item: ScopeDecision, what: tuple, mem
     )
 
 
+_ORGANIZATION = DECISION_COLUMNS.index("organization")
+_USER = DECISION_COLUMNS.index("user")
+
+
+def _write_queued(rows: list[tuple]) -> None:
+    """Write queued rows. A user or an organisation deleted while their rows waited makes the
+    write fail (the table's foreign keys); the rows are then filed as the deletion would have
+    filed them (a deleted user's rows keep the username without the user; a deleted
+    organisation's rows go with it) and written, so that one deletion cannot hold up the
+    queue."""
+    try:
+        _INSERT_DECISIONS.insert(rows)
+    except IntegrityError:
+        users = set(
+            get_user_model()
+            .objects.filter(pk__in={row[_USER] for row in rows} - {None})
+            .values_list("pk", flat=True)
+        )
+        organizations = set(
+            Organization.objects.filter(
+                pk__in={row[_ORGANIZATION] for row in rows} - {None}
+            ).values_list("pk", flat=True)
+        )
+        if all(row[_USER] in users or row[_USER] is None for row in rows) and all(
+            row[_ORGANIZATION] in organizations or row[_ORGANIZATION] is None for row in rows
+        ):
+            raise  # something else
+        _INSERT_DECISIONS.insert(
+            [
+                (*row[:_USER], row[_USER] if row[_USER] in users else None, *row[_USER + 1 :])
+                for row in rows
+                if row[_ORGANIZATION] is None or row[_ORGANIZATION] in organizations
+            ]
+        )
+
+
 #: Rows that make the writer write at once instead of waiting for the rest of its interval.
 FLUSH_ROWS = 2000
 
@@ -273,7 +311,7 @@ class DecisionWriter:
         if not rows:
             return True
         try:
-            _INSERT_DECISIONS.insert(rows)
+            _write_queued(rows)
         except Error as error:
             logger.error("Could not write %d pull decisions (kept, retrying): %s", len(rows), error)
             with self._lock:

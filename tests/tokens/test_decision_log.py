@@ -408,3 +408,33 @@ def test_a_full_batch_is_written_without_waiting_for_the_interval(
     ask(*pulls("library/alpine", "someone/thing", "bitnami/redis"), auth=auth)
     wait_for(lambda: PullDecision.objects.count() == 3, seconds=10)
     assert time.monotonic() - started < 10  # not the 30-second interval
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("decisions", [1, 40])  # a few rows (INSERT) or many (COPY)
+def test_a_user_or_organisation_deleted_while_their_rows_wait_does_not_hold_up_the_queue(
+    acme, ask, token_of, queued, settings, decisions
+):
+    """Rows queued for a user who is deleted before they are written (an account removed while
+    its CI still pulls) are filed as the deletion would have filed them: without the user (the
+    username stays) and, for an organisation deleted meanwhile, not at all. The rest of the
+    queue is written, and the writer goes on."""
+    settings.DECISION_LOG_FLUSH_SECONDS = 60  # written only when the test flushes
+    make_team(acme.globex, "contractors", acme.member)  # mike: in acme and globex
+    auth = token_of(acme.member)
+    names = [f"someone/thing{n}" for n in range(decisions)]
+    assert ask(*pulls(*names), auth=auth).status_code == 200
+    assert ask(*pulls("library/alpine"), auth=token_of(acme.outsider)).status_code == 200
+    assert queued.pending == 2 * decisions + 1
+    globex_id = acme.globex.pk
+    acme.member.delete()
+    acme.globex.delete()  # oscar's row was filed under globex, mike's copies too
+    assert queued.flush() is True
+    assert queued.pending == 0
+    rows = list(PullDecision.objects.values_list("username", "user", "organization", "repository"))
+    assert sorted(rows) == sorted(("mike", None, acme.org.pk, name) for name in names)
+    assert not PullDecision.objects.filter(organization_id=globex_id).exists()
+    # The writer goes on with the next rows.
+    assert ask(*pulls("library/alpine"), auth=token_of(acme.owner)).status_code == 200
+    assert queued.flush() is True
+    assert PullDecision.objects.filter(username="olivia").count() == 1
