@@ -21,7 +21,9 @@ Configuration (environment):
   BENCH_SCENARIOS       names of the scenarios to run, comma-separated (all)
   BENCH_FLOOD_ROUNDS    pairs of rounds without/with a wrong-password flood (3; 0: none)
   BENCH_FLOOD_CONNECTIONS  connections of the flood (30)
-  BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (5; 0: none)
+  BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (9; 0: none)
+  BENCH_RECORDING_ROUND_SECONDS  length of its rounds (4: shorter rounds, more cycles, so that
+                        the rounds compared within a cycle are closer in time)
   BENCH_ACTIVITY        1: seed a million decisions and time the activity pages (1; 0: skip)
   WEB_CONCURRENCY       gunicorn workers, read by gunicorn.conf.py as in `make serve` (3)
 
@@ -94,6 +96,7 @@ class Config:
     flood_rounds: int
     flood_connections: int
     recording_rounds: int
+    recording_round_seconds: float
     activity: bool
 
     @classmethod
@@ -120,7 +123,8 @@ class Config:
             workers=number("WEB_CONCURRENCY", 3),
             flood_rounds=number("BENCH_FLOOD_ROUNDS", 3, minimum=0),
             flood_connections=number("BENCH_FLOOD_CONNECTIONS", 30),
-            recording_rounds=number("BENCH_RECORDING_ROUNDS", 5, minimum=0),
+            recording_rounds=number("BENCH_RECORDING_ROUNDS", 9, minimum=0),
+            recording_round_seconds=number("BENCH_RECORDING_ROUND_SECONDS", 4, float),
             activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
         )
 
@@ -511,7 +515,7 @@ def run_recording(config: Config, env, tmp: Path, scenarios: list[Scenario]) -> 
             config, target, scenario, seconds
         ),
         rounds=config.recording_rounds,
-        round_seconds=config.round_seconds,
+        round_seconds=config.recording_round_seconds,
         dbname=database.database_name(config.database_url),
     )
     for line in recording.round_lines(results):
