@@ -21,6 +21,9 @@ REPOSITORY = "repository"
 #: Parsed scopes kept per process: a registry asks about the same repositories again and again,
 #: and a parse (the name's grammar above all) costs more than the rest of reading the request.
 PARSED_SCOPES_KEPT = 4096
+#: Only scopes up to this long are kept (a repository name is at most 512 characters), so the
+#: kept ones take a few megabytes at most, whatever clients send (a POST's scope can be long).
+KEPT_SCOPE_LENGTH = 1024
 
 
 class InvalidScope(ValueError):
@@ -48,7 +51,6 @@ class Scope:
         return f"{kind}:{self.name}:{','.join(self.actions)}"
 
 
-@functools.lru_cache(maxsize=PARSED_SCOPES_KEPT)  # a Scope is immutable; errors are not kept
 def _parse_one(text: str) -> Scope:
     first, last = text.find(":"), text.rfind(":")
     if first == -1 or first == last:
@@ -101,7 +103,7 @@ def parse_scopes(values: list[str]) -> list[Scope]:
     merged: dict[tuple[str, str | None, str], Scope] = {}
     for value in values:
         for text in value.split():
-            scope = _parse_one(text)
+            scope = _parse_kept(text) if len(text) <= KEPT_SCOPE_LENGTH else _parse_one(text)
             key = (scope.type, scope.resource_class, scope.name)
             previous = merged.get(key)
             if previous is not None:
@@ -109,3 +111,7 @@ def parse_scopes(values: list[str]) -> list[Scope]:
                 scope = replace(previous, actions=previous.actions + extra)
             merged[key] = scope
     return list(merged.values())
+
+
+# A Scope is immutable, so one can be handed to any number of requests; errors are not kept.
+_parse_kept = functools.lru_cache(maxsize=PARSED_SCOPES_KEPT)(_parse_one)

@@ -91,3 +91,21 @@ def test_parse_scopes_malformed(value, message):
 def test_one_bad_scope_among_good_ones_fails():
     with pytest.raises(InvalidScope, match="'repository:x'"):
         parse_scopes(["repository:a:pull repository:x"])
+
+
+def test_parsed_scopes_are_kept_but_not_long_ones_and_not_errors():
+    """A registry asks about the same repositories again and again: a parsed scope is kept per
+    process and given back as it is (it is immutable). A long one (a POST may carry any length
+    of actions) or a malformed one is not kept, so clients cannot fill the memory."""
+    from tokens import scopes
+
+    scopes._parse_kept.cache_clear()
+    first = parse_scopes(["repository:library/alpine:pull"])
+    again = parse_scopes(["repository:library/alpine:pull"])
+    assert first == again and first[0] is again[0]
+    assert scopes._parse_kept.cache_info().currsize == 1
+    long = "repository:a/b:" + ",".join(["pull"] * 1000)
+    assert parse_scopes([long]) == [repo("a/b", ("pull",))]
+    with pytest.raises(InvalidScope):
+        parse_scopes(["repository:Acme/app:pull"])
+    assert scopes._parse_kept.cache_info().currsize == 1
