@@ -1,10 +1,19 @@
 import os
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
-from tests.factories import PASSWORD, make_org, make_publisher, make_user
+from tests.factories import (
+    PASSWORD,
+    make_org,
+    make_publisher,
+    make_user,
+    record_pulls,
+    set_policy,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -36,6 +45,22 @@ def acme(db):
     return SimpleNamespace(
         org=organization, globex=globex, owner=olivia, member=mike, outsider=oscar, gina=gina
     )
+
+
+@pytest.fixture
+def history(acme):
+    """Recorded pull decisions (the activity pages' and the API's tests): mike pulled with
+    management off, then on (official only), then in audit-only mode; olivia (owner) pulled
+    too; oscar (globex only) pulled, and never appears for acme. Returns the time it was made."""
+    now = timezone.now()
+    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=20))
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
+    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=3))
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True, audit_only=True)
+    record_pulls(acme.member, "someone/thing", "bitnami/redis", at=now - timedelta(hours=1))
+    record_pulls(acme.owner, "someone/thing", at=now - timedelta(hours=2))
+    record_pulls(acme.outsider, "someone/thing", at=now - timedelta(hours=1))
+    return now
 
 
 @pytest.fixture

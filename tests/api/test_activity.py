@@ -4,7 +4,6 @@ activity pages' filters and a bounded number of queries per page."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from policies.models import PullDecision
 from tests.factories import make_team, make_user, record_pulls, set_policy
@@ -16,21 +15,6 @@ MINE = "/api/v1/user/activity"
 def repositories(response) -> list[str]:
     assert response.status_code == 200, response.content
     return [item["repository"] for item in response.json()["results"]]
-
-
-@pytest.fixture
-def history(acme):
-    """As on the activity pages' tests: mike pulled with management off, on (official only),
-    then in audit-only mode; olivia (owner) pulled; oscar (globex only) too."""
-    now = timezone.now()
-    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=20))
-    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
-    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=3))
-    set_policy(acme.org, actor=acme.owner, enabled=True, official=True, audit_only=True)
-    record_pulls(acme.member, "someone/thing", "bitnami/redis", at=now - timedelta(hours=1))
-    record_pulls(acme.owner, "someone/thing", at=now - timedelta(hours=2))
-    record_pulls(acme.outsider, "someone/thing", at=now - timedelta(hours=1))
-    return now
 
 
 def test_owners_read_their_members_decisions_with_every_field(acme, owner_api):

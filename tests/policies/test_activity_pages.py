@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from orgs.models import Team
 from policies.models import PullDecision
@@ -30,21 +29,6 @@ def csv_of(response) -> list[dict]:
     assert response.streaming
     text = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(text)))
-
-
-@pytest.fixture
-def history(acme):
-    """mike pulled with management off, then on (official only), then in audit-only mode;
-    olivia (owner) pulled too; oscar (globex only) pulled, and never appears for acme."""
-    now = timezone.now()
-    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=20))
-    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
-    record_pulls(acme.member, "library/ubuntu", "someone/thing", at=now - timedelta(days=3))
-    set_policy(acme.org, actor=acme.owner, enabled=True, official=True, audit_only=True)
-    record_pulls(acme.member, "someone/thing", "bitnami/redis", at=now - timedelta(hours=1))
-    record_pulls(acme.owner, "someone/thing", at=now - timedelta(hours=2))
-    record_pulls(acme.outsider, "someone/thing", at=now - timedelta(hours=1))
-    return now
 
 
 def test_owners_see_their_members_decisions_with_outcome_and_reason(acme, history, login):
