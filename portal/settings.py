@@ -318,7 +318,7 @@ LOGGING = {
         # One JSON line per pull decision (tokens.decisions.pull_decisions_record).
         "portal.decisions": {"handlers": ["decisions"], "level": "INFO", "propagate": False},
         "django.request": {"filters": ["no_refusal_tracebacks"]},
-        # The portal logs each refused sign-in once itself (portal.throttle, tokens.views).
+        # The portal logs each refused sign-in once itself (portal.throttle, tokens.endpoint).
         "axes": {"level": "ERROR"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -11,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tokens.views import signing_key
+from tokens.signing import current_signing_key
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ def _cache_ready() -> None:
 
 
 def _signing_key_ready() -> None:
-    signing_key(str(settings.TOKEN_SIGNING_KEY_FILE), str(settings.TOKEN_SIGNING_CERT_FILE))
+    current_signing_key()
 
 
 READINESS_CHECKS = {

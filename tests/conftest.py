@@ -104,8 +104,7 @@ def token_keys(tmp_path, settings):
     The key path is unique per test, so the service's cached key is never a stale one.
     Yields the certificate's path.
     """
-    from tokens import views as token_views
-    from tokens.signing import generate_dev_keypair
+    from tokens.signing import forget_signing_key, generate_dev_keypair
 
     key, cert = tmp_path / "keys" / "token.key", tmp_path / "keys" / "token.crt"
     generate_dev_keypair(key, cert)
@@ -116,4 +115,4 @@ def token_keys(tmp_path, settings):
     settings.TOKEN_TTL_SECONDS = 300
     settings.ANONYMOUS_PULLS = False
     yield cert
-    token_views.signing_key.cache_clear()
+    forget_signing_key()

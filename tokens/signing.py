@@ -296,3 +296,23 @@ def token_response(token: str, claims: dict) -> dict:
         "expires_in": int(claims["exp"]) - int(claims["iat"]),
         "issued_at": issued.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+@functools.cache
+def _signing_key(key_file: str, cert_file: str) -> SigningKey:
+    return load_signing_key(key_file, cert_file)
+
+
+def current_signing_key() -> SigningKey:
+    """The token-signing key the settings name, loaded once per process (per pair of paths).
+
+    :raises OSError, ValueError: as :func:`load_signing_key`.
+    """
+    from django.conf import settings
+
+    return _signing_key(str(settings.TOKEN_SIGNING_KEY_FILE), str(settings.TOKEN_SIGNING_CERT_FILE))
+
+
+def forget_signing_key() -> None:
+    """Drop the loaded key, so that the next :func:`current_signing_key` reads the files."""
+    _signing_key.cache_clear()

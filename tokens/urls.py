@@ -1,11 +1,11 @@
 from django.urls import path
 
-from tokens import views
+from tokens import endpoint, views
 
 app_name = "tokens"
 
 urlpatterns = [
-    path("auth/token", views.registry_token, name="registry"),
+    path("auth/token", endpoint.registry_token, name="registry"),
     path("settings/tokens/", views.AccessTokenListView.as_view(), name="list"),
     path("settings/tokens/<int:pk>/revoke/", views.AccessTokenRevokeView.as_view(), name="revoke"),
     path("settings/tokens/<int:pk>/delete/", views.AccessTokenDeleteView.as_view(), name="delete"),

@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_user
+from tokens.endpoint import identify
 from tokens.models import AccessToken
 from tokens.protocol import Password, Refusal
 from tokens.services import MAX_EXPIRY_DAYS, TOKEN_PREFIX, access_token_create, access_token_revoke
-from tokens.views import identify
 
 SECRET_RE = re.compile(r"iamp_[A-Za-z0-9_-]{43}")
 LIST_URL = reverse("tokens:list")

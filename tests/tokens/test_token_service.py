@@ -218,7 +218,7 @@ def test_management_off_member_pulls_everything(acme, ask, granted, token_of):
 
 def test_management_on_official_only(acme, ask, granted, token_of, caplog):
     set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
-    with caplog.at_level(logging.INFO, logger="tokens.views"):
+    with caplog.at_level(logging.INFO, logger="tokens.endpoint"):
         response = ask(*pulls(*FOUR, "alpine"), auth=token_of(acme.member))
     assert granted(response) == {
         "library/alpine": ["pull"],
