@@ -2,9 +2,10 @@
 
 As on Docker Hub it is a JWT that expires in 10 minutes. It is signed with HS256 by a key the
 caller derives from the portal's secret (see :func:`api.credentials.bearer_key`), so nothing
-about it is stored: it names the user and the access token it was made from (``tid``; absent
-when the account password was used), and every request checks that both still work, so
-revoking the access token or deactivating the account ends its bearers at once. The registry's
+about it is stored: it names the user and the access token it was made from (``tid``), or, when the
+account password was used, a digest bound to that password (``pwd``); every request checks
+that they still hold, so revoking the access token, changing the password or deactivating the
+account ends its bearers at once. The registry's
 tokens (ES256, another audience) are never accepted here, nor these by the registry.
 """
 
@@ -31,6 +32,7 @@ class BearerClaims:
     user_id: int
     username: str
     token_id: int | None
+    password_binding: str = ""  # made with the password: what it keeps of it (``pwd``)
 
 
 def issue_bearer(
@@ -40,6 +42,7 @@ def issue_bearer(
     user_id: int,
     username: str,
     token_id: int | None,
+    password_binding: str = "",
     now: int | None = None,
 ) -> str:
     """A signed bearer for ``user_id`` valid for :data:`TTL_SECONDS` from ``now``."""
@@ -55,6 +58,8 @@ def issue_bearer(
     }
     if token_id is not None:
         claims["tid"] = token_id
+    if password_binding:
+        claims["pwd"] = password_binding
     return jwt.encode(claims, key, algorithm=_ALGORITHM)
 
 
@@ -76,10 +81,14 @@ def read_bearer(*, key: bytes, issuer: str, token: str) -> BearerClaims:
     except jwt.PyJWTError as error:
         raise InvalidBearer(str(error)) from None
     user_id, username, token_id = claims.get("uid"), claims["sub"], claims.get("tid")
+    binding = claims.get("pwd", "")
     if (
         type(user_id) is not int
         or not isinstance(username, str)
         or (token_id is not None and type(token_id) is not int)
+        or not isinstance(binding, str)
     ):
         raise InvalidBearer("malformed claims")
-    return BearerClaims(user_id=user_id, username=username, token_id=token_id)
+    return BearerClaims(
+        user_id=user_id, username=username, token_id=token_id, password_binding=binding
+    )

@@ -5,45 +5,37 @@ A caller is a user with, or without, the access token they signed in with. Witho
 account password, or a signed-in browser session) they can do what the pages let them do;
 with one, its scope limits them (``repo:read``: reads only), and an access token cannot manage
 access tokens, as on Docker Hub (a leaked token must not be able to mint others that outlive
-its revocation).
+its revocation). Signing in follows the one rule of :mod:`tokens.authentication`; a bearer made
+with the password is bound to it, so a password change or reset ends it.
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
 
 from api.bearer import InvalidBearer, issue_bearer, read_bearer
-from portal import throttle
+from tokens.authentication import SignInRefused, sign_in
 from tokens.models import AccessToken
-from tokens.selectors import usable_access_token, usable_access_token_of
+from tokens.protocol import Password
+from tokens.selectors import password_binding_holds, usable_access_token, usable_access_token_of
 from tokens.services import access_token_record_use, looks_like_token
 
 
 @dataclass(frozen=True)
 class ApiCredential:
     """The caller: ``user``, and ``token`` when they signed in with an access token (directly,
-    or through a bearer made from one)."""
+    or through a bearer made from one); ``password_binding`` when they signed in with the
+    password (:func:`tokens.selectors.password_binding`)."""
 
     user: object
     token: AccessToken | None = None
+    password_binding: str = ""
 
     @property
     def read_only(self) -> bool:
         return self.token is not None and self.token.read_only
-
-
-class BadCredentials(Exception):
-    """Wrong or unusable credentials (401); the message says what to do."""
-
-
-class LockedOut(Exception):
-    """The account is locked from this address (429), see :mod:`portal.throttle`."""
-
-    def __init__(self, lockout: throttle.Lockout):
-        super().__init__(lockout.message)
-        self.retry_after = lockout.retry_after
 
 
 def bearer_key() -> bytes:
@@ -53,39 +45,20 @@ def bearer_key() -> bytes:
     ).digest()
 
 
-def _refuse_if_locked(request, username: str) -> None:
-    locked = throttle.lockout(request, username)
-    if locked is not None:
-        raise LockedOut(locked)
+def api_sign_in(request, *, identifier: str, secret: str) -> ApiCredential:
+    """The user named ``identifier`` with ``secret`` (one of their access tokens, or their
+    password while ``REGISTRY_PASSWORD_AUTH`` allows it), by the one sign-in rule
+    (:func:`tokens.authentication.sign_in`). ``request`` is Django's request.
 
-
-def sign_in(request, *, identifier: str, secret: str) -> ApiCredential:
-    """The user named ``identifier`` with ``secret``: one of their access tokens, or their
-    password while ``REGISTRY_PASSWORD_AUTH`` allows it. Throttled like every sign-in: a
-    locked account is refused before any check, a wrong password counts as a failure (a wrong
-    access token does not: it cannot be guessed), a success clears the count. ``request`` is
-    Django's request.
-
-    :raises LockedOut: the account is locked from this address.
-    :raises BadCredentials: otherwise refused.
-    :raises throttle.ThrottleUnavailable: the failure counters cannot be read.
+    :raises tokens.authentication.SignInRefused: 401, 429 or 503, with the message.
     """
-    _refuse_if_locked(request, identifier)
-    if looks_like_token(secret):
-        token = usable_access_token(secret=secret)
-        if token is None or token.user.get_username() != identifier:
-            raise BadCredentials("Incorrect username or access token.")
-        access_token_record_use(token_id=token.pk, last_used_at=token.last_used_at)
-        throttle.clear_failures(request, identifier)
-        return ApiCredential(user=token.user, token=token)
-    if not settings.REGISTRY_PASSWORD_AUTH:
-        raise BadCredentials("Incorrect username or access token (sign in with an access token).")
-    user = authenticate(request, username=identifier, password=secret)
-    if user is None:
-        _refuse_if_locked(request, identifier)  # this failure may have been the one that locks
-        raise BadCredentials("Incorrect username or password.")
-    throttle.clear_failures(request, identifier)
-    return ApiCredential(user=user)
+    signed_in = sign_in(request, Password(identifier, secret))
+    if signed_in.user is not None:
+        return ApiCredential(user=signed_in.user, password_binding=signed_in.password_binding)
+    token = usable_access_token_of(user_id=signed_in.user_id, token_id=signed_in.access_token_id)
+    if token is None:  # revoked between the two reads
+        raise SignInRefused(401, "Incorrect username or access token.")
+    return ApiCredential(user=token.user, token=token)
 
 
 def bearer_for(credential: ApiCredential) -> str:
@@ -96,13 +69,15 @@ def bearer_for(credential: ApiCredential) -> str:
         user_id=credential.user.pk,
         username=credential.user.get_username(),
         token_id=credential.token.pk if credential.token else None,
+        password_binding=credential.password_binding,
     )
 
 
 def from_bearer(value: str) -> ApiCredential | None:
     """The caller an ``Authorization: Bearer`` value stands for: an access token used directly
-    or a bearer from :func:`bearer_for`, as long as the user is active and the access token
-    (if any) still works; None otherwise."""
+    or a bearer from :func:`bearer_for`, as long as the user is active, the access token (if
+    any) still works, and the password it was made with (if any) is unchanged; None
+    otherwise."""
     if looks_like_token(value):
         token = usable_access_token(secret=value)
         if token is None:
@@ -119,4 +94,6 @@ def from_bearer(value: str) -> ApiCredential | None:
     user = get_user_model().objects.filter(pk=claims.user_id, is_active=True).first()
     if user is None or user.get_username() != claims.username:
         return None
-    return ApiCredential(user=user)
+    if not password_binding_holds(binding=claims.password_binding, password_hash=user.password):
+        return None
+    return ApiCredential(user=user, password_binding=claims.password_binding)

@@ -21,7 +21,7 @@ from rest_framework.exceptions import APIException, AuthenticationFailed, NotFou
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.credentials import BadCredentials, LockedOut, bearer_for, sign_in
+from api.credentials import api_sign_in, bearer_for
 from api.errors import refused
 from api.pagination import HubPageQuery, page_response
 from api.permissions import NotWithAccessToken, SignedIn
@@ -31,6 +31,7 @@ from policies.models import AccessPolicy
 from policies.selectors import policy_for_organization
 from portal import throttle
 from portal.middleware import printable
+from tokens.authentication import SignInRefused
 from tokens.models import AccessToken, TokenScope
 from tokens.selectors import access_tokens_of
 from tokens.services import access_token_create, access_token_revoke
@@ -113,16 +114,14 @@ class AuthTokenView(APIView):
         body = valid_data(AuthCredentialsSerializer, request.data)
         identifier = body["identifier"]
         try:
-            credential = sign_in(request._request, **body)
-        except LockedOut as locked:
-            self._log_refusal(request, identifier, str(locked))
-            raise Throttled(wait=locked.retry_after, detail=str(locked)) from None
-        except BadCredentials as bad:
-            self._log_refusal(request, identifier, str(bad))
-            raise AuthenticationFailed(str(bad)) from None
-        except throttle.ThrottleUnavailable as error:
-            logger.error("API sign-in unavailable: failure counters unavailable: %s", error)
-            raise ServiceUnavailable() from None
+            credential = api_sign_in(request._request, **body)
+        except SignInRefused as refused:
+            self._log_refusal(request, identifier, refused.message)
+            if refused.status == 429:
+                raise Throttled(wait=refused.retry_after, detail=refused.message) from None
+            if refused.status == 503:
+                raise ServiceUnavailable(detail=refused.message) from None
+            raise AuthenticationFailed(refused.message) from None
         response = Response({"access_token": bearer_for(credential)})
         response["Cache-Control"] = "no-store"  # a credential (RFC 6749, 5.1)
         response["Pragma"] = "no-cache"

@@ -1,4 +1,4 @@
-"""The sign-in forms of the site and of the admin, refusing a locked-out account and address."""
+"""The sign-in forms of the site and of the admin, saying why a throttled sign-in is refused."""
 
 import logging
 
@@ -12,8 +12,8 @@ logger = logging.getLogger(__name__)
 
 
 class ThrottledSignInMixin:
-    """Refuse a locked (account, address) with a form error before the password is hashed,
-    and say so when this failure was the one that locked it."""
+    """Refuse a locked account or address with a form error before the password is hashed
+    (:mod:`portal.throttle`), and say so when this failure was the one that locked it."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -21,19 +21,15 @@ class ThrottledSignInMixin:
             self._refuse_if_locked(username)
         try:
             return super().clean()
+        except throttle.Busy as busy:
+            raise ValidationError(busy.message, code="busy") from None
         except ValidationError:
             if username:
                 self._refuse_if_locked(username)
             raise
 
     def _refuse_if_locked(self, username: str) -> None:
-        try:
-            locked = throttle.lockout(self.request, username)
-        except throttle.ThrottleUnavailable as error:
-            logger.error("Sign-in refused: failure counters unavailable: %s", error)
-            raise ValidationError(
-                "Sign-in is temporarily unavailable. Try again in a minute.", code="unavailable"
-            ) from None
+        locked = throttle.password_lockout(self.request, username)
         if locked is not None:
             logger.info("Sign-in refused to %r from %s: locked", username, locked.address)
             raise ValidationError(locked.message, code="locked")

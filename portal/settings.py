@@ -4,7 +4,6 @@ Every variable is documented in README.md and in .env.example.
 """
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -60,7 +59,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "csp",
-    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -111,11 +109,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes refuses a locked-out (account, address) before any backend hashes a password.
-AUTHENTICATION_BACKENDS = [
-    "portal.throttle.SignInThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Every password check is counted and bounded (portal.throttle).
+AUTHENTICATION_BACKENDS = ["portal.throttle.ThrottledModelBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orgs:list"
@@ -197,6 +192,11 @@ if not re.fullmatch(
     )
 # Registry clients may also sign in with the account password (slow by design: PBKDF2).
 REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)
+# A registry session (refresh token) opened with the password ends after this many days, and at
+# once when the password changes; one opened with an access token lives as long as the token.
+REGISTRY_PASSWORD_SESSION_DAYS = env.int("REGISTRY_PASSWORD_SESSION_DAYS", default=30)
+if not 1 <= REGISTRY_PASSWORD_SESSION_DAYS <= 365:
+    raise environ.ImproperlyConfigured("REGISTRY_PASSWORD_SESSION_DAYS must be 1..365.")
 
 # E-mail (invitations), django-environ's documented way: EMAIL_URL sets EMAIL_BACKEND,
 # EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS/SSL, e.g.
@@ -230,42 +230,35 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
         "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
     )
 
-# Throttled sign-in (django-axes): failures are counted per (account, client address) in the
-# shared cache, on the web and admin sign-in forms and at the registry token service. After
-# LOGIN_FAILURE_LIMIT failures within LOGIN_FAILURE_WINDOW seconds of each other, that account
-# is refused from that address, whatever the credentials, until the window has passed since
-# the last counted failure; a successful sign-in clears the count.
+# Throttled password sign-in (portal.throttle), on the web and admin sign-in forms, the API and
+# the registry token service; access and refresh tokens are never throttled. Failures are
+# counted in the shared cache (in each process's memory while it is down). After
+# LOGIN_FAILURE_LIMIT failures of one account from one address, or LOGIN_ADDRESS_FAILURE_LIMIT
+# failures from one address whatever the usernames, password sign-ins are refused from there
+# until LOGIN_FAILURE_WINDOW seconds have passed since the last failure; a successful sign-in
+# clears the account's count. At most PASSWORD_HASH_CONCURRENCY hashes run at once per process
+# (a request waits up to PASSWORD_HASH_WAIT seconds for a slot, then is refused as busy).
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
-if LOGIN_FAILURE_LIMIT < 1 or not 1 <= LOGIN_FAILURE_WINDOW <= 86400:
+if (
+    min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT) < 1
+    or not 1 <= LOGIN_FAILURE_WINDOW <= 86400
+):
     raise environ.ImproperlyConfigured(
-        "LOGIN_FAILURE_LIMIT must be at least 1 and LOGIN_FAILURE_WINDOW 1..86400 seconds."
+        "LOGIN_FAILURE_LIMIT and LOGIN_ADDRESS_FAILURE_LIMIT must be at least 1 and "
+        "LOGIN_FAILURE_WINDOW 1..86400 seconds."
+    )
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=2)
+PASSWORD_HASH_WAIT = env.float("PASSWORD_HASH_WAIT", default=2.0)
+if PASSWORD_HASH_CONCURRENCY < 1 or not 0 <= PASSWORD_HASH_WAIT <= 30:
+    raise environ.ImproperlyConfigured(
+        "PASSWORD_HASH_CONCURRENCY must be at least 1 and PASSWORD_HASH_WAIT 0..30 seconds."
     )
 # Behind N reverse proxies that each append the address they saw to X-Forwarded-For, the
 # client's address is the N-th entry from the right; 0 trusts no header (REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_HANDLER = "portal.throttle.SignInFailureHandler"
-AXES_CACHE = "default"
-AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
-AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # portal.throttle relies on this
-AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "portal.throttle.account_key"
-AXES_CLIENT_IP_CALLABLE = "portal.throttle.client_address"
-AXES_RESET_ON_SUCCESS = True
-# A refused attempt does not extend the lockout: it ends when the window has passed.
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_ENABLE_ADMIN = False  # the counters are in the cache, not in axes' tables
-SILENCED_SYSTEM_CHECKS = [
-    # The sign-in form and the token service answer a lockout themselves (a form error, a 429
-    # JSON), so axes' middleware, which would replace the response, is not installed.
-    "axes.W002",
-]
-if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
-    # axes warns about a file cache because its increments are not atomic: concurrent failures
-    # may be counted once, so up to one extra attempt per concurrent worker can get through.
-    # Accepted for the single-machine default; Redis counts atomically.
-    SILENCED_SYSTEM_CHECKS.append("axes.W001")
+SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # The activity log: every decision of the token service is recorded (one row per repository and
 # organisation, one INSERT per request) and written as one JSON line on the portal.decisions
@@ -318,8 +311,6 @@ LOGGING = {
         # One JSON line per pull decision (tokens.decisions.pull_decisions_record).
         "portal.decisions": {"handlers": ["decisions"], "level": "INFO", "propagate": False},
         "django.request": {"filters": ["no_refusal_tracebacks"]},
-        # The portal logs each refused sign-in once itself (portal.throttle, tokens.endpoint).
-        "axes": {"level": "ERROR"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }

@@ -1,51 +1,72 @@
-"""Throttled sign-in: failed password checks are counted per (account, client address).
+"""Throttled password sign-in: every password check in the portal is counted and bounded here.
 
-django-axes does the counting: its authentication backend refuses a locked-out pair before
-Django's backend hashes the password, and its ``user_login_failed`` receiver counts each failure
-in the shared cache (``settings.CACHES["default"]``, so every worker process and node sees the
-same counts). Only password checks count: an access token or refresh token is 256 random bits
-that cannot be guessed, and refusing one costs no hash. Once a pair is locked, every sign-in of
-that account from that address is refused, whatever the credentials, until the window passes.
+A password is the only credential that can be guessed, so only password checks are throttled:
+an access token or refresh token is 256 random bits, and checking one costs a digest, not a
+slow hash. Three bounds, all in :class:`ThrottledModelBackend`, the one authentication backend
+(the sign-in forms, the token service and the API all go through ``authenticate``):
 
-This module is what the portal's own code asks: :func:`lockout` (one cache read), the client
-address, and the reset after a sign-in that did not go through ``django.contrib.auth.login``.
+* **per account and address**: after ``LOGIN_FAILURE_LIMIT`` failures of one account from one
+  client address, that account's passwords are refused from that address until
+  ``LOGIN_FAILURE_WINDOW`` seconds have passed since the last failure. Someone behind the
+  same NAT can lock the *password* of a named account from there, never its access tokens.
+* **per address, across accounts**: after ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures from one
+  address, whatever the usernames (existing or not), every password sign-in from that address
+  is refused for the same window, so a flood of rotating usernames costs one cache read each.
+* **per process**: at most ``PASSWORD_HASH_CONCURRENCY`` password hashes at once; a request
+  that cannot get a slot within ``PASSWORD_HASH_WAIT`` seconds is refused as :class:`Busy`.
+
+The counters live in the shared cache (``CACHES["default"]``), so every worker and node sees
+them. When that cache cannot be reached, the counters fall back to this process's memory (a
+bounded table): passwords stay throttled per process, and nothing else depends on the cache.
 """
 
+import hashlib
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from axes.backends import AxesStandaloneBackend
-from axes.handlers.cache import AxesCacheHandler
-from axes.helpers import get_cache_timeout, get_client_cache_keys, make_cache_key_list
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import caches
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-
-class ThrottleUnavailable(Exception):
-    """The shared cache that holds the counters cannot be reached: fail closed."""
+#: What the shared cache raises when it cannot be reached (Redis down, an unwritable directory).
+CACHE_ERRORS = (OSError, RedisError, DatabaseError)
+#: Keys the per-process fallback keeps at most (oldest dropped first).
+LOCAL_KEYS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
 class Lockout:
-    """A locked (account, address) pair and how long it stays locked."""
+    """Password sign-ins refused: for one account from an address (``username`` set), or for
+    every account from the address (``username`` None), and for how long."""
 
-    username: str
+    username: str | None
     address: str
     retry_after: int  # seconds, at least 1
 
     @property
     def message(self) -> str:
         minutes = math.ceil(self.retry_after / 60)
+        what = "this account" if self.username is not None else "any account"
         return (
-            "Too many failed sign-ins for this account from your address. "
+            f"Too many failed sign-ins for {what} from your address. "
             f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
+
+
+class Busy(Exception):
+    """Every password-hashing slot of this process is taken: retry in a moment."""
+
+    retry_after = 1
+    message = "Too many sign-ins are being checked right now. Try again in a moment."
 
 
 def client_address(request) -> str:
@@ -62,96 +83,202 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-class SignInThrottleBackend(AxesStandaloneBackend):
-    """axes' backend (first in ``AUTHENTICATION_BACKENDS``): refuses a locked-out pair before
-    the next backend hashes the password. A check without a request (a management command,
-    the test client's ``login``) has no client address to throttle and passes through."""
+# --- the counters ----------------------------------------------------------------------------
+
+
+class _LocalCounters:
+    """The per-process stand-in for the shared cache while it is down: counters with an expiry
+    time, at most :data:`LOCAL_KEYS_KEPT` of them."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key: (value, until)
+
+    def get_many(self, keys) -> dict:
+        now = time.time()
+        with self._lock:
+            return {
+                key: self._values[key][0]
+                for key in keys
+                if key in self._values and self._values[key][1] > now
+            }
+
+    def incr(self, key: str, timeout: int) -> None:
+        now = time.time()
+        with self._lock:
+            value, until = self._values.pop(key, (0, 0))
+            self._values[key] = ((value if until > now else 0) + 1, now + timeout)
+            while len(self._values) > LOCAL_KEYS_KEPT:
+                self._values.popitem(last=False)
+
+    def set(self, key: str, value: float, timeout: int) -> None:
+        with self._lock:
+            self._values.pop(key, None)
+            self._values[key] = (value, time.time() + timeout)
+
+    def delete_many(self, keys) -> None:
+        with self._lock:
+            for key in keys:
+                self._values.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+local_counters = _LocalCounters()
+_cache_down_logged_at = 0.0
+
+
+def _cache_failed(error: Exception) -> None:
+    global _cache_down_logged_at
+    if time.time() - _cache_down_logged_at > 60:  # once a minute, not once a request
+        _cache_down_logged_at = time.time()
+        logger.error(
+            "Sign-in failure counters: the shared cache is unavailable (%s); counting in this "
+            "process until it is back",
+            error,
+        )
+
+
+def _account_key(username: str, address: str) -> str:
+    digest = hashlib.sha256(f"{len(username)}:{username}|{address}".encode()).hexdigest()
+    return f"signin:fail:{digest[:40]}"
+
+
+def _address_key(address: str) -> str:
+    return f"signin:addr:{hashlib.sha256(address.encode()).hexdigest()[:40]}"
+
+
+def _until(key: str) -> str:
+    return f"{key}:until"
+
+
+def _read(keys: list[str]) -> dict:
+    try:
+        return caches["default"].get_many(keys)
+    except CACHE_ERRORS as error:
+        _cache_failed(error)
+        return local_counters.get_many(keys)
+
+
+def _count(keys: list[str]) -> None:
+    """Add one to each counter, and push its expiry (and the time it ends) a window ahead."""
+    window = settings.LOGIN_FAILURE_WINDOW
+    until = time.time() + window
+    try:
+        cache = caches["default"]
+        for key in keys:
+            cache.add(key, 0, window)
+            cache.incr(key)
+            cache.touch(key, window)
+        cache.set_many({_until(key): until for key in keys}, window)
+    except (*CACHE_ERRORS, ValueError) as error:  # ValueError: the key expired in between
+        _cache_failed(error)
+        for key in keys:
+            local_counters.incr(key, window)
+            local_counters.set(_until(key), until, window)
+
+
+def password_lockout(request, username: str) -> Lockout | None:
+    """Whether a password sign-in of ``username`` from this request's address is refused now:
+    one cache read of both counters (another for the time left, only when refused)."""
+    address = client_address(request)
+    account, per_address = _account_key(username, address), _address_key(address)
+    counts = _read([account, per_address])
+    request.sign_in_failures = counts.get(account, 0)
+    if counts.get(account, 0) >= settings.LOGIN_FAILURE_LIMIT:
+        key, who = account, username
+    elif counts.get(per_address, 0) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        key, who = per_address, None
+    else:
+        return None
+    until = _read([_until(key)]).get(_until(key), 0)
+    retry_after = until - time.time() if until else settings.LOGIN_FAILURE_WINDOW
+    return Lockout(username=who, address=address, retry_after=max(1, math.ceil(retry_after)))
+
+
+def password_failed(request, username: str) -> None:
+    """Count a wrong password of ``username`` from this request's address (both counters)."""
+    address = client_address(request)
+    _count([_account_key(username, address), _address_key(address)])
+    request.sign_in_failures = getattr(request, "sign_in_failures", 0) + 1
+    if request.sign_in_failures >= settings.LOGIN_FAILURE_LIMIT:
+        logger.warning(
+            "Sign-in locked for %r from %s after %d failures",
+            username,
+            address,
+            request.sign_in_failures,
+        )
+
+
+def password_succeeded(request, username: str) -> None:
+    """Forget this account's failures from this address (the address's budget stays spent);
+    no write when :func:`password_lockout` found none."""
+    if getattr(request, "sign_in_failures", 0):
+        key = _account_key(username, client_address(request))
+        try:
+            caches["default"].delete_many([key, _until(key)])
+        except CACHE_ERRORS as error:
+            _cache_failed(error)
+        local_counters.delete_many([key, _until(key)])
+        request.sign_in_failures = 0
+
+
+# --- the hashing slots -----------------------------------------------------------------------
+
+_slots: threading.BoundedSemaphore | None = None
+_slots_size = 0
+_slots_lock = threading.Lock()
+
+
+def _hashing_slots() -> threading.BoundedSemaphore:
+    global _slots, _slots_size
+    size = settings.PASSWORD_HASH_CONCURRENCY
+    with _slots_lock:
+        if _slots is None or _slots_size != size:
+            _slots, _slots_size = threading.BoundedSemaphore(size), size
+        return _slots
+
+
+@contextmanager
+def hashing_slot():
+    """Hold one of this process's password-hashing slots.
+
+    :raises Busy: none was free within ``PASSWORD_HASH_WAIT`` seconds.
+    """
+    slots = _hashing_slots()
+    if not slots.acquire(timeout=settings.PASSWORD_HASH_WAIT):
+        logger.warning("Password sign-in refused: all %d hashing slots busy", _slots_size)
+        raise Busy()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+# --- the backend -----------------------------------------------------------------------------
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's ``ModelBackend`` with the bounds above, for every password check made with a
+    request. A refused check returns None (``authenticate`` then reports a failed sign-in);
+    callers that want to say *why* ask :func:`password_lockout` first. A check without a
+    request (a management command, the test client's ``login``) has no address and is not
+    throttled.
+
+    :raises Busy: no hashing slot was free (it reaches ``authenticate``'s caller).
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if request is None:
+        if request is None or username is None or password is None:
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        if password_lockout(request, username) is not None:
             return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
-
-
-def _until_key(counter_key: str) -> str:
-    return f"{counter_key}:until"
-
-
-class SignInFailureHandler(AxesCacheHandler):
-    """axes' cache handler, plus the time the count expires (for ``Retry-After``), and the
-    cache looked up on each use so that a settings change (tests) takes effect."""
-
-    def __init__(self):  # axes' own keeps the cache object it found at start-up
-        pass
-
-    @property
-    def cache(self):
-        return caches[settings.AXES_CACHE]
-
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
-        super().user_login_failed(sender, credentials, request, **kwargs)
-        if request is None or getattr(request, "axes_failures_since_start", None) is None:
-            return  # not counted (refused during a lockout, or no request)
-        timeout = get_cache_timeout(request)
-        for key in get_client_cache_keys(request, credentials):
-            self.cache.set(_until_key(key), time.time() + timeout, timeout)
-        username = credentials.get("username")
-        count = request.axes_failures_since_start
-        if count >= settings.AXES_FAILURE_LIMIT:
-            logger.warning(
-                "Sign-in locked for %r from %s after %d failures",
-                username,
-                request.axes_ip_address,
-                count,
-            )
-
-
-def account_key(request, credentials) -> str | None:
-    """The account part of a counter's key (``AXES_USERNAME_CALLABLE``): the username with its
-    length in front. axes joins the account and the address without a separator, and
-    ``"mike1" + "27.0.0.1"`` is ``"mike" + "127.0.0.1"``: without the length, failures from one
-    address could lock another account out at another address."""
-    if credentials is not None:
-        username = credentials.get("username")
-    else:
-        username = request.POST.get("username") if request is not None else None
-    return None if username is None else f"{len(username)}:{username}"
-
-
-def _counter_key(username: str, address: str) -> str:
-    """The cache key under which axes counts this pair's failures (``AXES_LOCKOUT_PARAMETERS``
-    is ``[["username", "ip_address"]]``), built by axes' own function."""
-    account = account_key(None, {"username": username})
-    return make_cache_key_list([{"username": account, "ip_address": address}])[0]
-
-
-def lockout(request, username: str) -> Lockout | None:
-    """The lockout of ``username`` from this request's address, or None: one cache read
-    (a second one, for the time left, only when locked). The token service asks on every
-    request, so this reads the counter directly rather than through axes' request handling.
-
-    :raises ThrottleUnavailable: if the cache cannot be read.
-    """
-    address = client_address(request)
-    key = _counter_key(username, address)
-    cache = caches[settings.AXES_CACHE]
-    try:
-        failures = cache.get(key, 0)
-        if failures < settings.AXES_FAILURE_LIMIT:
-            request.sign_in_failures = failures
-            return None
-        until = cache.get(_until_key(key), 0)
-    except (OSError, RedisError, DatabaseError) as error:  # Redis down, unwritable directory
-        raise ThrottleUnavailable(str(error)) from error
-    retry_after = until - time.time() if until else settings.AXES_COOLOFF_TIME.total_seconds()
-    return Lockout(username=username, address=address, retry_after=max(1, math.ceil(retry_after)))
-
-
-def clear_failures(request, username: str) -> None:
-    """Forget this pair's failures after a successful sign-in that did not go through
-    ``django.contrib.auth.login`` (the token service); nothing to do when :func:`lockout`
-    found none, so the usual request costs no write."""
-    if getattr(request, "sign_in_failures", 0):
-        key = _counter_key(username, client_address(request))
-        caches[settings.AXES_CACHE].delete_many([key, _until_key(key)])
-        request.sign_in_failures = 0
+        with hashing_slot():
+            user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            password_failed(request, username)
+        else:
+            password_succeeded(request, username)
+        return user

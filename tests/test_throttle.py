@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from django.test import Client
 
 from tests.conftest import require_tool
 from tests.factories import PASSWORD, make_user
-from tests.tokens.conftest import SERVICE, URL, basic
+from tests.tokens.conftest import SERVICE, URL, basic, post_form
 from tokens.services import access_token_create
 
 LIMIT = 3
@@ -36,8 +35,8 @@ class CountingHasher(MD5PasswordHasher):
 
 @pytest.fixture(autouse=True)
 def small_limit(settings):
-    settings.AXES_FAILURE_LIMIT = LIMIT
-    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
+    settings.LOGIN_FAILURE_LIMIT = LIMIT
+    settings.LOGIN_FAILURE_WINDOW = 15 * 60
     settings.PASSWORD_HASHERS = ["tests.test_throttle.CountingHasher"]
     CountingHasher.checks = 0
 
@@ -61,8 +60,8 @@ def token_request(method, username, secret, address="10.0.0.1"):
         return client.get(
             URL, {"service": SERVICE, "scope": scope}, HTTP_AUTHORIZATION=basic(username, secret)
         )
-    return client.post(
-        URL,
+    return post_form(
+        client,
         {
             "grant_type": "password",
             "username": username,
@@ -109,7 +108,7 @@ def test_web_sign_in_is_refused_after_the_limit_even_with_the_password(users, pa
 
 
 def test_any_sign_in_with_a_request_is_refused_while_locked(users):
-    """axes' backend comes first: whatever calls ``authenticate`` with a request is refused
+    """The one backend refuses first: whatever calls ``authenticate`` with a request is refused
     before the password is hashed."""
     from django.contrib.auth import authenticate
     from django.test import RequestFactory
@@ -144,7 +143,7 @@ def test_a_successful_sign_in_resets_the_count(users):
 
 
 def test_the_lock_ends_when_the_window_has_passed(users, settings):
-    settings.AXES_COOLOFF_TIME = timedelta(seconds=2)
+    settings.LOGIN_FAILURE_WINDOW = 2
     for _ in range(LIMIT):
         web_sign_in("/accounts/login/", "mike", "wrong")
     response, signed_in = web_sign_in("/accounts/login/", "mike", PASSWORD)
@@ -168,7 +167,9 @@ def test_token_service_answers_429_after_the_limit(users, method):
 
     for fail_method in ("GET", "POST"):  # both methods share the count
         assert_locked_json(token_request(fail_method, "mike", PASSWORD))
-        assert_locked_json(token_request(fail_method, "mike", mike_token))
+        # The account's access token is never locked: it can't be guessed, and anyone behind
+        # the same address could otherwise lock the member out of the registry.
+        assert token_request(fail_method, "mike", mike_token).status_code == 200
     assert CountingHasher.checks == checks
 
     # The web sign-in is locked too: one count per account and address.
@@ -203,8 +204,8 @@ def test_the_client_address_behind_trusted_proxies(users, settings):
     client = Client(REMOTE_ADDR="192.0.2.1")
 
     def attempt(forwarded, password="wrong"):
-        return client.post(
-            URL,
+        return post_form(
+            client,
             {"grant_type": "password", "username": "mike", "password": password},
             HTTP_X_FORWARDED_FOR=forwarded,
         )
@@ -215,20 +216,30 @@ def test_the_client_address_behind_trusted_proxies(users, settings):
     assert attempt("198.51.100.8", PASSWORD).status_code == 200
 
 
-def test_cache_unavailable_fails_closed(users, settings, caplog):
+def test_with_the_cache_down_tokens_work_and_passwords_are_counted_in_the_process(
+    users, settings, caplog
+):
+    """The shared cache is no single point of failure: access tokens never touch it, and
+    password sign-ins are counted in this process's memory until it is back."""
+    from portal import throttle
+
+    throttle.local_counters.clear()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
         }
     }
-    response = token_request("POST", "mike", PASSWORD)
-    assert response.status_code == 503
-    assert response.json()["errors"][0]["code"] == "UNAVAILABLE"
-    assert "failure counters unavailable" in caplog.text
-    response, signed_in = web_sign_in("/accounts/login/", "mike", PASSWORD)
-    assert not signed_in
-    assert "Sign-in is temporarily unavailable." in response.content.decode()
+    mike_token = access_token_create(user=users["mike"], name="ci")[1]
+    assert token_request("GET", "mike", mike_token).status_code == 200
+    assert token_request("POST", "mike", PASSWORD).status_code == 200
+    for _ in range(LIMIT):
+        assert token_request("POST", "mike", "wrong").status_code in (401, 429)
+    assert_locked_json(token_request("POST", "mike", PASSWORD))
+    assert not web_sign_in("/accounts/login/", "mike", PASSWORD)[1]
+    assert token_request("POST", "mike", mike_token).status_code == 200
+    assert "counting in this process" in caplog.text
+    throttle.local_counters.clear()
 
 
 def closed_port() -> int:
@@ -242,11 +253,11 @@ def closed_port() -> int:
 RECORD_FAILURES = """
 import django
 django.setup()
-from django.contrib.auth.signals import user_login_failed
 from django.test import RequestFactory
+from portal import throttle
 for _ in range({limit}):
     request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.0.0.1")
-    user_login_failed.send(sender="worker", credentials={{"username": "mike"}}, request=request)
+    throttle.password_failed(request, "mike")
 """
 
 
@@ -321,3 +332,112 @@ def test_cache_settings():
     assert cache_setting(REDIS_URL="redis://127.0.0.1:6379/0") == redis
     assert cache_setting(CACHE_URL="redis://127.0.0.1:6379/1") == redis
     assert "CACHE_URL must be shared" in cache_setting(CACHE_URL="locmemcache://")
+
+
+# --- floods across accounts, hashing slots, a Redis that goes away ------------------------------
+
+
+def test_a_flood_of_rotating_usernames_is_refused_per_address_before_any_hash(users, settings):
+    """Wrong passwords for ever new (mostly unknown) usernames from one address spend the
+    address's budget; then every password from there is refused before a hash, while the
+    address's access tokens and other addresses are served."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 5
+    mike_token = access_token_create(user=users["mike"], name="ci")[1]
+    statuses = [
+        token_request("POST", f"nx{secrets.token_hex(4)}", "wrongpass").status_code
+        for _ in range(5)
+    ]
+    assert statuses == [401] * 4 + [429]
+    checks = CountingHasher.checks
+    for method in ("GET", "POST"):
+        response = token_request(method, f"nx{secrets.token_hex(4)}", "wrongpass")
+        assert response.status_code == 429
+        assert "for any account from your address" in response.json()["errors"][0]["message"]
+        assert token_request(method, "olivia", PASSWORD).status_code == 429
+        assert token_request(method, "mike", mike_token).status_code == 200
+    assert CountingHasher.checks == checks  # no hash once the budget is spent
+    assert token_request("POST", "olivia", PASSWORD, address="10.0.0.9").status_code == 200
+    response, signed_in = web_sign_in("/accounts/login/", "olivia", PASSWORD)
+    assert not signed_in and "for any account from your address" in response.content.decode()
+
+
+def test_password_hashes_are_bounded_per_process(users, settings):
+    """With every hashing slot taken, a password sign-in is refused at once (503 with
+    Retry-After), while access tokens are served."""
+    from portal import throttle
+
+    settings.PASSWORD_HASH_CONCURRENCY = 1
+    settings.PASSWORD_HASH_WAIT = 0
+    mike_token = access_token_create(user=users["mike"], name="ci")[1]
+    with throttle.hashing_slot():  # another request is hashing
+        response = token_request("POST", "mike", PASSWORD)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "1"
+        assert "Try again in a moment" in response.json()["errors"][0]["message"]
+        assert token_request("GET", "mike", mike_token).status_code == 200
+        page, signed_in = web_sign_in("/accounts/login/", "mike", PASSWORD)
+        assert not signed_in and "Try again in a moment" in page.content.decode()
+    assert token_request("POST", "mike", PASSWORD).status_code == 200
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server this test starts (and stops) itself."""
+    import shutil
+
+    require_tool(shutil.which("redis-server") is not None, "redis-server")
+    port = closed_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield process, port
+    process.kill()
+    process.wait(timeout=10)
+
+
+def test_pulls_with_access_tokens_go_on_when_redis_stops(users, settings, own_redis):
+    from portal import throttle
+
+    process, port = own_redis
+    throttle.local_counters.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        }
+    }
+    mike_token = access_token_create(user=users["mike"], name="ci")[1]
+    token_request("POST", "mike", "wrong")  # counted in Redis
+    assert token_request("GET", "mike", mike_token).status_code == 200
+    assert token_request("POST", "mike", PASSWORD).status_code == 200
+
+    process.kill()
+    process.wait(timeout=10)
+    for method in ("GET", "POST"):
+        assert token_request(method, "mike", mike_token).status_code == 200
+    # Passwords: still served, and still throttled, in this process.
+    assert token_request("POST", "mike", PASSWORD).status_code == 200
+    for _ in range(LIMIT):
+        token_request("POST", "mike", "wrong")
+    assert_locked_json(token_request("POST", "mike", PASSWORD))
+    assert token_request("POST", "mike", mike_token).status_code == 200
+    throttle.local_counters.clear()

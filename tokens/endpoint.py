@@ -10,41 +10,34 @@ holds only what the policy grants.
 import functools
 import json
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, Error
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from policies.engine import PullSnapshot
-from policies.models import PullDecision
 from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
+from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
 from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
 from tokens.grants import Requester, grant_access
-from tokens.models import TokenScope
 from tokens.protocol import (
     Password,
-    RefreshGrant,
     Refusal,
     TokenRequest,
     granted_scope,
     read_get,
     read_post,
+    requested_scopes,
+    too_large,
     unauthorized,
 )
-from tokens.selectors import TokenHolder, session_holder_snapshot, token_holder_snapshot
-from tokens.services import (
-    access_token_record_use,
-    looks_like_refresh_token,
-    looks_like_token,
-    refresh_token_create,
-    refresh_token_record_use,
-)
+from tokens.selectors import holder_snapshot
+from tokens.services import refresh_token_create
 from tokens.signing import current_signing_key, issue_registry_token, token_response
 
 logger = logging.getLogger(__name__)
@@ -83,12 +76,39 @@ class ServiceUnavailable(Refusal):
         self.detail = detail
 
 
-class Locked(Refusal):
-    """429: the account is locked from this address (:mod:`portal.throttle`)."""
+#: The largest ``POST`` body read: the form's fields with the scopes' bound
+#: (:data:`tokens.scopes.MAX_SCOPE_BYTES`) and credentials fit in it many times over. A
+#: longer one is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
+_FORM = "application/x-www-form-urlencoded"
 
-    def __init__(self, lockout: throttle.Lockout):
-        super().__init__(429, "TOOMANYREQUESTS", lockout.message)
-        self.retry_after = lockout.retry_after
+
+def read_request(request) -> TokenRequest:
+    """The request's parameters, or a refusal in the protocol's format: the body's length and
+    type are checked before the form is read, so an oversized or odd body costs nothing.
+
+    :raises Refusal: 405 for another method, 400 for a body that is too large, not a form, or
+        unreadable (too many fields, bad encoding).
+    """
+    if request.method in ("GET", "HEAD"):
+        # META directly: request.headers would first copy every header of the request.
+        return read_get(request.GET, request.META.get("HTTP_AUTHORIZATION", ""))
+    if request.method != "POST":
+        raise Refusal(405, "UNSUPPORTED", f"Method {request.method[:20]} is not allowed here.")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 <= length <= MAX_BODY_BYTES:
+        raise too_large(f"The request body must be at most {MAX_BODY_BYTES} bytes.")
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if length and content_type != _FORM:
+        raise Refusal(400, "INVALID_REQUEST", f"The OAuth2 token request must be sent as {_FORM}.")
+    try:
+        form = request.POST
+    except (RequestDataTooBig, TooManyFieldsSent, UnreadablePostError, ValueError) as error:
+        raise Refusal(400, "INVALID_REQUEST", f"Unreadable request body: {error}") from None
+    return read_post(form)
 
 
 @csrf_exempt  # a machine endpoint: it reads no cookie, so there is no session to ride on
@@ -99,13 +119,7 @@ def registry_token(request):
     protocol's JSON and logged once, without a traceback."""
     asked = None
     try:
-        if request.method in ("GET", "HEAD"):
-            # META directly: request.headers would first copy every header of the request.
-            asked = read_get(request.GET, request.META.get("HTTP_AUTHORIZATION", ""))
-        elif request.method == "POST":
-            asked = read_post(request.POST)
-        else:
-            raise Refusal(405, "UNSUPPORTED", f"Method {request.method[:20]} is not allowed here.")
+        asked = read_request(request)
         return issue_token(request, asked)
     except Refusal as refusal:
         credentials = asked.credentials if asked is not None else None
@@ -113,39 +127,25 @@ def registry_token(request):
         logger.log(
             logging.ERROR if refusal.status >= 500 else logging.INFO,
             "Token request refused (%s, %d %s) for %s from %s: %s",
-            request.method,
+            printable(request.method[:20]),
             refusal.status,
             refusal.code,
             f"'{printable(who)}'" if who else "(no username)",
             printable(throttle.client_address(request)),
             getattr(refusal, "detail", refusal.message),
         )
+        request.refusal_logged = True  # portal.logfilters: not again by django.request
         response = error_response(refusal.status, refusal.code, refusal.message)
-        response._has_been_logged = True  # logged above: not again by django.request
         if refusal.status == 405:
             response["Allow"] = ALLOWED_METHODS
-        if isinstance(refusal, Locked):
+        if refusal.retry_after is not None:
             response["Retry-After"] = str(refusal.retry_after)
         return response
 
 
-SIGNED_IN_WITH = PullDecision.SignIn
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """Who signed in at the token service, and with what."""
-
-    requester: Requester
-    signed_in_with: str  # a PullDecision.SignIn value
-    user_id: int | None = None  # None: anonymous
-    access_token_id: int | None = None  # the access token used, or that opened the session
-    refresh_token: str | None = None  # the refresh token presented, if that was the credential
-    credential: str = ""  # the access token's name, or the registry session's client
-
-
 def issue_token(request, asked: TokenRequest) -> JsonResponse:
-    """Identify the requester, grant what the policy allows for each scope, sign the token.
+    """Identify the requester, then (only then) read the scopes, grant what the policy allows
+    for each, and sign the token.
 
     :raises Refusal: with the status and message to answer.
     """
@@ -157,25 +157,25 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
         raise ServiceUnavailable(
             "The token service is not configured.", f"Token signing key unavailable: {error}"
         ) from None
-    references = [scope.reference for scope in asked.scopes if scope.reference is not None]
     try:
-        sign_in = identify(request, asked.credentials, references)
+        signed_in = identify(request, asked.credentials)
+        scopes = requested_scopes(asked)
+        references = [scope.reference for scope in scopes if scope.reference is not None]
+        requester = Requester(
+            snapshot=requester_snapshot(signed_in, references),
+            is_staff=signed_in.is_staff,
+            read_only=signed_in.read_only,
+        )
     except DatabaseError as error:
         raise ServiceUnavailable(
             "The token service is temporarily unavailable.", f"database unavailable: {error}"
         ) from None
-    except throttle.ThrottleUnavailable as error:
-        raise ServiceUnavailable(
-            "The token service is temporarily unavailable.",
-            f"sign-in failure counters unavailable: {error}",
-        ) from None
 
-    requester = sign_in.requester
-    grant = grant_access(requester, asked.scopes)
+    grant = grant_access(requester, scopes)
     if grant.refusals:
         logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(grant.refusals))
     if settings.DECISION_LOG_ENABLED:
-        record_decisions(request, sign_in, grant)
+        record_decisions(request, signed_in, requester, grant)
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,
@@ -186,27 +186,34 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     )
     body = token_response(jwt, claims)
     body["scope"] = granted_scope(grant.access)
-    if asked.offline and sign_in.user_id is not None:
-        body["refresh_token"] = sign_in.refresh_token or open_session(sign_in, asked.client_id)
+    if asked.offline and signed_in.user_id is not None:
+        body["refresh_token"] = signed_in.refresh_token or open_session(signed_in, asked.client_id)
     return HttpResponse(json.dumps(body), content_type="application/json")
 
 
-def record_decisions(request, sign_in: SignIn, grant) -> None:
+def requester_snapshot(signed_in: SignIn, references) -> PullSnapshot:
+    """The pull snapshot of whoever signed in, for these references."""
+    if signed_in.holder is not None:
+        return holder_snapshot(signed_in.holder, references=references)
+    if signed_in.user is not None:
+        return pull_snapshot(user=signed_in.user, references=references)
+    return PullSnapshot(username="", as_of=timezone.now())
+
+
+def record_decisions(request, signed_in: SignIn, requester: Requester, grant) -> None:
     """Record the request's pull decisions (:mod:`tokens.decisions`). A decision that cannot be
     recorded is not handed out: the request is refused with 503, like any other database
     failure (and when too many decisions wait to be written)."""
     caller = Caller(
-        user_id=sign_in.user_id,
-        username=sign_in.requester.snapshot.username,
-        signed_in_with=sign_in.signed_in_with,
-        credential=sign_in.credential,
+        user_id=signed_in.user_id,
+        username=requester.snapshot.username,
+        signed_in_with=signed_in.signed_in_with,
+        credential=signed_in.credential,
         client_address=throttle.client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     try:
-        pull_decisions_record(
-            caller=caller, snapshot=sign_in.requester.snapshot, decisions=grant.decisions
-        )
+        pull_decisions_record(caller=caller, snapshot=requester.snapshot, decisions=grant.decisions)
     except (Error, DecisionBacklog) as error:
         raise ServiceUnavailable(
             "The token service is temporarily unavailable.",
@@ -214,13 +221,14 @@ def record_decisions(request, sign_in: SignIn, grant) -> None:
         ) from None
 
 
-def open_session(sign_in: SignIn, client_id: str) -> str:
+def open_session(signed_in: SignIn, client_id: str) -> str:
     """A new refresh token for a sign-in with ``access_type=offline`` (``offline_token=true``)."""
     try:
         return refresh_token_create(
-            user_id=sign_in.user_id,
-            access_token_id=sign_in.access_token_id,
+            user_id=signed_in.user_id,
+            access_token_id=signed_in.access_token_id,
             client_id=client_id,
+            password_binding=signed_in.password_binding,
         )[1]
     except DatabaseError as error:
         raise ServiceUnavailable(
@@ -228,95 +236,27 @@ def open_session(sign_in: SignIn, client_id: str) -> str:
         ) from None
 
 
-def refuse_if_locked(request, username: str) -> None:
-    """429 when this account is locked from this address: one cache read."""
-    locked = throttle.lockout(request, username)
-    if locked is not None:
-        raise Locked(locked)
+ANONYMOUS = SignIn(
+    user_id=None, username="", is_staff=False, signed_in_with=SIGNED_IN_WITH.ANONYMOUS
+)
 
 
-def identify(request, credentials, references) -> SignIn:
-    """Who is asking, with their pull snapshot.
+def identify(request, credentials) -> SignIn:
+    """Who is asking (:func:`tokens.authentication.sign_in`). No credentials (allowed only with
+    ``ANONYMOUS_PULLS``) make a user in no organisation.
 
-    An access token costs one cache read (the lockout) and one query for the token, its user
-    and their memberships (plus one for verified publishers when a namespace could be one); a
-    refresh token the same; the account password, a deliberately slow hash, checked only when
-    the account is not locked from this address. No credentials (allowed only with
-    ANONYMOUS_PULLS) make a user in no organisation.
-
-    :raises Refusal: 401 for wrong credentials, 429 when locked.
+    :raises Refusal: 401 for wrong credentials, 429 when locked, 503 when busy.
     """
     if credentials is None:
         if not settings.ANONYMOUS_PULLS:
             raise unauthorized(
                 "sign-in required: log in with your portal username and an access token"
             )
-        return SignIn(
-            requester=Requester(snapshot=PullSnapshot(username="", as_of=timezone.now())),
-            signed_in_with=SIGNED_IN_WITH.ANONYMOUS,
-        )
-    if isinstance(credentials, RefreshGrant):
-        return identify_session(request, credentials.secret, references)
-
-    username, secret = credentials.username, credentials.secret
-    refuse_if_locked(request, username)
-    if looks_like_token(secret):
-        found = token_holder_snapshot(secret=secret, references=references)
-        if found is None or found[0].username != username:
-            raise unauthorized("invalid username or access token")
-        holder, snapshot = found
-        access_token_record_use(token_id=holder.token_id, last_used_at=holder.last_used_at)
-        throttle.clear_failures(request, username)
-        return SignIn(
-            requester=holder_requester(holder, snapshot),
-            signed_in_with=SIGNED_IN_WITH.ACCESS_TOKEN,
-            user_id=holder.user_id,
-            access_token_id=holder.token_id,
-            credential=holder.credential,
-        )
-    if not settings.REGISTRY_PASSWORD_AUTH:
-        raise unauthorized("invalid username or access token (sign in with an access token)")
-    user = authenticate(request, username=username, password=secret)
-    if user is None:
-        refuse_if_locked(request, username)  # this failure may have been the one that locks
-        raise unauthorized("invalid username or access token")
-    throttle.clear_failures(request, username)
-    return SignIn(
-        requester=Requester(
-            snapshot=pull_snapshot(user=user, references=references), is_staff=user.is_staff
-        ),
-        signed_in_with=SIGNED_IN_WITH.PASSWORD,
-        user_id=user.pk,
-    )
-
-
-def holder_requester(holder: TokenHolder, snapshot: PullSnapshot) -> Requester:
-    """The requester signed in with an access token or a registry session: a ``repo:read``
-    token never pushes."""
-    return Requester(
-        snapshot=snapshot, is_staff=holder.is_staff, read_only=holder.scope == TokenScope.READ
-    )
-
-
-def identify_session(request, secret: str, references) -> SignIn:
-    """A refresh-token grant: the session's holder, decided again like any sign-in. A wrong
-    refresh token names no account, so it is not counted against one."""
-    found = (
-        session_holder_snapshot(secret=secret, references=references)
-        if looks_like_refresh_token(secret)
-        else None
-    )
-    if found is None:
-        raise unauthorized("invalid or revoked refresh token")
-    holder, snapshot = found
-    refuse_if_locked(request, holder.username)
-    refresh_token_record_use(session_id=holder.token_id, last_used_at=holder.last_used_at)
-    throttle.clear_failures(request, holder.username)
-    return SignIn(
-        requester=holder_requester(holder, snapshot),
-        signed_in_with=SIGNED_IN_WITH.REFRESH_TOKEN,
-        user_id=holder.user_id,
-        access_token_id=holder.access_token_id,
-        refresh_token=secret,
-        credential=holder.credential,
-    )
+        return ANONYMOUS
+    try:
+        return sign_in(request, credentials)
+    except SignInRefused as refused:
+        code = {401: "UNAUTHORIZED", 429: "TOOMANYREQUESTS"}.get(refused.status, "UNAVAILABLE")
+        raise Refusal(
+            refused.status, code, refused.message, retry_after=refused.retry_after
+        ) from None

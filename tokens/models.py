@@ -96,9 +96,12 @@ class RefreshToken(models.Model):
     containerd) keeps after signing in with ``access_type=offline``, to get registry tokens
     later without the credentials. Only a SHA-256 digest of the secret is stored.
 
-    It was created by a sign-in with ``access_token`` (or with the account password, when that
-    is empty) and works only while that token does: revoking or expiring the access token ends
-    the session too. It grants nothing by itself: every scope is decided again on each use.
+    It was created by a sign-in with ``access_token`` and works only while that token does:
+    revoking or expiring the access token ends the session too. A session opened with the
+    account password instead (``access_token`` empty) is bound to that password
+    (``password_binding``: changing or resetting it ends the session) and ends at
+    ``expires_at`` (``REGISTRY_PASSWORD_SESSION_DAYS``). It grants nothing by itself: every
+    scope is decided again on each use.
     """
 
     user = models.ForeignKey(
@@ -123,6 +126,22 @@ class RefreshToken(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    expires_at = models.DateTimeField(
+        _("expires"),
+        null=True,
+        blank=True,
+        help_text=_("Sessions opened with the account password end then; others never expire."),
+    )
+    password_binding = models.CharField(
+        _("password binding"),
+        max_length=128,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "For a session opened with the account password: a digest of that password's hash, "
+            "so that changing the password ends the session."
+        ),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -19,7 +19,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from tokens.scopes import InvalidScope, Scope, parse_scopes
+from tokens.scopes import InvalidScope, Scope, TooManyScopes, check_scope_size, parse_scopes
 
 MAX_USERNAME = 150  # Django's username field
 MAX_SECRET = 1024
@@ -33,9 +33,10 @@ class Refusal(Exception):
     """A request the token service refuses: the HTTP status, the protocol's error code and a
     message for the client (also what is logged)."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 def unauthorized(message: str) -> Refusal:
@@ -60,13 +61,32 @@ class RefreshGrant:
 @dataclass(frozen=True)
 class TokenRequest:
     """What a client asks for. ``credentials`` is None for a request without any (anonymous);
-    ``offline`` asks for a refresh token as well."""
+    ``offline`` asks for a refresh token as well. ``scope_values`` are the ``scope``
+    parameters as sent, within the size bound but not parsed yet: the credentials are checked
+    first, then :func:`requested_scopes` parses them."""
 
     credentials: Password | RefreshGrant | None
-    scopes: list[Scope]
+    scope_values: tuple[str, ...]
     service: str | None
     client_id: str
     offline: bool
+
+
+def too_large(message: str) -> Refusal:
+    return Refusal(400, "TOO_LARGE", message)
+
+
+def requested_scopes(asked: TokenRequest) -> list[Scope]:
+    """The request's scopes, parsed (at most :data:`tokens.scopes.MAX_SCOPES`).
+
+    :raises Refusal: 400 for too many scopes or a malformed one.
+    """
+    try:
+        return parse_scopes(list(asked.scope_values))
+    except TooManyScopes as error:
+        raise too_large(str(error)) from None
+    except InvalidScope as error:
+        raise Refusal(400, "INVALID_SCOPE", str(error)) from None
 
 
 def _checked(value: str, limit: int) -> str:
@@ -100,13 +120,14 @@ def _common(params, credentials, *, offline: bool) -> TokenRequest:
         raise Refusal(
             400, "INVALID_REQUEST", "client_id must be at most 100 printable ASCII characters."
         )
+    scope_values = params.getlist("scope")
     try:
-        scopes = parse_scopes(params.getlist("scope"))
-    except InvalidScope as error:
-        raise Refusal(400, "INVALID_SCOPE", str(error)) from None
+        check_scope_size(scope_values)
+    except TooManyScopes as error:
+        raise too_large(str(error)) from None
     return TokenRequest(
         credentials=credentials,
-        scopes=scopes,
+        scope_values=tuple(scope_values),
         service=params.get("service"),
         client_id=client_id,
         offline=offline,

@@ -24,6 +24,11 @@ PARSED_SCOPES_KEPT = 4096
 #: Only scopes up to this long are kept (a repository name is at most 512 characters), so the
 #: kept ones take a few megabytes at most, whatever clients send (a POST's scope can be long).
 KEPT_SCOPE_LENGTH = 1024
+#: The bounds of one token request: real clients send one to five scopes (a pull one, a push
+#: two, Docker Engine's push a few more for blob mounts; docs/security.md), so these leave a
+#: wide margin and still keep one request's work small.
+MAX_SCOPES = 64
+MAX_SCOPE_BYTES = 16 * 1024
 
 
 class InvalidScope(ValueError):
@@ -91,25 +96,47 @@ def _parse_one(text: str) -> Scope:
     )
 
 
-def parse_scopes(values: list[str]) -> list[Scope]:
-    """Parse the ``scope`` parameters of a token request.
+class TooManyScopes(InvalidScope):
+    """More scopes, or more scope text, than one request may carry."""
+
+
+def check_scope_size(values: list[str], *, max_bytes: int = MAX_SCOPE_BYTES) -> None:
+    """Refuse ``scope`` parameters longer than ``max_bytes`` in all, before any other work.
+
+    :raises TooManyScopes: saying the bound.
+    """
+    if sum(len(value) for value in values) > max_bytes:
+        raise TooManyScopes(
+            f"Too much scope text: at most {max_bytes} bytes of scopes in one request."
+        )
+
+
+def parse_scopes(
+    values: list[str], *, max_scopes: int = MAX_SCOPES, max_bytes: int = MAX_SCOPE_BYTES
+) -> list[Scope]:
+    """Parse the ``scope`` parameters of a token request, at most ``max_scopes`` scopes in at
+    most ``max_bytes`` of text (checked before anything is parsed).
 
     Blank values are ignored. Scopes come back in order of first appearance; repeated scopes for
     the same type, class and name are merged with the union of their actions (skopeo's retry
     after ``insufficient_scope`` sends the same scope twice).
 
+    :raises TooManyScopes: past either bound.
     :raises InvalidScope: naming the offending scope and the reason.
     """
+    check_scope_size(values, max_bytes=max_bytes)
+    texts = [text for value in values for text in value.split()]
+    if len(texts) > max_scopes:
+        raise TooManyScopes(f"Too many scopes: at most {max_scopes} in one request.")
     merged: dict[tuple[str, str | None, str], Scope] = {}
-    for value in values:
-        for text in value.split():
-            scope = _parse_kept(text) if len(text) <= KEPT_SCOPE_LENGTH else _parse_one(text)
-            key = (scope.type, scope.resource_class, scope.name)
-            previous = merged.get(key)
-            if previous is not None:
-                extra = tuple(a for a in scope.actions if a not in previous.actions)
-                scope = replace(previous, actions=previous.actions + extra)
-            merged[key] = scope
+    for text in texts:
+        scope = _parse_kept(text) if len(text) <= KEPT_SCOPE_LENGTH else _parse_one(text)
+        key = (scope.type, scope.resource_class, scope.name)
+        previous = merged.get(key)
+        if previous is not None:
+            extra = tuple(a for a in scope.actions if a not in previous.actions)
+            scope = replace(previous, actions=previous.actions + extra)
+        merged[key] = scope
     return list(merged.values())
 
 

@@ -10,11 +10,13 @@ query when a requested namespace could be one and the allowlist query when a pol
 requested image. All run as prepared statements (:class:`portal.prepared.CompiledRead`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from policies.engine import PullSnapshot
 from policies.references import ImageReference
@@ -23,39 +25,47 @@ from portal.prepared import CompiledRead
 from tokens.models import AccessToken, RefreshToken, token_status
 from tokens.services import secret_digest
 
-TOKEN_COLUMNS = {
-    "token_id": "id",
-    "credential": "name",
-    "last_used_at": "last_used_at",
-    "expires_at": "expires_at",
-    "revoked_at": "revoked_at",
-    "scope": "scope",
+#: The user columns both readers select.
+_USER_COLUMNS = {
     "user_id": "user_id",
     "username": "user__username",
     "is_active": "user__is_active",
     "is_staff": "user__is_staff",
 }
-_HOLDER_COLUMNS = {**TOKEN_COLUMNS, **membership_columns("user__team_memberships__")}
-_TOKEN_HOLDER = CompiledRead(
+_ACCESS_TOKEN_COLUMNS = {
+    "access_token_id": "id",
+    "credential": "name",
+    "last_used_at": "last_used_at",
+    "access_token_expires_at": "expires_at",
+    "access_token_revoked_at": "revoked_at",
+    "scope": "scope",
+    **_USER_COLUMNS,
+    **membership_columns("user__team_memberships__"),
+}
+_ACCESS_TOKEN_HOLDER = CompiledRead(
     lambda digest: (
         AccessToken.objects.filter(secret_hash=digest)
         .order_by()
-        .values_list(*_HOLDER_COLUMNS.values())
+        .values_list(*_ACCESS_TOKEN_COLUMNS.values())
     ),
-    _HOLDER_COLUMNS,
+    _ACCESS_TOKEN_COLUMNS,
 )
-# A refresh token works while it is not revoked and the access token that opened it (if any)
-# still works: its status columns stand in for the session's own expiry.
+# A registry session works while it is neither revoked nor expired, the access token that
+# opened it (if any) still works, and, if the password opened it, that password is unchanged.
 _SESSION_COLUMNS = {
-    **_HOLDER_COLUMNS,
-    "token_id": "id",
+    "session_id": "id",
     "credential": "client_id",
     "last_used_at": "last_used_at",
-    "access_token_id": "access_token_id",
-    "scope": "access_token__scope",
-    "expires_at": "access_token__expires_at",
-    "revoked_at": "access_token__revoked_at",
+    "session_expires_at": "expires_at",
     "session_revoked_at": "revoked_at",
+    "password_binding": "password_binding",
+    "password": "user__password",
+    "access_token_id": "access_token_id",
+    "access_token_expires_at": "access_token__expires_at",
+    "access_token_revoked_at": "access_token__revoked_at",
+    "scope": "access_token__scope",
+    **_USER_COLUMNS,
+    **membership_columns("user__team_memberships__"),
 }
 _SESSION_HOLDER = CompiledRead(
     lambda digest: (
@@ -67,76 +77,135 @@ _SESSION_HOLDER = CompiledRead(
 )
 
 
+def password_binding(*, password_hash: str) -> str:
+    """What a credential opened with the account password keeps of it: Django's session
+    hash of the user's password hash (an HMAC with ``SECRET_KEY``), so that changing or
+    resetting the password, or rotating ``SECRET_KEY``, ends the credential."""
+    return get_user_model()(password=password_hash).get_session_auth_hash()
+
+
+def password_binding_holds(*, binding: str, password_hash: str) -> bool:
+    """Whether ``binding`` was made from this password hash (:func:`password_binding`)."""
+    return constant_time_compare(binding, password_binding(password_hash=password_hash))
+
+
+def access_token_works(*, revoked_at, expires_at, user_is_active: bool, now: datetime) -> bool:
+    """The one rule for an access token: neither revoked nor expired, and its user active."""
+    return user_is_active and (
+        token_status(revoked_at=revoked_at, expires_at=expires_at, now=now) == "active"
+    )
+
+
+def _session_works(row, now: datetime) -> bool:
+    if row["session_revoked_at"] is not None:
+        return False
+    if row["session_expires_at"] is not None and row["session_expires_at"] <= now:
+        return False
+    if row["access_token_id"] is None:  # opened with the password: bound to it
+        return bool(row["password_binding"]) and password_binding_holds(
+            binding=row["password_binding"], password_hash=row["password"]
+        )
+    return True
+
+
 @dataclass(frozen=True)
 class TokenHolder:
-    """The usable access token or refresh token a request presented, and who holds it.
+    """Who presented a usable access token or refresh token, and what with.
 
-    For a refresh token, ``token_id`` is the session's id and ``access_token_id`` the access
-    token that opened it (None after a password sign-in); for an access token both are its id.
-    ``scope`` is that access token's :class:`tokens.models.TokenScope` (None after a password
-    sign-in: the account itself).
+    ``access_token_id`` is the access token presented, or the one that opened the registry
+    session ``session_id`` (None for a session opened with the account password).
+    ``scope`` is that access token's :class:`tokens.models.TokenScope` (None: the account).
     ``credential`` is the access token's name, or the session's client id (what the activity
-    log records).
+    log records). ``rows`` are the holder's membership rows, for :func:`holder_snapshot`.
     """
 
-    token_id: int
-    credential: str
-    access_token_id: int | None
-    scope: str | None
-    last_used_at: datetime | None
     user_id: int
     username: str
     is_staff: bool
+    credential: str
+    last_used_at: datetime | None
+    access_token_id: int | None
+    scope: str | None
+    session_id: int | None = None
+    rows: tuple = field(default=(), repr=False, compare=False)
 
 
-def _holder_snapshot(rows, references, as_of) -> tuple[TokenHolder, PullSnapshot] | None:
+def _holder(rows, *, now: datetime, session: bool) -> TokenHolder | None:
     if not rows:
         return None
     first = rows[0]
-    status = token_status(
-        revoked_at=first["revoked_at"] or first.get("session_revoked_at"),
-        expires_at=first["expires_at"],
-        now=as_of,
-    )
-    if status != "active" or not first["is_active"]:
+    if not access_token_works(
+        revoked_at=first["access_token_revoked_at"],
+        expires_at=first["access_token_expires_at"],
+        user_is_active=first["is_active"],
+        now=now,
+    ):
         return None
-    holder = TokenHolder(
-        access_token_id=first.get("access_token_id", first["token_id"]),
-        **{
-            name: first[name]
-            for name in TokenHolder.__dataclass_fields__
-            if name != "access_token_id"
-        },
+    if session and not _session_works(first, now):
+        return None
+    return TokenHolder(
+        user_id=first["user_id"],
+        username=first["username"],
+        is_staff=first["is_staff"],
+        credential=first["credential"],
+        last_used_at=first["last_used_at"],
+        access_token_id=first["access_token_id"],
+        scope=first["scope"],
+        session_id=first["session_id"] if session else None,
+        rows=tuple(rows),
     )
-    snapshot = snapshot_from_rows(
-        username=holder.username, rows=rows, references=references, as_of=as_of
+
+
+def access_token_holder(*, secret: str, now: datetime | None = None) -> TokenHolder | None:
+    """The holder of the working access token with this secret, with their memberships (one
+    query); None if the token is unknown, revoked or expired, or its user is inactive."""
+    return _holder(
+        _ACCESS_TOKEN_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=False
     )
-    return holder, snapshot
+
+
+def session_holder(*, secret: str, now: datetime | None = None) -> TokenHolder | None:
+    """The holder of the working registry session (refresh token) with this secret, with their
+    memberships (one query); None if it is unknown, revoked or expired, if the access token
+    that opened it no longer works, if the password that opened it has changed, or if its
+    user is inactive."""
+    return _holder(
+        _SESSION_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=True
+    )
+
+
+def holder_snapshot(
+    holder: TokenHolder, *, references: list[ImageReference], as_of: datetime | None = None
+) -> PullSnapshot:
+    """The holder's pull snapshot for these references, from the rows already read."""
+    return snapshot_from_rows(
+        username=holder.username,
+        rows=holder.rows,
+        references=references,
+        as_of=as_of or timezone.now(),
+    )
 
 
 def token_holder_snapshot(
     *, secret: str, references: list[ImageReference], as_of: datetime | None = None
 ) -> tuple[TokenHolder, PullSnapshot] | None:
     """The usable access token with this secret, its holder and their pull snapshot as of
-    ``as_of`` (default: now); None if the token is unknown, revoked or expired, or its user is
-    inactive."""
-    rows = _TOKEN_HOLDER.rows(secret_digest(secret))
-    return _holder_snapshot(rows, references, as_of or timezone.now())
-
-
-def session_holder_snapshot(
-    *, secret: str, references: list[ImageReference]
-) -> tuple[TokenHolder, PullSnapshot] | None:
-    """The registry session (refresh token) with this secret, its holder and their pull
-    snapshot; None if it is unknown or revoked, if the access token that opened it no longer
-    works, or if its user is inactive (a removed user's sessions are gone with them)."""
-    rows = _SESSION_HOLDER.rows(secret_digest(secret))
-    return _holder_snapshot(rows, references, timezone.now())
+    ``as_of`` (default: now); None as for :func:`access_token_holder`."""
+    as_of = as_of or timezone.now()
+    holder = access_token_holder(secret=secret, now=as_of)
+    if holder is None:
+        return None
+    return holder, holder_snapshot(holder, references=references, as_of=as_of)
 
 
 def _usable(tokens) -> AccessToken | None:
     token = tokens.select_related("user").first()
-    if token is None or token.status != "active" or not token.user.is_active:
+    if token is None or not access_token_works(
+        revoked_at=token.revoked_at,
+        expires_at=token.expires_at,
+        user_is_active=token.user.is_active,
+        now=timezone.now(),
+    ):
         return None
     return token
 

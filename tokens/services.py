@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -142,18 +143,28 @@ def access_token_record_use(*, token_id: int, last_used_at) -> None:
 
 
 def refresh_token_create(
-    *, user_id: int, access_token_id: int | None, client_id: str
+    *, user_id: int, access_token_id: int | None, client_id: str, password_binding: str = ""
 ) -> tuple[RefreshToken, str]:
     """Open a registry session for the user who has just signed in at the token service with
-    the access token ``access_token_id`` (None: with the account password); returns it with
-    its secret, which is never stored. ``client_id`` is what the client calls itself (checked
-    by the token service)."""
+    the access token ``access_token_id``, or with the account password (``access_token_id``
+    None, ``password_binding`` from :func:`tokens.selectors.password_binding`: the session
+    then ends when the password changes, and after ``REGISTRY_PASSWORD_SESSION_DAYS``).
+    Returns it with its secret, which is never stored. ``client_id`` is what the client calls
+    itself (checked by the token service)."""
+    if access_token_id is None and not password_binding:
+        raise ValueError("a session opened with the password must be bound to it")
     secret = REFRESH_PREFIX + secrets.token_urlsafe(32)
     session = RefreshToken.objects.create(
         user_id=user_id,
         access_token_id=access_token_id,
         client_id=client_id,
         secret_hash=secret_digest(secret),
+        password_binding="" if access_token_id is not None else password_binding,
+        expires_at=(
+            None
+            if access_token_id is not None
+            else timezone.now() + timedelta(days=settings.REGISTRY_PASSWORD_SESSION_DAYS)
+        ),
     )
     return session, secret
 

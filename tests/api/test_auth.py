@@ -14,6 +14,7 @@ from policies.models import POLICY_FIELDS, AccessPolicy, AllowlistEntry
 from tests.api.conftest import Api, sign_in
 from tests.factories import PASSWORD
 from tokens.models import AccessToken
+from tokens.selectors import password_binding
 from tokens.services import access_token_create
 
 SETTINGS = "/api/v1/orgs/acme/settings"
@@ -67,6 +68,7 @@ def forged(user, **changes) -> str:
         "uid": user.pk,
         "iat": int(time.time()),
         "exp": int(time.time()) + 600,
+        "pwd": password_binding(password_hash=user.password),
         **changes,
     }
     return jwt.encode(claims, bearer_key(), algorithm="HS256")
@@ -83,6 +85,8 @@ def test_bearers_that_are_not_ours_or_no_longer_valid_are_401(acme, settings):
         forged(mike, uid=str(mike.pk)),
         forged(mike, sub="olivia"),  # names another account than uid
         forged(mike, uid=99999),
+        forged(mike, pwd=""),  # made with the password, but bound to none
+        forged(mike, pwd=password_binding(password_hash="pbkdf2_sha256$1$salt$other")),
         jwt.encode({"sub": "mike", "uid": mike.pk}, "another key " * 4, algorithm="HS256"),
         jwt.encode({"sub": "mike", "uid": mike.pk}, None, algorithm="none"),
     ):
@@ -97,6 +101,7 @@ def test_a_bearer_expires_after_ten_minutes(acme, settings):
         user_id=acme.member.pk,
         username="mike",
         token_id=None,
+        password_binding=password_binding(password_hash=acme.member.password),
         now=past,
     )
     assert unauthorized(Api(f"Bearer {bearer}").get("/api/v1/user"))

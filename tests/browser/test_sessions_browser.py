@@ -40,7 +40,7 @@ def test_revoke_a_registry_session_after_confirming(acme, page, sign_in, screens
 
 
 def test_locked_sign_in_says_so(acme, page, screenshot, settings):
-    settings.AXES_FAILURE_LIMIT = 2
+    settings.LOGIN_FAILURE_LIMIT = 2
     page.goto("/accounts/login/")
     for password in ("wrong-1", "wrong-2", PASSWORD):
         page.get_by_label("Username").fill("mike")

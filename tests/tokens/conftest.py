@@ -1,6 +1,7 @@
 """Fixtures for the token service's tests: its signing key and a client that asks it."""
 
 import base64
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -11,6 +12,13 @@ from tokens.services import access_token_create
 
 URL = "/auth/token"
 ISSUER, SERVICE = TOKEN_ISSUER, REGISTRY_SERVICE
+
+
+def post_form(client, data: dict, **kwargs):
+    """POST ``data`` to the token service as the OAuth2 flow does: a URL-encoded form."""
+    return client.post(
+        URL, urlencode(data), content_type="application/x-www-form-urlencoded", **kwargs
+    )
 
 
 def basic(username: str, secret: str) -> str:
@@ -39,7 +47,7 @@ def ask(client, signing):
                 form["scope"] = " ".join(scopes)
             if service is not None:
                 form["service"] = service
-            return client.post(URL, form, headers=headers)
+            return post_form(client, form, headers=headers)
         query = {"account": auth[0] if auth else "", "scope": list(scopes), **params}
         if service is not None:
             query["service"] = service
@@ -101,7 +109,7 @@ def refresh(client, signing):
         }
         if scopes:
             data["scope"] = " ".join(scopes)
-        return client.post(URL, data)
+        return post_form(client, data)
 
     return _refresh
 

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import make_user
-from tokens.endpoint import identify
+from tokens.authentication import SignInRefused, sign_in
 from tokens.models import AccessToken
-from tokens.protocol import Password, Refusal
+from tokens.protocol import Password
 from tokens.services import MAX_EXPIRY_DAYS, TOKEN_PREFIX, access_token_create, access_token_revoke
 
 SECRET_RE = re.compile(r"iamp_[A-Za-z0-9_-]{43}")
@@ -36,10 +36,10 @@ def authenticate(token_user, secret, *, username=None):
     ``username``) and ``secret``; None when it refuses them."""
     request = RequestFactory().get("/auth/token")
     try:
-        sign_in = identify(request, Password(username or token_user.username, secret), [])
-    except Refusal:
+        signed_in = sign_in(request, Password(username or token_user.username, secret))
+    except SignInRefused:
         return None
-    return sign_in.requester.snapshot.username
+    return signed_in.username
 
 
 # --- creation ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.db import OperationalError, connection
 from orgs.models import Team
 from policies.models import AccessPolicy, PullDecision
 from tests.factories import PASSWORD, make_team, set_policy
-from tests.tokens.conftest import SERVICE, URL
+from tests.tokens.conftest import SERVICE, post_form
 from tests.tokens.test_token_service import pulls
 
 
@@ -131,8 +131,8 @@ def test_how_they_signed_in(acme, ask, client, token_of, settings):
         access_type="offline",
         client_id="buildkit",
     ).json()["refresh_token"]
-    client.post(
-        URL,
+    post_form(
+        client,
         {
             "grant_type": "refresh_token",
             "refresh_token": session,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PASSWORD, make_user, set_policy
-from tests.tokens.conftest import SERVICE, URL, basic, offline
+from tests.tokens.conftest import SERVICE, URL, basic, offline, post_form
 from tests.tokens.test_token_service import FOUR, assert_unauthorized, pulls
 from tokens.models import AccessToken, RefreshToken
 from tokens.services import REFRESH_PREFIX, access_token_revoke
@@ -87,8 +87,8 @@ def test_post_answers_the_oauth2_fields(acme, ask, claims_of, token_of):
 def test_post_needs_no_csrf_token(acme, signing, token_of):
     client = Client(enforce_csrf_checks=True)
     username, secret = token_of(acme.member)
-    response = client.post(
-        URL,
+    response = post_form(
+        client,
         {
             "grant_type": "password",
             "username": username,
@@ -119,17 +119,24 @@ def test_post_needs_no_csrf_token(acme, signing, token_of):
     ],
 )
 def test_post_refusals_are_json(acme, client, signing, form, status, code):
-    response = client.post(URL, form)
+    response = post_form(client, form)
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     assert response.json()["errors"][0]["code"] == code
     assert "access_token" not in response.json()
 
 
-def test_a_json_body_is_not_a_form(acme, client, signing):
-    response = client.post(URL, {"grant_type": "password"}, content_type="application/json")
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "multipart/form-data", "multipart/form-data; boundary="]
+)
+def test_a_body_that_is_not_a_url_encoded_form_is_a_json_400(acme, client, signing, content_type):
+    response = client.post(URL, '{"grant_type": "password"}', content_type=content_type)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["code"] == "UNSUPPORTED_GRANT_TYPE"
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0] == {
+        "code": "INVALID_REQUEST",
+        "message": "The OAuth2 token request must be sent as application/x-www-form-urlencoded.",
+    }
 
 
 # --- clean refusals ----------------------------------------------------------------------------
@@ -157,8 +164,8 @@ def test_control_characters_in_credentials_are_a_401_logged_once(
                 HTTP_AUTHORIZATION=basic(username, secret),
             )
         else:
-            response = client.post(
-                URL, {"grant_type": "password", "username": username, "password": secret}
+            response = post_form(
+                client, {"grant_type": "password", "username": username, "password": secret}
             )
     assert_unauthorized(response)
     assert response.json()["errors"][0]["message"] == "Malformed credentials."
@@ -175,7 +182,7 @@ def test_wrong_password_is_logged_once_with_the_reason(acme, ask, caplog):
     assert response.status_code == 401
     assert refusal_log(caplog) == [
         "Token request refused (POST, 401 UNAUTHORIZED) for 'mike' from 127.0.0.1: "
-        "invalid username or access token"
+        "Incorrect username or password."
     ]
 
 
