@@ -132,7 +132,7 @@ def query_lines(summaries: list[Summary]) -> list[str]:
 
 
 def markdown(machine: Machine, setup: str, summaries: list[Summary], notes: list[str]) -> list[str]:
-    """A summary to paste into the README: the table, then ``notes`` as a list."""
+    """A summary to paste into bench/RESULTS.md: the table, then ``notes`` as a list."""
     baseline = next(s for s in summaries if s.scenario.baseline)
     lines = [
         f"Measured {machine.line()}.",

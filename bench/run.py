@@ -584,7 +584,7 @@ def print_results(
     notes.extend(extra)
     for note in notes:
         say(note)
-    heading("Summary (Markdown, for the README)")
+    heading("Summary (Markdown, for bench/RESULTS.md)")
     for line in report.markdown(machine, config.describe(), summaries, notes):
         say(line)
 

@@ -1,6 +1,6 @@
 """Settings for the Image Access Management portal, read from the environment (django-environ).
 
-Every variable is documented in README.md and in .env.example.
+Every variable is documented in docs/configuration.md and in .env.example.
 """
 
 import re

@@ -39,7 +39,7 @@ from portal.prepared import CompiledInsert
 from tokens.grants import ScopeDecision
 
 logger = logging.getLogger(__name__)
-#: One JSON object per line for each decision of the token service (see the README).
+#: One JSON object per line for each decision of the token service (see docs/activity.md).
 decision_logger = logging.getLogger("portal.decisions")
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")

@@ -1,6 +1,6 @@
 """The scale-out deployment for tests: gunicorn nodes as `make serve` runs them (gunicorn.conf.py,
-portal.wsgi) and nginx as the README's TLS reverse proxy (deploy/nginx/iam-portal.conf, with only
-the addresses, ports and certificate paths replaced)."""
+portal.wsgi) and nginx as the TLS reverse proxy of docs/deployment.md
+(deploy/nginx/iam-portal.conf, with only the addresses, ports and certificate paths replaced)."""
 
 import contextlib
 import datetime as dt

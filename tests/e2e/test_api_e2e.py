@@ -1,6 +1,6 @@
 """End to end: read-only access tokens are really read-only at a real registry (skopeo), tokens
-created through the Docker Hub-compatible API work there, and the README's curl examples for
-Docker Hub's endpoints run unchanged against the live portal."""
+created through the Docker Hub-compatible API work there, and the curl examples of docs/api.md
+for Docker Hub's endpoints run unchanged against the live portal."""
 
 import io
 import json
@@ -24,7 +24,7 @@ from tokens.models import AccessToken
 pytestmark = pytest.mark.registry
 
 TAG = "v1"
-README = Path(__file__).resolve().parents[2] / "README.md"
+API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 
 
 def create_token(username: str, scope: str | None = None) -> str:
@@ -113,23 +113,23 @@ def docker_settings(policy) -> dict:
     }
 
 
-def readme_block(marker: str) -> str:
-    """The shell block of the README that follows ``<!-- marker -->``."""
-    text = README.read_text()
+def doc_block(marker: str) -> str:
+    """The shell block of docs/api.md that follows ``<!-- marker -->``."""
+    text = API_DOC.read_text()
     match = re.search(rf"<!-- {marker} -->\s*```sh\n(.*?)```", text, re.S)
-    assert match, f"no ```sh block after <!-- {marker} --> in README.md"
+    assert match, f"no ```sh block after <!-- {marker} --> in docs/api.md"
     return match.group(1)
 
 
-def test_the_readme_api_examples_run_unchanged(db, live_server, tmp_path):
-    """A script written for Docker Hub's API, and the README's other curl examples, with the
+def test_the_api_doc_examples_run_unchanged(db, live_server, tmp_path):
+    """A script written for Docker Hub's API, and the other curl examples of docs/api.md, with the
     portal's address, a real access token and password put in, manage the portal."""
     require_tool(shutil.which("curl") is not None and shutil.which("jq") is not None, "curl and jq")
     olivia = make_user("olivia")
     acme = make_org("acme", owner=olivia, members=[make_user("mike")])
     secret = create_token("olivia")
     script = "\n".join(
-        readme_block(marker)
+        doc_block(marker)
         for marker in ("api-example-docker-hub", "api-example-access-tokens", "api-example-portal")
     )
     script = (

@@ -1,5 +1,5 @@
 """Delete pull decisions older than ``DECISION_LOG_RETENTION_DAYS`` (default 90), in bounded
-batches; run it daily (cron or a systemd timer, see the README). Prints how many were deleted.
+batches; run it daily (cron or a systemd timer, see docs/activity.md). Prints how many were deleted.
 """
 
 from datetime import timedelta
