@@ -29,8 +29,8 @@ from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_
 # --- owners ------------------------------------------------------------------------------
 
 # A new account is signed in without a password check, so Django needs to be told which of the
-# AUTHENTICATION_BACKENDS will load it on later requests (the throttle's backend comes first).
-NEW_ACCOUNT_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# AUTHENTICATION_BACKENDS will load it on later requests (the one: portal.throttle's).
+NEW_ACCOUNT_BACKEND = "portal.throttle.ThrottledModelBackend"
 
 
 class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
