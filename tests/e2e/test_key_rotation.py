@@ -101,6 +101,19 @@ def signed_by(key) -> str:
     return token
 
 
+def registry_trusting(bundle, portal, workdir):
+    """A registry (in-memory storage) whose token realm is the live portal and whose
+    ``rootcertbundle`` is ``bundle``."""
+    return running_registry(
+        port=free_port(),
+        realm=portal.realm,
+        service=SERVICE,
+        issuer=ISSUER,
+        rootcertbundle=bundle,
+        workdir=workdir,
+    )
+
+
 def test_keys_rotate_under_a_running_registry_with_no_refused_pull(
     registry_tools, portal, settings, tmp_path
 ):
@@ -114,14 +127,7 @@ def test_keys_rotate_under_a_running_registry_with_no_refused_pull(
     bundle = tmp_path / "bundle.pem"
     token_keys(settings, "--bundle", str(bundle))
     new = load_signing_key(*next_keypair_paths(key_file, cert_file))
-    with running_registry(
-        port=free_port(),
-        realm=portal.realm,
-        service=SERVICE,
-        issuer=ISSUER,
-        rootcertbundle=bundle,
-        workdir=tmp_path / "registry",
-    ) as registry:
+    with registry_trusting(bundle, portal, tmp_path / "registry") as registry:
         client = Skopeo(address=registry.address, workdir=tmp_path / "pulled")
         client.workdir.mkdir()
 
@@ -178,13 +184,6 @@ def test_keys_rotate_under_a_running_registry_with_no_refused_pull(
     # 4. Once the old tokens have expired, the bundle holds the new certificate only: a registry
     # started with it refuses the old key (401) and accepts the new one (404: its storage is new).
     token_keys(settings, "--bundle", str(bundle))
-    with running_registry(
-        port=free_port(),
-        realm=portal.realm,
-        service=SERVICE,
-        issuer=ISSUER,
-        rootcertbundle=bundle,
-        workdir=tmp_path / "registry-after",
-    ) as registry:
+    with registry_trusting(bundle, portal, tmp_path / "registry-after") as registry:
         assert manifest_status(registry, signed_by(old)) == 401, registry.log()[-4000:]
         assert manifest_status(registry, signed_by(new)) == 404, registry.log()[-4000:]

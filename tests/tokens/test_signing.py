@@ -49,38 +49,30 @@ def signing_key(paths: tuple[Path, Path]) -> SigningKey:
 
 
 def _write_rsa_pair(tmp_path: Path, bits: int = 2048) -> tuple[Path, Path]:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa signer")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(private_key, hashes.SHA256())
-    )
     key_path, cert_path = tmp_path / "rsa.key", tmp_path / "rsa.crt"
-    key_path.write_bytes(
-        private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    now = dt.datetime.now(dt.UTC)
+    write_keypair(
+        key_path,
+        cert_path,
+        not_before=now - dt.timedelta(minutes=1),
+        not_after=now + dt.timedelta(days=1),
+        private_key=rsa.generate_private_key(public_exponent=65537, key_size=bits),
     )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path
 
 
 def write_keypair(
-    key_path: Path, cert_path: Path, *, not_before: dt.datetime, not_after: dt.datetime
+    key_path: Path,
+    cert_path: Path,
+    *,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | None = None,
 ) -> x509.Certificate:
-    """An EC P-256 key and a self-signed certificate valid from ``not_before`` to ``not_after``
-    (which may be in the past); returns the certificate."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "short-lived signer")])
+    """A key (a new EC P-256 one unless given) and a self-signed certificate valid from
+    ``not_before`` to ``not_after`` (which may be in the past); returns the certificate."""
+    private_key = private_key or ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test signer")])
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
