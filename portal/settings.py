@@ -177,6 +177,14 @@ REGISTRY_SERVICE = env.str("REGISTRY_SERVICE", default="iam-registry")
 TOKEN_TTL_SECONDS = env.int("TOKEN_TTL_SECONDS", default=300)
 if not 1 <= TOKEN_TTL_SECONDS <= 86400:
     raise environ.ImproperlyConfigured("TOKEN_TTL_SECONDS must be between 1 and 86400.")
+# Each worker looks at the key files again this often (seconds) and reloads them when they changed.
+TOKEN_SIGNING_KEY_CHECK_SECONDS = env.float("TOKEN_SIGNING_KEY_CHECK_SECONDS", default=5.0)
+if not 0 <= TOKEN_SIGNING_KEY_CHECK_SECONDS <= 3600:
+    raise environ.ImproperlyConfigured("TOKEN_SIGNING_KEY_CHECK_SECONDS must be 0 to 3600.")
+# /readyz warns (still 200) this many days before the signing certificate expires.
+TOKEN_SIGNING_CERT_WARN_DAYS = env.int("TOKEN_SIGNING_CERT_WARN_DAYS", default=30)
+if TOKEN_SIGNING_CERT_WARN_DAYS < 0:
+    raise environ.ImproperlyConfigured("TOKEN_SIGNING_CERT_WARN_DAYS must not be negative.")
 ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
 # The registry clients sign in to and pull from (host[:port], as in `docker login HOST`): the
 # Access tokens page shows it in its login commands. The default is the development registry.

@@ -1,7 +1,10 @@
 """Site-wide views: the probes, the home page, the CSRF failure page."""
 
+import datetime as dt
 import logging
+from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -10,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tokens.signing import current_signing_key
+from tokens.signing import signing_key_status
 
 logger = logging.getLogger(__name__)
 
@@ -22,20 +25,45 @@ def healthz(request):
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def _database_ready() -> None:
+class Check(NamedTuple):
+    """A readiness check's outcome: its state in the JSON, whether the process can serve with
+    it, and fields added to the JSON."""
+
+    state: str = "ok"
+    ready: bool = True
+    details: dict | None = None
+
+
+def _database_ready() -> Check:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    return Check()
 
 
-def _cache_ready() -> None:
+def _cache_ready() -> Check:
     cache = caches["default"]
     cache.set("readyz", "ok", 10)
     if cache.get("readyz") != "ok":
         raise RuntimeError("a value written to the cache did not come back")
+    return Check()
 
 
-def _signing_key_ready() -> None:
-    current_signing_key()
+def _signing_key_ready() -> Check:
+    """Not ready once the certificate has expired (the registry refuses what it signs); a
+    warning, still ready, ``TOKEN_SIGNING_CERT_WARN_DAYS`` before."""
+    status = signing_key_status(
+        warn_before=dt.timedelta(days=settings.TOKEN_SIGNING_CERT_WARN_DAYS)
+    )
+    expires_at = status.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if status.expires_at else None
+    details = {"signing_key_expires_at": expires_at}
+    if status.state == "expired":
+        logger.warning("Not ready: signing_key: the certificate expired at %s", expires_at)
+        return Check("expired", ready=False, details=details)
+    if status.state == "expires_soon":
+        logger.warning(
+            "The token-signing certificate expires at %s: rotate the key before then", expires_at
+        )
+    return Check(status.state, details=details)
 
 
 READINESS_CHECKS = {
@@ -49,19 +77,21 @@ READINESS_CHECKS = {
 @require_safe
 def readyz(request):
     """Readiness probe: 200 when this process can serve (database, cache and token-signing key
-    usable), else 503; the JSON says which check failed, the log says why."""
-    checks = {}
+    usable), else 503; the JSON says each check's state (``failed``, or the signing key's
+    ``expired``; ``expires_soon`` is a warning, still 200) and when the certificate expires;
+    the log says why."""
+    checks, details, ready = {}, {}, True
     for name, check in READINESS_CHECKS.items():
         try:
-            check()
+            result = check()
         except Exception as error:  # noqa: BLE001 - whatever breaks a dependency, we are not ready
             logger.warning("Not ready: %s: %s", name, error)
-            checks[name] = "failed"
-        else:
-            checks[name] = "ok"
-    ready = all(state == "ok" for state in checks.values())
+            result = Check("failed", ready=False)
+        checks[name] = result.state
+        details.update(result.details or {})
+        ready = ready and result.ready
     return JsonResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks},
+        {"status": "ready" if ready else "not ready", "checks": checks, **details},
         status=200 if ready else 503,
     )
 

@@ -1,5 +1,6 @@
 """Operations: deploy settings, probes, logs, caching of signed-in pages."""
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -8,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from django.urls import reverse
 
+from tests.tokens.test_signing import wait_until, write_keypair
 from tests.tokens.test_token_service import unreachable_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,14 +62,97 @@ def test_an_unknown_log_format_is_refused_at_start():
 # --- probes ------------------------------------------------------------------------------------
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_readyz_reports_each_dependency(db, client, token_keys):
+    expires_at = x509.load_pem_x509_certificate(token_keys.read_bytes()).not_valid_after_utc
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
         "checks": {"database": "ok", "cache": "ok", "signing_key": "ok"},
+        "signing_key_expires_at": rfc3339(expires_at),
     }
     assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.fixture
+def signing_files(token_keys, settings, tmp_path):
+    """Where the settings look for the signing key: ``(key, certificate)``, looked at again on
+    every request."""
+    settings.TOKEN_SIGNING_KEY_CHECK_SECONDS = 0
+    return settings.TOKEN_SIGNING_KEY_FILE, settings.TOKEN_SIGNING_CERT_FILE
+
+
+def replace_pair(files: tuple[Path, Path], directory: Path, *, valid_for: dt.timedelta):
+    """Write a pair valid from a day ago for ``valid_for`` (negative: expired) beside, and rename
+    it over ``files``; return its expiry."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    new_key, new_cert = directory / "new.key", directory / "new.crt"
+    yesterday = now - dt.timedelta(days=1)
+    write_keypair(new_key, new_cert, not_before=yesterday, not_after=now + valid_for)
+    os.replace(new_key, files[0])
+    os.replace(new_cert, files[1])
+    return now + valid_for
+
+
+def test_readyz_is_503_once_the_signing_certificate_has_expired(
+    db, client, signing_files, tmp_path, caplog
+):
+    expired_at = replace_pair(signing_files, tmp_path, valid_for=-dt.timedelta(hours=1))
+    with caplog.at_level(logging.WARNING, logger="portal.views"):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "not ready",
+        "checks": {"database": "ok", "cache": "ok", "signing_key": "expired"},
+        "signing_key_expires_at": rfc3339(expired_at),
+    }
+    assert f"the certificate expired at {rfc3339(expired_at)}" in caplog.text
+
+
+def test_readyz_warns_ahead_of_the_signing_certificate_s_expiry(
+    db, client, signing_files, settings, tmp_path, caplog
+):
+    expires_at = replace_pair(signing_files, tmp_path, valid_for=dt.timedelta(days=10))
+    settings.TOKEN_SIGNING_CERT_WARN_DAYS = 30
+    with caplog.at_level(logging.WARNING, logger="portal.views"):
+        response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ready"
+    assert response.json()["checks"]["signing_key"] == "expires_soon"
+    assert response.json()["signing_key_expires_at"] == rfc3339(expires_at)
+    assert f"certificate expires at {rfc3339(expires_at)}" in caplog.text
+
+    caplog.clear()
+    settings.TOKEN_SIGNING_CERT_WARN_DAYS = 9
+    with caplog.at_level(logging.WARNING, logger="portal.views"):
+        response = client.get("/readyz")
+    assert response.json()["checks"]["signing_key"] == "ok"
+    assert "expires at" not in caplog.text
+
+
+def test_readyz_sees_replaced_key_files_without_a_restart(db, client, signing_files, tmp_path):
+    assert client.get("/readyz").json()["checks"]["signing_key"] == "ok"
+    expires_at = replace_pair(signing_files, tmp_path, valid_for=dt.timedelta(days=3))
+    response = client.get("/readyz")
+    assert response.json()["checks"]["signing_key"] == "expires_soon"
+    assert response.json()["signing_key_expires_at"] == rfc3339(expires_at)
+
+
+def test_readyz_fails_when_the_loaded_key_expires_in_a_running_worker(
+    db, client, signing_files, settings, tmp_path
+):
+    # The files don't change (and aren't looked at again): the key in memory expires.
+    expires_at = replace_pair(signing_files, tmp_path, valid_for=dt.timedelta(seconds=2))
+    settings.TOKEN_SIGNING_KEY_CHECK_SECONDS = 3600
+    assert client.get("/readyz").status_code == 200
+    wait_until(expires_at)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["signing_key"] == "expired"
 
 
 def test_readyz_is_503_without_the_signing_key(db, client, token_keys, settings, tmp_path):

@@ -1,12 +1,16 @@
-"""Pure building blocks of the registry token service (no Django).
+"""Building blocks of the registry token service: keys, certificates and tokens (pure), and
+the key this process signs with (named by the Django settings).
 
 The portal acts as the token service of a CNCF Distribution registry (the
 "Docker Registry v2 token authentication" protocol):
 
 * :func:`generate_dev_keypair` writes a signing key and a self-signed
   certificate; the certificate goes into the registry's ``rootcertbundle``.
-* :func:`load_signing_key` loads them once (at start-up) into a
-  :class:`SigningKey`.
+* :func:`load_signing_key` loads them into a :class:`SigningKey`;
+  :func:`current_signing_key` is the key in use, reloaded when its files change
+  and refused once its certificate has expired.
+* :func:`next_keypair_paths`, :func:`certificate_bundle` and
+  :func:`promote_next_keypair` are the steps of a rotation with two keys at once.
 * :func:`issue_registry_token` signs a JWT the registry accepts and
   :func:`token_response` builds the JSON body clients expect.
 
@@ -22,22 +26,30 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
+import dataclasses
 import datetime as dt
 import functools
 import json
+import logging
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from jwt.algorithms import get_default_algorithms
 from jwt.utils import base64url_encode
+
+logger = logging.getLogger(__name__)
 
 _MIN_RSA_BITS = 2048
 # PyJWT's signers (they turn ECDSA's DER signature into the JWS form, r || s).
@@ -50,6 +62,14 @@ _CERT_BACKDATE = dt.timedelta(minutes=5)
 # --------------------------------------------------------------------------
 # Keys and certificates
 # --------------------------------------------------------------------------
+
+
+class CertificateExpired(ValueError):
+    """The token-signing certificate has expired: the registry refuses every token it signs."""
+
+    def __init__(self, message: str, expired_at: dt.datetime | None = None):
+        super().__init__(message)
+        self.expired_at = expired_at
 
 
 @dataclass(frozen=True)
@@ -200,8 +220,9 @@ def load_signing_key(
     Raises ValueError when the key type is unsupported (EC P-256 and RSA >= 2048
     bits are), when the file holds no certificate, when the leaf certificate's
     public key does not match the private key, or when the leaf certificate is
-    expired or not yet valid (the registry would then reject every token with a
-    bare 401). Missing files raise FileNotFoundError.
+    not yet valid; :class:`CertificateExpired` (a ValueError) when it has expired
+    (the registry would then reject every token with a bare 401). Missing files
+    raise FileNotFoundError.
     """
     key_pem = Path(key_path).read_bytes()
     cert_pem = Path(cert_path).read_bytes()
@@ -222,8 +243,9 @@ def load_signing_key(
 
     now = dt.datetime.now(dt.UTC)
     if certificate.not_valid_after_utc <= now:
-        raise ValueError(
-            f"certificate {cert_path} expired at {certificate.not_valid_after_utc.isoformat()}"
+        raise CertificateExpired(
+            f"certificate {cert_path} expired at {certificate.not_valid_after_utc.isoformat()}",
+            expired_at=certificate.not_valid_after_utc,
         )
     if certificate.not_valid_before_utc > now:
         raise ValueError(
@@ -238,6 +260,58 @@ def load_signing_key(
     return SigningKey(
         private_key=private_key, certificate=certificate, x5c=x5c, algorithm=algorithm
     )
+
+
+# --------------------------------------------------------------------------
+# Rotation: two keys at once
+# --------------------------------------------------------------------------
+
+
+def next_keypair_paths(key_path: Path, cert_path: Path) -> tuple[Path, Path]:
+    """Where the next key pair waits, beside the current one: ``token.key`` and ``token.crt``
+    give ``token.next.key`` and ``token.next.crt``."""
+    key_path, cert_path = Path(key_path), Path(cert_path)
+    return (
+        key_path.with_name(f"{key_path.stem}.next{key_path.suffix}"),
+        cert_path.with_name(f"{cert_path.stem}.next{cert_path.suffix}"),
+    )
+
+
+def certificate_bundle(cert_paths: list[Path]) -> tuple[bytes, list[x509.Certificate]]:
+    """The registry's ``rootcertbundle``: every certificate of the given PEM files, in order,
+    each once. The registry accepts a token whose ``x5c`` chains to any of them, so during a
+    rotation it holds the current and the next certificate.
+
+    Returns the PEM bytes and the certificates. Raises OSError or ValueError for a file that
+    can't be read or holds no certificate.
+    """
+    certificates: list[x509.Certificate] = []
+    for path in cert_paths:
+        try:
+            found = x509.load_pem_x509_certificates(Path(path).read_bytes())
+        except ValueError as exc:
+            raise ValueError(f"no PEM certificate could be read from {path}: {exc}") from exc
+        certificates.extend(cert for cert in found if cert not in certificates)
+    pem = b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certificates)
+    return pem, certificates
+
+
+def promote_next_keypair(key_path: Path, cert_path: Path) -> SigningKey:
+    """Make the next key pair (:func:`next_keypair_paths`) the current one: check that it loads
+    (matching, valid now), then rename it over the current files.
+
+    The two renames are not one atomic step: a worker that looks between them finds a key and
+    a certificate that don't match and keeps signing with the old key until it looks again
+    (:func:`current_signing_key`), so no token is signed by a mismatched pair.
+
+    Returns the new key. Raises FileNotFoundError when there is no next pair, ValueError when
+    it can't be used (nothing is renamed then).
+    """
+    next_key, next_cert = next_keypair_paths(key_path, cert_path)
+    key = load_signing_key(next_key, next_cert)
+    os.replace(next_key, key_path)
+    os.replace(next_cert, cert_path)
+    return key
 
 
 # --------------------------------------------------------------------------
@@ -298,21 +372,162 @@ def token_response(token: str, claims: dict) -> dict:
     }
 
 
-@functools.cache
-def _signing_key(key_file: str, cert_file: str) -> SigningKey:
-    return load_signing_key(key_file, cert_file)
+# --------------------------------------------------------------------------
+# The key in use (per process): reloaded when its files change
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """What :func:`current_signing_key` last read: the settings' paths, the files' stamps, the key
+    (``None`` until one loads) and, when the files could not be used, why."""
+
+    key_file: Any = None
+    cert_file: Any = None
+    stamps: tuple | None = None
+    key: SigningKey | None = None
+    expires_at: float = 0.0  # the key's certificate's notAfter, as a Unix time
+    error: Exception | None = None  # raised (as a copy) while no key is loaded
+    next_check: float = 0.0  # time.monotonic() after which the files are looked at again
+
+
+_loaded = _Loaded()
+_reload_lock = threading.Lock()
+
+
+def _stamp(path: Any) -> tuple | None:
+    """What changes when a file is rewritten or replaced (``None``: it cannot be read)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def current_signing_key() -> SigningKey:
-    """The token-signing key the settings name, loaded once per process (per pair of paths).
+    """The token-signing key the settings name, as this process last loaded it.
 
-    :raises OSError, ValueError: as :func:`load_signing_key`.
+    The files are looked at again at most every ``TOKEN_SIGNING_KEY_CHECK_SECONDS`` (their inode,
+    size and mtime, without reading them) and reloaded when they changed, so a rotated key is
+    used without a restart. While the new files can't be used (a key and a certificate that
+    don't match yet because only one of them was replaced, an unreadable file), the key already
+    loaded stays in use and a warning is logged. A key whose certificate has expired is never
+    returned. Between two looks a call reads no setting and no file: it is on every token
+    request's path.
+
+    :raises CertificateExpired: when the certificate in use (or on disk, if none is loaded) has
+        expired.
+    :raises OSError, ValueError: as :func:`load_signing_key`, when no key could be loaded.
     """
+    loaded = _loaded
+    if time.monotonic() >= loaded.next_check:
+        loaded = _reload()
+    if loaded.key is None:
+        raise copy.copy(loaded.error)  # a copy: a raised exception collects its traceback
+    if time.time() >= loaded.expires_at:
+        expired_at = loaded.key.certificate.not_valid_after_utc
+        reload_error = f" (and its files can't be reloaded: {loaded.error})" if loaded.error else ""
+        raise CertificateExpired(
+            f"the token-signing certificate loaded from {loaded.cert_file} expired at "
+            f"{expired_at.isoformat()}{reload_error}",
+            expired_at=expired_at,
+        )
+    return loaded.key
+
+
+def _reload() -> _Loaded:
+    """Load the files the settings name again if they (or the settings) changed; return the
+    new state."""
+    global _loaded
     from django.conf import settings
 
-    return _signing_key(str(settings.TOKEN_SIGNING_KEY_FILE), str(settings.TOKEN_SIGNING_CERT_FILE))
+    key_file, cert_file = settings.TOKEN_SIGNING_KEY_FILE, settings.TOKEN_SIGNING_CERT_FILE
+    with _reload_lock:
+        loaded = _loaded
+        if time.monotonic() < loaded.next_check:
+            return loaded  # another thread has just looked
+        same_paths = key_file == loaded.key_file and cert_file == loaded.cert_file
+        # The stamps are taken before reading, so that a change while we read is seen next time.
+        stamps = (_stamp(key_file), _stamp(cert_file))
+        next_check = time.monotonic() + settings.TOKEN_SIGNING_KEY_CHECK_SECONDS
+        if same_paths and stamps == loaded.stamps and None not in stamps:
+            _loaded = dataclasses.replace(loaded, next_check=next_check)
+            return _loaded
+        try:
+            key = load_signing_key(key_file, cert_file)
+        except (OSError, ValueError) as error:
+            kept = loaded.key if same_paths else None
+            if kept is not None and (stamps != loaded.stamps or loaded.error is None):
+                logger.warning(
+                    "Still signing with the key loaded from %s: its files changed but can't be "
+                    "used (yet): %s",
+                    key_file,
+                    error,
+                )
+            _loaded = _Loaded(
+                key_file=key_file,
+                cert_file=cert_file,
+                stamps=stamps,
+                key=kept,
+                expires_at=loaded.expires_at if kept is not None else 0.0,
+                error=error.with_traceback(None),
+                next_check=next_check,
+            )
+            return _loaded
+        if loaded.key is not None and same_paths:
+            logger.info(
+                "Token-signing key reloaded from %s (certificate %s, valid until %s)",
+                key_file,
+                key.certificate.subject.rfc4514_string(),
+                key.certificate.not_valid_after_utc.isoformat(),
+            )
+        _loaded = _Loaded(
+            key_file=key_file,
+            cert_file=cert_file,
+            stamps=stamps,
+            key=key,
+            expires_at=key.certificate.not_valid_after_utc.timestamp(),
+            next_check=next_check,
+        )
+        return _loaded
+
+
+@receiver(setting_changed)
+def _look_again_when_settings_change(*, setting, **kwargs) -> None:
+    """Settings are read only when the files are looked at: an override (in tests) is seen at
+    the next call instead of a few seconds later."""
+    global _loaded
+    if setting.startswith("TOKEN_SIGNING_"):
+        with _reload_lock:
+            _loaded = dataclasses.replace(_loaded, next_check=0.0)
+
+
+class KeyStatus(NamedTuple):
+    """How long the key in use can still sign: ``state`` is ``"ok"``, ``"expires_soon"`` or
+    ``"expired"``; ``expires_at`` is its certificate's notAfter (UTC)."""
+
+    state: str
+    expires_at: dt.datetime | None
+
+
+def signing_key_status(*, warn_before: dt.timedelta) -> KeyStatus:
+    """The state of :func:`current_signing_key`'s certificate: ``"expires_soon"`` once it expires
+    within ``warn_before``, ``"expired"`` once it has expired (tokens are then refused).
+
+    :raises OSError, ValueError: when no key can be loaded for another reason.
+    """
+    try:
+        key = current_signing_key()
+    except CertificateExpired as error:
+        return KeyStatus("expired", error.expired_at)
+    expires_at = key.certificate.not_valid_after_utc
+    if expires_at - dt.datetime.now(dt.UTC) <= warn_before:
+        return KeyStatus("expires_soon", expires_at)
+    return KeyStatus("ok", expires_at)
 
 
 def forget_signing_key() -> None:
     """Drop the loaded key, so that the next :func:`current_signing_key` reads the files."""
-    _signing_key.cache_clear()
+    global _loaded
+    with _reload_lock:
+        _loaded = _Loaded()
