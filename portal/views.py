@@ -41,10 +41,17 @@ def _database_ready() -> Check:
 
 
 def _cache_ready() -> Check:
+    """The shared cache holds only the password throttle's counters, which fall back to each
+    process's memory while it is down (:mod:`portal.throttle`): a dead cache degrades this
+    node, it does not take it out of rotation (that would take every node out at once)."""
     cache = caches["default"]
-    cache.set("readyz", "ok", 10)
-    if cache.get("readyz") != "ok":
-        raise RuntimeError("a value written to the cache did not come back")
+    try:
+        cache.set("readyz", "ok", 10)
+        if cache.get("readyz") != "ok":
+            raise RuntimeError("a value written to the cache did not come back")
+    except Exception as error:  # noqa: BLE001 - whatever the cache raises, we are degraded
+        logger.warning("Degraded: cache: %s (password sign-ins counted per process)", error)
+        return Check("failed", ready=True)
     return Check()
 
 
@@ -76,10 +83,11 @@ READINESS_CHECKS = {
 @never_cache
 @require_safe
 def readyz(request):
-    """Readiness probe: 200 when this process can serve (database, cache and token-signing key
+    """Readiness probe: 200 when this process can serve (database and token-signing key
     usable), else 503; the JSON says each check's state (``failed``, or the signing key's
     ``expired``; ``expires_soon`` is a warning, still 200) and when the certificate expires;
-    the log says why."""
+    the log says why. A failed cache is ``"status": "degraded"``, still 200: registry clients
+    with access tokens don't need it, and passwords stay throttled per process."""
     checks, details, ready = {}, {}, True
     for name, check in READINESS_CHECKS.items():
         try:
@@ -90,8 +98,13 @@ def readyz(request):
         checks[name] = result.state
         details.update(result.details or {})
         ready = ready and result.ready
+    degraded = ready and checks.get("cache") == "failed"
     return JsonResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks, **details},
+        {
+            "status": "degraded" if degraded else "ready" if ready else "not ready",
+            "checks": checks,
+            **details,
+        },
         status=200 if ready else 503,
     )
 

@@ -429,9 +429,15 @@ def test_pulls_with_access_tokens_go_on_when_redis_stops(users, settings, own_re
     token_request("POST", "mike", "wrong")  # counted in Redis
     assert token_request("GET", "mike", mike_token).status_code == 200
     assert token_request("POST", "mike", PASSWORD).status_code == 200
+    assert Client().get("/readyz").json()["status"] == "ready"
 
     process.kill()
     process.wait(timeout=10)
+    # The node stays in rotation, degraded: a load balancer must not take every node out.
+    ready = Client().get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "degraded"
+    assert ready.json()["checks"]["cache"] == "failed"
     for method in ("GET", "POST"):
         assert token_request(method, "mike", mike_token).status_code == 200
     # Passwords: still served, and still throttled, in this process.
