@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orgs.invitations.emails import send_invitation_email
-from orgs.models import Invitation, Team, TeamMembership
+from orgs.models import Invitation, Organization, Team, TeamMembership
 from orgs.services import team_member_add
 from tokens.services import secret_digest
 
@@ -169,9 +169,15 @@ def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
 @transaction.atomic
 def account_create(*, username: str, password: str, email: str = ""):
     """Create an active account. The caller's form has checked the username and the password
-    (Django's ``AUTH_PASSWORD_VALIDATORS``); a username taken meanwhile is refused here."""
+    (Django's ``AUTH_PASSWORD_VALIDATORS``); a username taken meanwhile, or an organisation's
+    name (a username is a personal namespace), is refused here."""
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username '{username}' is taken."})
+    if Organization.objects.filter(name__iexact=username).exists():
+        # A username is its user's namespace (orgs.namespaces): never an organisation's too.
+        raise ValidationError(
+            {"username": f"The username '{username}' is taken: it is an organization's name."}
+        )
     try:
         with transaction.atomic():
             return User.objects.create_user(username=username, password=password, email=email)
