@@ -325,9 +325,11 @@ def member_preview_snapshot(
 
 def _namespace_pulled(prefix: str) -> bool:
     """Whether a pull decision was recorded for a repository starting with ``prefix``. Kept
-    apart: the decision log is moving to its own app. No index serves it (the log is indexed
-    by organisation and time), so when nothing matches it reads the whole table; organisation
-    creation is rare and rate-limited, and this runs last."""
+    apart: when the decision log moves to its own app (above this one), this function moves
+    with it and that app registers it with :mod:`orgs.namespaces` from its ``ready()``. No
+    index serves it (the log is indexed by organisation and time), so when nothing matches it
+    reads the whole table; organisation creation is rare and rate-limited, and this runs
+    last."""
     from policies.models import PullDecision  # one line to change when the model moves
 
     return PullDecision.objects.filter(repository__startswith=prefix).exists()
