@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, QuerySet
@@ -136,3 +137,14 @@ def teams_of_member(*, organization: Organization, user) -> list[Team]:
 def organization_teams(*, organization: Organization) -> QuerySet[Team]:
     """Teams of the organisation by name, each annotated with ``member_count``."""
     return organization.teams.annotate(member_count=Count("memberships")).order_by("name")
+
+
+def organization_creation_refusal(*, user) -> str | None:
+    """Why ``user`` may not create organisations in the portal (``ORGANIZATION_CREATION``:
+    ``any`` signed-in user, or ``staff`` only), or ``None`` if they may."""
+    if settings.ORGANIZATION_CREATION == "staff" and not user.is_staff:
+        return (
+            "Only site staff can create organizations on this portal. Ask a staff member to "
+            "create one for you, or ask an owner of an existing organization to invite you."
+        )
+    return None

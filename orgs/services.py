@@ -1,13 +1,16 @@
 """Writes for organisations and teams. Every rule that spans rows lives here."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from orgs.models import MEMBERS_TEAM, OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.namespaces import is_personal_namespace, namespace_is_referenced
 from orgs.naming import org_name_error
-from orgs.selectors import last_owner_refusal
+from orgs.selectors import last_owner_refusal, organization_creation_refusal
 from policies.models import AccessPolicy, Publisher
+from portal import ratelimit
 
 User = get_user_model()
 
@@ -18,7 +21,8 @@ RESERVED_NAMES = frozenset({"library", "docker", "dockerhub", "registry", "offic
 
 def organization_name_refusal(name: str) -> str | None:
     """Why ``name`` cannot be a new organisation's namespace, or ``None`` if it can: the name
-    rule, reserved names, publishers' namespaces, names taken. (The admin's form asks too.)"""
+    rule, reserved names, publishers' namespaces, users' personal namespaces, names taken.
+    (The admin's form asks too: these hold for site staff as well.)"""
     error = org_name_error(name)
     if error is not None:
         return error
@@ -30,7 +34,53 @@ def organization_name_refusal(name: str) -> str | None:
         return f"The name '{name}' belongs to a publisher."
     if Organization.objects.filter(name=name).exists():
         return f"The name '{name}' is already taken."
+    if is_personal_namespace(name):
+        # Docker Hub: a username is its user's namespace, so no organisation can have it.
+        return f"The name '{name}' is already taken: it is a user's personal namespace."
     return None
+
+
+def _attempts_rate() -> ratelimit.RateLimit:
+    return ratelimit.RateLimit(
+        name="organization-create",
+        limit=settings.ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR,
+        window=3600,
+    )
+
+
+def organization_create_checked(*, name: str, creator) -> Organization:
+    """An organisation that a signed-in user creates in the portal (:func:`organization_create`
+    is the unchecked step, for the admin, commands and fixtures).
+
+    Refused: a user who may not create organisations (``ORGANIZATION_CREATION``,
+    ``PermissionDenied``); more than ``ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR``
+    attempts an hour (each answer says whether a name is taken), or any attempt while the
+    shared cache that counts them is down; and, unless ``creator`` is site staff, a namespace
+    the portal already names (:mod:`orgs.namespaces`): a staff member must create it.
+    """
+    refusal = organization_creation_refusal(user=creator)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+    ratelimit.hit_or_refuse(
+        _attempts_rate(),
+        str(creator.pk),
+        refusal="You have made {limit} attempts to create an organization within the hour, the "
+        "most the portal allows (each says whether a name is taken); try again {wait}.",
+        unavailable="Organizations can't be created right now: the portal's rate-limit store "
+        "(its shared cache) is unavailable. Try again later; if it keeps failing, site staff "
+        "must check CACHE_URL.",
+    )
+    error = organization_name_refusal(name)
+    if error is None and not creator.is_staff and namespace_is_referenced(name):
+        error = (
+            f"The namespace '{name}' is already in use on this portal: repositories under "
+            f"{name}/ are named in allowlists, exception requests or pull records. Members of "
+            "an organization can push to its namespace, so only site staff can create the "
+            f"organization {name}: ask a staff member to create it for you."
+        )
+    if error is not None:
+        raise ValidationError({"name": error})
+    return organization_create(name=name, creator=creator)
 
 
 @transaction.atomic

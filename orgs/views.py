@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 from django.views.generic import RedirectView, TemplateView
@@ -14,19 +15,29 @@ from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 class OrganizationListView(LoginRequiredMixin, ServiceFormView):
     """The organisations I belong to, with my role and whether Image Access Management is on;
-    anyone signed in can create one and becomes its owner."""
+    whoever may create organisations (``ORGANIZATION_CREATION``) creates one here and becomes
+    its owner. Anyone else sees no form, and their POST is a 403 that says why."""
 
     template_name = "orgs/organization_list.html"
     form_class = OrganizationCreateForm
     success_message = "Organization {result.name} created."
 
+    def post(self, request, *args, **kwargs):
+        refusal = selectors.organization_creation_refusal(user=request.user)
+        if refusal is not None:
+            raise PermissionDenied(refusal)
+        return super().post(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["organizations"] = selectors.organizations_of(user=self.request.user)
+        context["creation_refusal"] = selectors.organization_creation_refusal(
+            user=self.request.user
+        )
         return context
 
     def perform(self, form):
-        return services.organization_create(
+        return services.organization_create_checked(
             name=form.cleaned_data["name"], creator=self.request.user
         )
 

@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class PoliciesConfig(AppConfig):
     name = "policies"
     verbose_name = "Image Access Management"
+
+    def ready(self):
+        # orgs sits below and never imports policies: it asks the apps above it whether they
+        # name a namespace that someone wants as an organisation's (orgs/namespaces.py).
+        from orgs.namespaces import reference_reader_register
+        from policies.selectors import namespace_is_referenced
+
+        reference_reader_register(namespace_is_referenced)

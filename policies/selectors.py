@@ -321,3 +321,30 @@ def member_preview_snapshot(
         as_of=snapshot.as_of,
     )
     return replace(plain, entries=entries)
+
+
+def _namespace_pulled(prefix: str) -> bool:
+    """Whether a pull decision was recorded for a repository starting with ``prefix``. Kept
+    apart: when the decision log moves to its own app (above this one), this function moves
+    with it and that app registers it with :mod:`orgs.namespaces` from its ``ready()``. No
+    index serves it (the log is indexed by organisation and time), so when nothing matches it
+    reads the whole table; organisation creation is rare and rate-limited, and this runs
+    last."""
+    from policies.models import PullDecision  # one line to change when the model moves
+
+    return PullDecision.objects.filter(repository__startswith=prefix).exists()
+
+
+def namespace_is_referenced(namespace: str) -> bool:
+    """Whether the portal already names repositories of ``namespace`` (``someone`` for
+    ``someone/tool``): an allowlist entry of any organisation (expired ones too), an exception
+    request in any state, or a recorded pull decision. Stored patterns and repository paths
+    are normalised (``ubuntu`` is ``library/ubuntu``), so the namespace is what comes before the
+    first ``/``. At most three ``EXISTS`` queries, the cheap ones first. (The reader
+    registered with :mod:`orgs.namespaces`.)"""
+    prefix = f"{namespace}/"
+    return (
+        AllowlistEntry.objects.filter(pattern__startswith=prefix).exists()
+        or ExceptionRequest.objects.filter(repository__startswith=prefix).exists()
+        or _namespace_pulled(prefix)
+    )

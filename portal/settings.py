@@ -220,6 +220,31 @@ if not 1 <= INVITATION_TTL_DAYS <= 90:
     raise environ.ImproperlyConfigured("INVITATION_TTL_DAYS must be between 1 and 90.")
 # Without an invitation nobody can create an account, unless the operator opens sign-up.
 SIGNUP_OPEN = env.bool("SIGNUP_OPEN", default=False)
+# Who may create organisations in the portal: any signed-in user, or site staff only (staff can
+# always, in the portal and in the admin). Default: "any" with DEBUG (make run), else "staff".
+ORGANIZATION_CREATION = env.str("ORGANIZATION_CREATION", default="any" if DEBUG else "staff")
+if ORGANIZATION_CREATION not in ("any", "staff"):
+    raise environ.ImproperlyConfigured(
+        f"ORGANIZATION_CREATION must be any or staff, not {ORGANIZATION_CREATION!r}."
+    )
+# Rate limits (portal/ratelimit.py, counted in the shared cache; while it is down, these
+# actions are refused): invitations sent per organisation per hour and per invited address per
+# day, and the invitation and organisation-creation forms' answers per user per hour (each
+# answer says whether a username or an organisation name exists).
+INVITATIONS_PER_ORGANIZATION_PER_HOUR = env.int("INVITATIONS_PER_ORGANIZATION_PER_HOUR", default=20)
+INVITATIONS_PER_ADDRESS_PER_DAY = env.int("INVITATIONS_PER_ADDRESS_PER_DAY", default=3)
+INVITE_ATTEMPTS_PER_USER_PER_HOUR = env.int("INVITE_ATTEMPTS_PER_USER_PER_HOUR", default=60)
+ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR = env.int(
+    "ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR", default=10
+)
+for _name in (
+    "INVITATIONS_PER_ORGANIZATION_PER_HOUR",
+    "INVITATIONS_PER_ADDRESS_PER_DAY",
+    "INVITE_ATTEMPTS_PER_USER_PER_HOUR",
+    "ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR",
+):
+    if vars()[_name] < 1:
+        raise environ.ImproperlyConfigured(f"{_name} must be at least 1.")
 
 # The shared cache: sign-in failure counters live here, so every worker process and every node
 # must see the same one. Production: Redis (CACHE_URL=redis://host:6379/0, or REDIS_URL). The

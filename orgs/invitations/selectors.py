@@ -2,7 +2,9 @@
 
 from django.db.models import QuerySet
 
+from orgs.invitations import limits
 from orgs.models import Invitation, Organization
+from portal import ratelimit
 from tokens.services import secret_digest
 
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
@@ -52,3 +54,13 @@ def answered_invitations_of(*, organization: Organization, limit: int = 20) -> l
     """The organisation's ``limit`` most recent invitations that can no longer be accepted:
     accepted, declined, revoked or expired."""
     return list(organization_invitations(organization=organization).closed()[:limit])
+
+
+def invitation_allowance(*, organization: Organization) -> ratelimit.RateLimitResult | None:
+    """How many invitations the organisation may still send this hour, and when the count
+    starts again (``INVITATIONS_PER_ORGANIZATION_PER_HOUR``); ``None`` while the shared cache
+    that counts them is down (then none can be sent)."""
+    try:
+        return ratelimit.peek(limits.per_organization(), str(organization.pk))
+    except ratelimit.RateLimitUnavailable:
+        return None

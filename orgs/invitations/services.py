@@ -19,9 +19,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from orgs.invitations import limits
 from orgs.invitations.emails import send_invitation_email
-from orgs.models import Invitation, Team, TeamMembership
+from orgs.models import Invitation, Organization, Team, TeamMembership
 from orgs.services import team_member_add
+from portal import ratelimit
 from tokens.services import secret_digest
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,19 @@ def invitation_create(
     The link is e-mailed to the address (or to the invited account's address, if it has one);
     ``absolute_url`` turns its path into the URL to send (views pass
     ``request.build_absolute_uri``). If the e-mail cannot be sent, nothing is saved.
+
+    Rate-limited (:mod:`orgs.invitations.limits`), failing closed while the shared cache is
+    down: each call counts as one of ``invited_by``'s attempts (its answer says whether a
+    username exists); an invitation made counts for its organisation, and one e-mailed for
+    its recipient's address.
     """
+    ratelimit.hit_or_refuse(
+        limits.attempts_per_user(),
+        str(invited_by.pk),
+        refusal="You have made {limit} invitation attempts within the hour, the most the "
+        "portal allows (each answer says whether a username exists); try again {wait}.",
+        unavailable=limits.UNAVAILABLE,
+    )
     user, email = _addressee(team=team, invitee=invitee)
     now = timezone.now()
     pending = Invitation.objects.filter(team=team, status=Status.PENDING)
@@ -49,6 +63,22 @@ def invitation_create(
     existing = pending.first()
     if existing is not None:
         raise ValidationError({"invitee": _already_invited(existing)})
+    recipient = email or (user.email if user else "")
+    if recipient:
+        ratelimit.hit_or_refuse(
+            limits.per_address(),
+            recipient.lower(),
+            refusal="This person has already received today the most invitations the portal "
+            "sends to one address in a day ({limit}); try again {wait}.",
+            unavailable=limits.UNAVAILABLE,
+        )
+    ratelimit.hit_or_refuse(
+        limits.per_organization(),
+        str(team.organization_id),
+        refusal=f"{team.organization.name} has sent its {{limit}} invitations for this hour, "
+        "the most the portal allows; you can invite again {wait}.",
+        unavailable=limits.UNAVAILABLE,
+    )
     token = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
@@ -65,7 +95,6 @@ def invitation_create(
         raise ValidationError(
             {"invitee": f"{invitee} already has a pending invitation to team {team.name}."}
         ) from exc
-    recipient = email or (user.email if user else "")
     if recipient:
         link = absolute_url(reverse("invitations:open", kwargs={"token": token}))
         try:
@@ -169,9 +198,15 @@ def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
 @transaction.atomic
 def account_create(*, username: str, password: str, email: str = ""):
     """Create an active account. The caller's form has checked the username and the password
-    (Django's ``AUTH_PASSWORD_VALIDATORS``); a username taken meanwhile is refused here."""
+    (Django's ``AUTH_PASSWORD_VALIDATORS``); a username taken meanwhile, or an organisation's
+    name (a username is a personal namespace), is refused here."""
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username '{username}' is taken."})
+    if Organization.objects.filter(name__iexact=username).exists():
+        # A username is its user's namespace (orgs.namespaces): never an organisation's too.
+        raise ValidationError(
+            {"username": f"The username '{username}' is taken: it is an organization's name."}
+        )
     try:
         with transaction.atomic():
             return User.objects.create_user(username=username, password=password, email=email)

@@ -34,8 +34,9 @@ NEW_ACCOUNT_BACKEND = "portal.throttle.ThrottledModelBackend"
 
 
 class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
-    """Invite someone into a team; the pending invitations (who invited whom into which team,
-    when, until when) and the most recent answered ones. Owners only."""
+    """Invite someone into a team (within the rate limits: the page says how many invitations
+    remain this hour); the pending invitations (who invited whom into which team, when, until
+    when) and the most recent answered ones. Owners only."""
 
     template_name = "orgs/invitations.html"
     form_class = InvitationCreateForm
@@ -55,6 +56,8 @@ class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
             pending=selectors.pending_invitations_of(organization=self.organization),
             past=selectors.answered_invitations_of(organization=self.organization),
             ttl_days=settings.INVITATION_TTL_DAYS,
+            allowance=selectors.invitation_allowance(organization=self.organization),
+            per_address=settings.INVITATIONS_PER_ADDRESS_PER_DAY,
         )
         return context
 

@@ -27,9 +27,11 @@ REFERENCES = ["globex/app", "library/alpine", "bitnami/redis", "someone/thing"]
 
 
 @pytest.fixture
-def attack(acme, login):
-    """mike (member of acme) creates evilorg1 in the portal, invites gina into it and turns
-    Image Access Management on (nothing allowed). Returns gina's pending invitation."""
+def attack(acme, login, settings):
+    """mike (member of acme) creates evilorg1 in the portal (where anyone may), invites gina
+    into it and turns Image Access Management on (nothing allowed). Returns gina's pending
+    invitation."""
+    settings.ORGANIZATION_CREATION = "any"
     client = login(acme.member)
     assert client.post(reverse("orgs:list"), {"name": "evilorg1"}).status_code == 302
     members = TeamMembership.objects.get(user=acme.member, team__organization__name="evilorg1")

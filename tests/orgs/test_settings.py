@@ -69,3 +69,54 @@ def test_an_invitation_lifetime_out_of_range_is_refused_at_start_up(days):
     result = load_settings(INVITATION_TTL_DAYS=days)
     assert result.returncode != 0
     assert "INVITATION_TTL_DAYS must be between 1 and 90." in result.stderr
+
+
+LIMITS = [
+    "ORGANIZATION_CREATION",
+    "INVITATIONS_PER_ORGANIZATION_PER_HOUR",
+    "INVITATIONS_PER_ADDRESS_PER_DAY",
+    "INVITE_ATTEMPTS_PER_USER_PER_HOUR",
+    "ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR",
+]
+
+
+def load_limits(**environ) -> subprocess.CompletedProcess:
+    script = (
+        "import json, portal.settings as s; "
+        f"print(json.dumps({{n: getattr(s, n, None) for n in {LIMITS!r}}}))"
+    )
+    env = {"PATH": os.environ["PATH"], "SECRET_KEY": secrets.token_urlsafe(50), **environ}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
+    )
+
+
+def test_organisations_are_created_by_staff_unless_debug_or_the_operator_says_any():
+    production, debug, chosen = (
+        load_limits(),
+        load_limits(DEBUG="true"),
+        load_limits(ORGANIZATION_CREATION="any"),
+    )
+    assert json.loads(production.stdout) == {
+        "ORGANIZATION_CREATION": "staff",
+        "INVITATIONS_PER_ORGANIZATION_PER_HOUR": 20,
+        "INVITATIONS_PER_ADDRESS_PER_DAY": 3,
+        "INVITE_ATTEMPTS_PER_USER_PER_HOUR": 60,
+        "ORGANIZATION_CREATE_ATTEMPTS_PER_USER_PER_HOUR": 10,
+    }
+    assert json.loads(debug.stdout)["ORGANIZATION_CREATION"] == "any"
+    assert json.loads(chosen.stdout)["ORGANIZATION_CREATION"] == "any"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ORGANIZATION_CREATION", "everyone", "ORGANIZATION_CREATION must be any or staff"),
+        ("INVITATIONS_PER_ADDRESS_PER_DAY", "0", "INVITATIONS_PER_ADDRESS_PER_DAY must be at"),
+        ("INVITE_ATTEMPTS_PER_USER_PER_HOUR", "-1", "INVITE_ATTEMPTS_PER_USER_PER_HOUR must be"),
+    ],
+)
+def test_a_bad_creation_or_limit_setting_is_refused_at_start_up(name, value, message):
+    result = load_limits(**{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr

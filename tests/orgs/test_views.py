@@ -16,14 +16,16 @@ from tests.factories import make_user
         ("acme", "already taken"),
     ],
 )
-def test_create_org_form_errors(acme, login, name, message):
+def test_create_org_form_errors(acme, login, settings, name, message):
+    settings.ORGANIZATION_CREATION = "any"
     response = login(acme.member).post(reverse("orgs:list"), {"name": name})
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Organization.objects.count() == 2
 
 
-def test_create_org_makes_me_owner(acme, login):
+def test_create_org_makes_me_owner(acme, login, settings):
+    settings.ORGANIZATION_CREATION = "any"
     client = login(acme.member)
     response = client.post(reverse("orgs:list"), {"name": "mikesorg"})
     assert response.status_code == 302
