@@ -1,6 +1,6 @@
 from django.urls import path
 
-from policies import signin_views, views
+from policies import views
 from policies.activity import views as activity_views
 
 app_name = "policies"
@@ -52,21 +52,5 @@ urlpatterns = [
         "settings/exception-requests/",
         views.MyExceptionRequestsView.as_view(),
         name="my_requests",
-    ),
-    path(f"{ORG}/sign-in/", signin_views.SignInView.as_view(), name="sign_in"),
-    path(
-        f"{ORG}/sign-in/registry.json",
-        signin_views.SignInDownloadView.as_view(kind="registry.json"),
-        name="sign_in_registry_json",
-    ),
-    path(
-        f"{ORG}/sign-in/docker-desktop-allowed-orgs.reg",
-        signin_views.SignInDownloadView.as_view(kind="reg"),
-        name="sign_in_reg",
-    ),
-    path(
-        f"{ORG}/sign-in/docker.mobileconfig",
-        signin_views.SignInDownloadView.as_view(kind="mobileconfig"),
-        name="sign_in_mobileconfig",
     ),
 ]

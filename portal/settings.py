@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "orgs",
     "policies",
+    "signin",
     "tokens",
     "api",
 ]

@@ -1,4 +1,4 @@
-"""check_pull and registry_json commands; the snapshot's fixed number of queries, and the two
+"""The check_pull command; the snapshot's fixed number of queries, and the two
 snapshot readers agreeing."""
 
 import json
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from orgs.models import Team, TeamMembership
@@ -134,26 +134,6 @@ def test_check_pull_usage_errors(acme, capsys, username, reference, message):
     assert exit_code == 2
     assert out == ""
     assert message in err
-
-
-def test_registry_json_command(acme, capsysbinary):
-    call_command("registry_json", "acme", "globex")
-    assert capsysbinary.readouterr().out == b'{"allowedOrgs":["acme","globex"]}'
-
-
-@pytest.mark.parametrize(
-    ("names", "message"),
-    [
-        (["nosuchorg"], "Unknown organization(s): nosuchorg."),
-        (["Acme"], "Organization 1 ('Acme'): Organization name may contain only lowercase"),
-        (["acme", "acme; rm -rf /"], "Organization 2 ('acme; rm -rf /')"),
-        (["acme", "acme"], "more than once"),
-    ],
-)
-def test_registry_json_command_errors(acme, names, message):
-    with pytest.raises(CommandError) as excinfo:
-        call_command("registry_json", *names)
-    assert message in str(excinfo.value)
 
 
 def big_org_member(*, entries=0, teams=0):
