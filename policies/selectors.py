@@ -71,6 +71,12 @@ def allowlist_of(*, organization: Organization) -> QuerySet[AllowlistEntry]:
     )
 
 
+def allowlist_entry_of(*, organization: Organization, pk: int) -> AllowlistEntry:
+    """The organisation's allowlist entry ``pk``; raises ``AllowlistEntry.DoesNotExist`` (also
+    for another organisation's entry)."""
+    return AllowlistEntry.objects.select_related("team").get(organization=organization, pk=pk)
+
+
 def pending_exception_requests(*, organization: Organization) -> QuerySet[ExceptionRequest]:
     """The organisation's requests waiting for an owner, oldest first."""
     return (

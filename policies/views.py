@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.views.generic import TemplateView, View
+from django.views.generic import TemplateView
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
@@ -33,12 +32,13 @@ from policies.forms import (
 )
 from policies.models import (
     POLICY_FIELDS,
+    AllowlistEntry,
     ExceptionRequest,
     policy_field_label,
     policy_value_word,
 )
 from policies.references import parse_reference
-from portal.mixins import ServiceFormView
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 ENTRIES_PER_PAGE = 50
 
@@ -372,25 +372,60 @@ class TeamGrantView(PageFormView):
         return super().refused(form, error)
 
 
-class AllowlistRemoveView(OrganizationMixin, View):
-    """Remove an allowlist entry (owners only)."""
+class AllowlistRemoveView(OrganizationMixin, ConfirmActionView):
+    """Remove an allowlist entry (owners only): GET says what removing it does, POST removes
+    it. Another organisation's entry, or one already gone, is a 404."""
 
+    template_name = "orgs/confirm.html"
     owner_only = True
+    tab = "settings"
 
-    def post(self, request, *args, **kwargs):
+    def resolve(self, **kwargs):
         try:
-            change = services.allowlist_entry_remove(
-                organization=self.organization, entry_id=kwargs["pk"], actor=request.user
+            self.entry = selectors.allowlist_entry_of(
+                organization=self.organization, pk=kwargs["pk"]
             )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            removed = change.changes["allowlist_removed"]
-            messages.success(
-                request,
-                f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist.",
-            )
-        return redirect(permissions_url(self.organization, "allowlist"))
+        except AllowlistEntry.DoesNotExist:
+            raise Http404("No such allowlist entry.") from None
+
+    def confirmation(self):
+        entry = self.entry
+        who = (
+            f"Members of team {entry.team.name}"
+            if entry.team_id
+            else f"{self.organization.name}'s members"
+        )
+        effect = (
+            f"It has expired already ({entry.expiry_text}): removing it changes no pull."
+            if entry.is_expired
+            else f"{who} can no longer pull what `{entry.pattern}` covers, unless another rule "
+            "allows it."
+        )
+        return Confirmation(
+            title=f"Remove `{entry.pattern}` for {entry.scope_text} from "
+            f"{self.organization.name}'s allowlist?",
+            consequences=(
+                effect,
+                f"Added by {entry.added_by_username} on {entry.created_at:%Y-%m-%d}: "
+                f"{entry.reason}",
+                "The removal is recorded in the settings history; to allow it again, add a new "
+                "entry.",
+            ),
+            button="Remove entry",
+            cancel_url=permissions_url(self.organization, "allowlist"),
+        )
+
+    def perform(self):
+        return services.allowlist_entry_remove(
+            organization=self.organization, entry_id=self.entry.pk, actor=self.request.user
+        )
+
+    def get_success_message(self, result):
+        removed = result.changes["allowlist_removed"]
+        return f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist."
+
+    def get_success_url(self, result):
+        return permissions_url(self.organization, "allowlist")
 
 
 class ExceptionCreateView(OrganizationMixin, ServiceFormView):
