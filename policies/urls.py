@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from policies import views
 from policies.activity import views as activity_views
@@ -33,24 +33,5 @@ urlpatterns = [
         name="allowlist_remove",
     ),
     path(f"{PERMISSIONS}/teams/<team:team>/", views.TeamGrantView.as_view(), name="team_grant"),
-    path(
-        f"{PERMISSIONS}/exceptions/",
-        views.ExceptionCreateView.as_view(),
-        name="exception_create",
-    ),
-    path(
-        f"{PERMISSIONS}/exceptions/<int:pk>/",
-        views.ExceptionApproveView.as_view(),
-        name="exception_review",
-    ),
-    path(
-        f"{PERMISSIONS}/exceptions/<int:pk>/decline/",
-        views.ExceptionDeclineView.as_view(),
-        name="exception_decline",
-    ),
-    path(
-        "settings/exception-requests/",
-        views.MyExceptionRequestsView.as_view(),
-        name="my_requests",
-    ),
+    path("", include("policies.exceptions.urls")),
 ]

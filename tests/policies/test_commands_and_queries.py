@@ -120,6 +120,21 @@ def test_check_pull_requests_an_exception(
     assert ExceptionRequest.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the mail goes when the request commits
+def test_check_pull_says_when_the_owners_could_not_be_mailed(acme, capsys, settings, caplog):
+    settings.EMAIL_BACKEND = "tests.mail_backends.Failing"
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    acme.owner.email = "olivia@acme.example"
+    acme.owner.save()
+    code, out, err = check_pull(capsys, "mike", "someone/thing:2", "--request-exception", "CI")
+    assert code == 3
+    assert json.loads(out)["exception_request"]["status"] == "pending"
+    assert err == "The request was saved, but the e-mail to acme's owners could not be sent.\n"
+    assert "Could not send '[acme] mike asks to pull someone/thing' to 1 recipient(s)" in (
+        caplog.text
+    )
+
+
 @pytest.mark.parametrize(
     ("username", "reference", "message"),
     [
