@@ -122,7 +122,7 @@ def test_check_pull_requests_an_exception(
 
 @pytest.mark.django_db(transaction=True)  # the mail goes when the request commits
 def test_check_pull_says_when_the_owners_could_not_be_mailed(acme, capsys, settings, caplog):
-    settings.EMAIL_BACKEND = "tests.mail_backends.Failing"
+    settings.EMAIL_BACKEND = "tests.mail.Failing"
     set_policy(acme.org, actor=acme.owner, enabled=True)
     acme.owner.email = "olivia@acme.example"
     acme.owner.save()
