@@ -3,7 +3,6 @@ requests: :mod:`policies.exceptions.services`, which adds entries through :func:
 Every change is recorded in the settings history; every change of what members may pull is a new
 policy version."""
 
-import logging
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
@@ -23,8 +22,6 @@ from policies.models import (
     TeamGrant,
 )
 from policies.patterns import InvalidPattern, parse_pattern
-
-logger = logging.getLogger(__name__)
 
 REASON_MAX_LENGTH = AllowlistEntry._meta.get_field("reason").max_length
 
