@@ -1,10 +1,9 @@
 """Forms for Image Access Management. Tampered input is refused, never guessed at; the rules
 about values (patterns, expiries, who may ask) are the services', which the views call."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from django import forms
-from django.utils import timezone
 
 from orgs.models import OWNERS_TEAM, Team
 from policies.models import (
@@ -15,9 +14,6 @@ from policies.models import (
     policy_field_label,
 )
 from policies.references import InvalidReference, parse_reference
-
-#: An approved exception's default lifetime.
-EXCEPTION_DAYS = 30
 
 TRUE_VALUES = frozenset({"on", "true", "1"})
 FALSE_VALUES = frozenset({"off", "false", "0"})
@@ -212,82 +208,3 @@ class AllowlistEntryForm(forms.Form):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"] = OrganizationTeamField(organization=organization, label="For")
-
-
-class ExceptionRequestForm(ImageCheckForm):
-    """Ask the owners for an exception: the refused image and why."""
-
-    justification = forms.CharField(
-        label="Why do you need it?",
-        max_length=1200,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class ExceptionApproveForm(forms.Form):
-    """Approve a request: the entry to add (pattern, team, expiry) and an optional note."""
-
-    pattern = forms.CharField(label="Allow", strip=False, max_length=600)
-    expires_at = ExpiryField(
-        label="Until", help_text="The entry stops applying at 00:00 UTC that day."
-    )
-    note = forms.CharField(
-        label="Note to the requester (optional)",
-        required=False,
-        max_length=1200,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, request, **kwargs):
-        kwargs["initial"] = {
-            "pattern": request.repository,
-            "expires_at": (timezone.now() + timedelta(days=EXCEPTION_DAYS)).date(),
-            **(kwargs.get("initial") or {}),
-        }
-        super().__init__(*args, **kwargs)
-        self.fields["team"] = OrganizationTeamField(
-            organization=request.organization, member=request.requester, label="For"
-        )
-
-
-class ExceptionDeclineForm(forms.Form):
-    """Decline a request with a note for the requester (shown next to the approval form, hence
-    its own element ids)."""
-
-    note = forms.CharField(
-        label="Note to the requester", max_length=1200, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, auto_id="id_decline_%s", **kwargs)
-
-
-class SignInOrgsForm(forms.Form):
-    """Which organisations the sign-in files list: this one, plus others the owner owns."""
-
-    also = forms.MultipleChoiceField(
-        label="Also allow these organizations you own",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    def __init__(self, *args, organization, owned_names, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organization = organization
-        self.fields["also"].choices = [
-            (name, name) for name in owned_names if name != organization.name
-        ]
-        self.fields["also"].error_messages["invalid_choice"] = (
-            "%(value)s is not another organization you own."
-        )
-
-    def clean_also(self):
-        also = self.cleaned_data["also"]
-        repeated = sorted({name for name in also if also.count(name) > 1})
-        if repeated:
-            raise forms.ValidationError(f"{', '.join(repeated)} is listed more than once.")
-        return also
-
-    def org_names(self) -> list[str]:
-        """The organisations to list, this one first (only valid after ``is_valid()``)."""
-        return [self.organization.name, *sorted(self.cleaned_data.get("also", []))]

@@ -1,5 +1,5 @@
-"""Reads for Image Access Management: policies, grants, the allowlist, exception requests,
-their history, and the decision snapshot.
+"""Reads for Image Access Management: policies, grants, the allowlist, their history, and the
+decision snapshot (exception requests: :mod:`policies.exceptions.selectors`).
 
 The snapshot (:class:`policies.engine.PullSnapshot`) is read in two places: here, for a user
 (the Org Permissions page, ``check_pull``), and in :mod:`tokens.selectors`, for the holder of an
@@ -32,7 +32,6 @@ from policies.models import (
     POLICY_FIELDS,
     AccessPolicy,
     AllowlistEntry,
-    ExceptionRequest,
     PolicyChange,
     Publisher,
 )
@@ -71,28 +70,10 @@ def allowlist_of(*, organization: Organization) -> QuerySet[AllowlistEntry]:
     )
 
 
-def pending_exception_requests(*, organization: Organization) -> QuerySet[ExceptionRequest]:
-    """The organisation's requests waiting for an owner, oldest first."""
-    return (
-        ExceptionRequest.objects.filter(
-            organization=organization, status=ExceptionRequest.Status.PENDING
-        )
-        .select_related("requester")
-        .order_by("created_at", "id")
-    )
-
-
-def exception_request_of(*, organization: Organization, pk: int) -> ExceptionRequest:
-    """The organisation's request ``pk``; raises ``ExceptionRequest.DoesNotExist`` (also for
-    another organisation's request)."""
-    return ExceptionRequest.objects.select_related("requester", "entry", "organization").get(
-        organization=organization, pk=pk
-    )
-
-
-def exception_requests_by(*, user) -> QuerySet[ExceptionRequest]:
-    """The requests ``user`` made, in every organisation, newest first."""
-    return ExceptionRequest.objects.filter(requester=user).select_related("organization")
+def allowlist_entry_of(*, organization: Organization, pk: int) -> AllowlistEntry:
+    """The organisation's allowlist entry ``pk``; raises ``AllowlistEntry.DoesNotExist`` (also
+    for another organisation's entry)."""
+    return AllowlistEntry.objects.select_related("team").get(organization=organization, pk=pk)
 
 
 def membership_columns(prefix: str = "") -> dict[str, str]:

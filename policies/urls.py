@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from policies import signin_views, views
+from policies import views
 from policies.activity import views as activity_views
 
 app_name = "policies"
@@ -33,40 +33,5 @@ urlpatterns = [
         name="allowlist_remove",
     ),
     path(f"{PERMISSIONS}/teams/<team:team>/", views.TeamGrantView.as_view(), name="team_grant"),
-    path(
-        f"{PERMISSIONS}/exceptions/",
-        views.ExceptionCreateView.as_view(),
-        name="exception_create",
-    ),
-    path(
-        f"{PERMISSIONS}/exceptions/<int:pk>/",
-        views.ExceptionApproveView.as_view(),
-        name="exception_review",
-    ),
-    path(
-        f"{PERMISSIONS}/exceptions/<int:pk>/decline/",
-        views.ExceptionDeclineView.as_view(),
-        name="exception_decline",
-    ),
-    path(
-        "settings/exception-requests/",
-        views.MyExceptionRequestsView.as_view(),
-        name="my_requests",
-    ),
-    path(f"{ORG}/sign-in/", signin_views.SignInView.as_view(), name="sign_in"),
-    path(
-        f"{ORG}/sign-in/registry.json",
-        signin_views.SignInDownloadView.as_view(kind="registry.json"),
-        name="sign_in_registry_json",
-    ),
-    path(
-        f"{ORG}/sign-in/docker-desktop-allowed-orgs.reg",
-        signin_views.SignInDownloadView.as_view(kind="reg"),
-        name="sign_in_reg",
-    ),
-    path(
-        f"{ORG}/sign-in/docker.mobileconfig",
-        signin_views.SignInDownloadView.as_view(kind="mobileconfig"),
-        name="sign_in_mobileconfig",
-    ),
+    path("", include("policies.exceptions.urls")),
 ]

@@ -1,19 +1,16 @@
 """Settings > Org Permissions: owners edit the policy, the team grants and the allowlist, and
-answer exception requests; members read it all; everyone checks images and members ask for
-exceptions. Each form posts to its own URL and, when refused, re-renders the page with its
-errors."""
+see the pending exception requests; members read it all; everyone checks images, and a refusal
+offers to ask for an exception (:mod:`policies.exceptions.views`). Each form posts to its own URL
+and, when refused, re-renders the page with its errors."""
 
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
@@ -21,24 +18,22 @@ from orgs.selectors import team_of_organization
 from policies import selectors, services
 from policies.activity.impact import draft_impact
 from policies.engine import pull_decide
+from policies.exceptions.forms import ExceptionRequestForm
+from policies.exceptions.selectors import pending_exception_requests
 from policies.forms import (
     TRUE_VALUES,
     AccessPolicyForm,
     AllowlistEntryForm,
-    ExceptionApproveForm,
-    ExceptionDeclineForm,
-    ExceptionRequestForm,
     ImageCheckForm,
     TeamGrantForm,
 )
 from policies.models import (
     POLICY_FIELDS,
-    ExceptionRequest,
+    AllowlistEntry,
     policy_field_label,
     policy_value_word,
 )
-from policies.references import parse_reference
-from portal.mixins import ServiceFormView
+from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 ENTRIES_PER_PAGE = 50
 
@@ -173,7 +168,7 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
                 ),
                 allowlist_form=self.own_form("allowlist_form")
                 or AllowlistEntryForm(organization=self.organization),
-                pending=selectors.pending_exception_requests(organization=self.organization),
+                pending=pending_exception_requests(organization=self.organization),
             )
         context.update(self.check_image())
         return context
@@ -372,151 +367,57 @@ class TeamGrantView(PageFormView):
         return super().refused(form, error)
 
 
-class AllowlistRemoveView(OrganizationMixin, View):
-    """Remove an allowlist entry (owners only)."""
+class AllowlistRemoveView(OrganizationMixin, ConfirmActionView):
+    """Remove an allowlist entry (owners only): GET says what removing it does, POST removes
+    it. Another organisation's entry, or one already gone, is a 404."""
 
-    owner_only = True
-
-    def post(self, request, *args, **kwargs):
-        try:
-            change = services.allowlist_entry_remove(
-                organization=self.organization, entry_id=kwargs["pk"], actor=request.user
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            removed = change.changes["allowlist_removed"]
-            messages.success(
-                request,
-                f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist.",
-            )
-        return redirect(permissions_url(self.organization, "allowlist"))
-
-
-class ExceptionCreateView(OrganizationMixin, ServiceFormView):
-    """Ask this organisation's owners for an exception (``?image=`` fills in the image)."""
-
-    template_name = "policies/exception_request.html"
-    form_class = ExceptionRequestForm
-    tab = "settings"
-    owner_only_methods = frozenset()  # a member's action (the service refuses owners)
-
-    def get_initial(self):
-        return {"image": self.request.GET.get("image", "")}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        form = context["form"]
-        image = form.data.get("image") if form.is_bound else self.request.GET.get("image")
-        check = ImageCheckForm({"image": image}) if image else None
-        if check is not None and check.is_valid():
-            reference = check.cleaned_data["image"]
-            snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
-            context["decision"] = pull_decide(snapshot, reference)
-        return context
-
-    def perform(self, form):
-        return services.exception_request_create(
-            organization=self.organization,
-            requester=self.request.user,
-            reference=form.cleaned_data["image"],
-            justification=form.cleaned_data["justification"],
-            site_url=self.request.build_absolute_uri("/"),
-        )
-
-    def get_success_message(self, result):
-        return (
-            f"Your request for {result.repository} was sent to {self.organization.name}'s "
-            "owners. You will find their answer here."
-        )
-
-    def get_success_url(self, result=None):
-        return reverse("policies:my_requests")
-
-
-class ExceptionReviewMixin(OrganizationMixin):
-    """Owners' page for one of the organisation's requests: approve or decline it."""
-
+    template_name = "orgs/confirm.html"
     owner_only = True
     tab = "settings"
-    template_name = "policies/exception_review.html"
 
     def resolve(self, **kwargs):
         try:
-            self.exception = selectors.exception_request_of(
+            self.entry = selectors.allowlist_entry_of(
                 organization=self.organization, pk=kwargs["pk"]
             )
-        except ExceptionRequest.DoesNotExist:
-            raise Http404("No such request.") from None
+        except AllowlistEntry.DoesNotExist:
+            raise Http404("No such allowlist entry.") from None
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(exception=self.exception, **kwargs)
-        own = {self.form_slot: context["form"]}
-        context["approve_form"] = own.get("approve_form") or ExceptionApproveForm(
-            request=self.exception
+    def confirmation(self):
+        entry = self.entry
+        who = (
+            f"Members of team {entry.team.name}"
+            if entry.team_id
+            else f"{self.organization.name}'s members"
         )
-        context["decline_form"] = own.get("decline_form") or ExceptionDeclineForm()
-        if self.exception.is_pending:
-            context["requester_decision"] = self.requester_decision()
-        return context
+        effect = (
+            f"It has expired already ({entry.expiry_text}): removing it changes no pull."
+            if entry.is_expired
+            else f"{who} can no longer pull what `{entry.pattern}` covers, unless another rule "
+            "allows it."
+        )
+        return Confirmation(
+            title=f"Remove `{entry.pattern}` for {entry.scope_text} from "
+            f"{self.organization.name}'s allowlist?",
+            consequences=(
+                effect,
+                f"Added by {entry.added_by_username} on {entry.created_at:%Y-%m-%d}: "
+                f"{entry.reason}",
+                "The removal is recorded in the settings history; to allow it again, add a new "
+                "entry.",
+            ),
+            button="Remove entry",
+            cancel_url=permissions_url(self.organization, "allowlist"),
+        )
 
-    def requester_decision(self):
-        """What the engine says to the requester about the image now."""
-        reference = parse_reference(self.exception.reference)
-        snapshot = selectors.pull_snapshot(user=self.exception.requester, references=[reference])
-        return pull_decide(snapshot, reference)
-
-    def get_success_url(self, result=None):
-        return permissions_url(self.organization, "requests")
-
-
-class ExceptionApproveView(ExceptionReviewMixin, ServiceFormView):
-    """The review page (GET) and its approval (POST)."""
-
-    form_class = ExceptionApproveForm
-    form_slot = "approve_form"
-
-    def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "request": self.exception}
-
-    def perform(self, form):
-        return services.exception_request_approve(
-            request=self.exception, actor=self.request.user, **form.cleaned_data
+    def perform(self):
+        return services.allowlist_entry_remove(
+            organization=self.organization, entry_id=self.entry.pk, actor=self.request.user
         )
 
     def get_success_message(self, result):
-        return (
-            f"Approved {self.exception.requester.username}'s request: `{result.pattern}` is on "
-            f"the allowlist for {result.scope_text} ({result.expiry_text})."
-        )
+        removed = result.changes["allowlist_removed"]
+        return f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist."
 
-
-class ExceptionDeclineView(ExceptionReviewMixin, ServiceFormView):
-    """Decline a request (POST); a GET goes to the review page."""
-
-    form_class = ExceptionDeclineForm
-    form_slot = "decline_form"
-
-    def get(self, request, *args, **kwargs):
-        return redirect(
-            "policies:exception_review", org=self.organization.name, pk=self.exception.pk
-        )
-
-    def perform(self, form):
-        return services.exception_request_decline(
-            request=self.exception, actor=self.request.user, note=form.cleaned_data["note"]
-        )
-
-    def get_success_message(self, result):
-        return f"Declined {result.requester.username}'s request for {result.repository}."
-
-
-class MyExceptionRequestsView(LoginRequiredMixin, TemplateView):
-    """The exception requests I made, in every organisation, with the owners' answers."""
-
-    template_name = "policies/my_requests.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["requests"] = selectors.exception_requests_by(user=self.request.user)
-        return context
+    def get_success_url(self, result):
+        return permissions_url(self.organization, "allowlist")

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "accounts",
     "orgs",
     "policies",
+    "signin",
     "tokens",
     "api",
 ]

@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 
 from orgs.models import Invitation, TeamMembership
 from policies.models import AllowlistEntry
@@ -48,10 +48,10 @@ MATRIX = [
     ),
     ("orgs:settings", ORG, row((404, 302, 302), (404, 403, 302))),
     ("policies:permissions", ORG, row((404, 200, 200), (404, 403, 400))),
-    ("policies:sign_in", ORG, row((404, 403, 200), (404, 403, 405))),
-    ("policies:sign_in_registry_json", ORG, row((404, 403, 200), (404, 403, 405))),
-    ("policies:sign_in_reg", ORG, row((404, 403, 200), (404, 403, 405))),
-    ("policies:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("signin:sign_in", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("signin:sign_in_registry_json", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("signin:sign_in_reg", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("signin:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
     ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
     ("invitations:list", {}, row((200, 200, 200), (405, 405, 405))),
     ("policies:allowlist_add", ORG, row((404, 403, 302), (404, 403, 400))),
@@ -100,7 +100,8 @@ def test_access_matrix(acme, client, login, name, kwargs, method, role, expected
 
 # URLs of one allowlist entry or exception request: (url name, GET row, POST row).
 OBJECT_MATRIX = [
-    ("policies:allowlist_remove", (404, 403, 405), (404, 403, 302)),
+    # Removing an entry: GET is the confirmation page, POST removes it.
+    ("policies:allowlist_remove", (404, 403, 200), (404, 403, 302)),
     ("policies:exception_review", (404, 403, 200), (404, 403, 400)),
     ("policies:exception_decline", (404, 403, 302), (404, 403, 400)),
 ]
@@ -145,12 +146,9 @@ def test_another_organisations_objects_are_404_for_its_owners(acme, login):
     request = ask_exception(acme.org, acme.member)
     client = login(acme.gina)
     globex = {"org": "globex"}
-    assert (
-        client.post(
-            reverse("policies:allowlist_remove", kwargs={**globex, "pk": entry.pk})
-        ).status_code
-        == 302
-    )
+    remove = reverse("policies:allowlist_remove", kwargs={**globex, "pk": entry.pk})
+    assert client.get(remove).status_code == 404
+    assert client.post(remove).status_code == 404
     assert AllowlistEntry.objects.filter(pk=entry.pk).exists()
     for name in ("policies:exception_review", "policies:exception_decline"):
         assert (
@@ -309,6 +307,25 @@ def test_registry_session_revoke_matrix(acme, client, login, role, get, post):
     assert client.post(url).status_code == post
     session.refresh_from_db()
     assert (session.revoked_at is not None) == (role == "owner")
+
+
+@pytest.mark.parametrize(
+    ("role", "location"),
+    [("anonymous", "login")] + [(role, "orgs:list") for role in ("outsider", "member", "owner")],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_home_matrix(acme, client, login, role, location, method):
+    """The site's root only sends each visitor on: to sign in, or to their organisations."""
+    sign_in_as(acme, login, role)
+    response = getattr(client, method.lower())(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse(location)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_readyz_needs_no_login(acme, client, login, token_keys, role):
+    sign_in_as(acme, login, role)
+    assert client.get(reverse("readyz")).status_code == 200
 
 
 def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_queries):
@@ -505,3 +522,71 @@ def test_token_delete_matrix(acme, client, login, role, get, post):
     assert AccessToken.objects.filter(pk=token.pk).exists()  # the confirmation page changes nothing
     assert client.post(url).status_code == post
     assert AccessToken.objects.filter(pk=token.pk).exists() is (role != "owner")
+
+
+# --- Completeness: every page of the site is pinned above ------------------------------------
+
+# URL names pinned by a test of their own above rather than by a row of a matrix, and the test.
+OWN_TESTS = {
+    "home": "test_home_matrix",
+    "healthz": "test_healthz_needs_no_login_and_no_database",
+    "readyz": "test_readyz_needs_no_login",
+    "logout": "test_logout_matrix",
+    "password_reset_confirm": "test_password_reset_link_matrix",
+    "tokens:revoke": "test_token_revoke_matrix",
+    "tokens:delete": "test_token_delete_matrix",
+    "tokens:session_revoke": "test_registry_session_revoke_matrix",
+    "orgs:invitation_revoke": "test_invitation_revoke_matrix",
+    "invitations:accept": "test_invitation_answer_matrix",
+    "invitations:decline": "test_invitation_answer_matrix",
+    "invitations:open": "test_invitation_link_matrix",
+    "invitations:signup": "test_signup_matrix",
+}
+
+# Parts of the site left out of the pages' matrix on purpose (by the start of their route), and
+# why.
+EXCLUDED_ROUTES = {
+    "admin/": "Django's admin: staff only, by Django's own rule.",
+    "api/": "The API: API_MATRIX above, with its own completeness test.",
+    "v2/": "The Docker Hub-compatible API: API_MATRIX above, as for api/.",
+    "^(?:api|v2)/": "The API's JSON 404 for any other URL under api/ or v2/.",
+    "auth/token": "The registry's token endpoint: tests/tokens pin every credential and method "
+    "(it answers registry clients, not a person in a browser).",
+}
+# Static files are served by WhiteNoise's middleware, not by a URL pattern.
+
+
+def site_pages():
+    """``{name: route}`` of every URL pattern of the site, outside the excluded parts; a pattern
+    without a name gets its route as its name, so it can't hide."""
+
+    def walk(patterns, route="", namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, route + str(pattern.pattern), inner)
+            else:
+                full_route = route + str(pattern.pattern)
+                yield (f"{namespace}{pattern.name}" if pattern.name else full_route), full_route
+
+    return {
+        name: route
+        for name, route in walk(get_resolver().url_patterns)
+        if not route.startswith(tuple(EXCLUDED_ROUTES))
+    }
+
+
+def test_every_page_is_in_the_matrix():
+    """A new page must get a row in MATRIX, OBJECT_MATRIX or PUBLIC_PAGES, or a test of its own
+    named in OWN_TESTS."""
+    pinned = (
+        {name for name, _, _ in MATRIX}
+        | {name for name, _, _ in OBJECT_MATRIX}
+        | {name for name, _, _ in PUBLIC_PAGES}
+        | set(OWN_TESTS)
+    )
+    missing = {name: route for name, route in site_pages().items() if name not in pinned}
+    assert not missing, f"Pages with no row in the access matrix: {missing}"
+    # ... and no row names a page that is gone, nor a test that does not exist.
+    assert pinned <= set(site_pages()), pinned - set(site_pages())
+    assert all(test in globals() for test in OWN_TESTS.values())

@@ -14,14 +14,14 @@ from api.pagination import PageQuery, page_response, paginated
 from api.serializers import StrictCharField, StrictSerializer, valid_data
 from api.v1.allowlist import RENAMED, EntrySerializer, TeamNameField
 from api.views import OrganizationView
-from policies.models import ExceptionRequest
-from policies.references import MAX_REFERENCE_LENGTH, InvalidReference, parse_reference
-from policies.selectors import exception_request_of, exception_requests_by
-from policies.services import (
+from policies.exceptions.selectors import exception_request_of, exception_requests_by
+from policies.exceptions.services import (
     exception_request_approve,
     exception_request_create,
     exception_request_decline,
 )
+from policies.models import ExceptionRequest
+from policies.references import MAX_REFERENCE_LENGTH, InvalidReference, parse_reference
 
 TAG = "Exception requests"
 

@@ -1,15 +1,17 @@
-"""The invitation e-mail, sent through Django's e-mail framework (``EMAIL_URL``)."""
+"""The invitation e-mail: its body from ``templates/orgs/email/``, sent once the invitation is
+saved (:mod:`portal.mail`)."""
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 
 from orgs.models import Invitation
+from portal.mail import OnFailure, render_mail, send_after_commit
 
 
-def send_invitation_email(*, invitation: Invitation, recipient: str, link: str) -> None:
-    """Send ``recipient`` the invitation with its link; raises what the e-mail backend raises
-    (``OSError`` or ``smtplib.SMTPException``) when it cannot be sent."""
+def send_invitation_email(
+    *, invitation: Invitation, recipient: str, link: str, on_failure: OnFailure | None = None
+) -> None:
+    """Send ``recipient`` the invitation with its link once the transaction commits;
+    ``on_failure`` is called if it cannot be sent."""
     context = {
         "invitation": invitation,
         "organization": invitation.team.organization,
@@ -17,10 +19,5 @@ def send_invitation_email(*, invitation: Invitation, recipient: str, link: str) 
         "link": link,
         "ttl_days": settings.INVITATION_TTL_DAYS,
     }
-    subject = render_to_string("orgs/email/invitation_subject.txt", context)
-    send_mail(
-        subject=" ".join(subject.split()),
-        message=render_to_string("orgs/email/invitation_body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[recipient],
-    )
+    mail = render_mail("orgs/email/invitation", context, [recipient])
+    send_after_commit(mail, on_failure=on_failure)

@@ -4,9 +4,7 @@ The rule these keep: a person becomes a member only by accepting an invitation a
 them, once, before it expires and unless an owner revoked it.
 """
 
-import logging
 import secrets
-import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -24,24 +22,31 @@ from orgs.invitations.emails import send_invitation_email
 from orgs.models import Invitation, Organization, Team, TeamMembership
 from orgs.services import team_member_add
 from portal import ratelimit
+from portal.mail import OnFailure
 from tokens.services import secret_digest
 
-logger = logging.getLogger(__name__)
 User = get_user_model()
 Status = Invitation.Status
 
 
 @transaction.atomic
 def invitation_create(
-    *, team: Team, invited_by, invitee: str, absolute_url: Callable[[str], str]
+    *,
+    team: Team,
+    invited_by,
+    invitee: str,
+    absolute_url: Callable[[str], str],
+    on_mail_failure: OnFailure | None = None,
 ) -> tuple[Invitation, str]:
     """Invite ``invitee`` into ``team``: an existing account by its exact username, anyone else
     by e-mail address. Returns the invitation and the secret token of its link, which is stored
     only as a SHA-256 digest.
 
-    The link is e-mailed to the address (or to the invited account's address, if it has one);
-    ``absolute_url`` turns its path into the URL to send (views pass
-    ``request.build_absolute_uri``). If the e-mail cannot be sent, nothing is saved.
+    The link is e-mailed to the address (or to the invited account's address, if it has one)
+    once the invitation is saved; ``absolute_url`` turns its path into the URL to send (views
+    pass ``request.build_absolute_uri``). If the e-mail cannot be sent, the invitation stays
+    (its link can be passed on another way, or it can be revoked) and ``on_mail_failure`` is
+    called (:mod:`portal.mail`).
 
     Rate-limited (:mod:`orgs.invitations.limits`), failing closed while the shared cache is
     down: each call counts as one of ``invited_by``'s attempts (its answer says whether a
@@ -96,17 +101,18 @@ def invitation_create(
             {"invitee": f"{invitee} already has a pending invitation to team {team.name}."}
         ) from exc
     if recipient:
-        link = absolute_url(reverse("invitations:open", kwargs={"token": token}))
-        try:
-            send_invitation_email(invitation=invitation, recipient=recipient, link=link)
-        except (OSError, smtplib.SMTPException) as exc:
-            logger.warning("Invitation e-mail to %s not sent: %s", recipient, exc)
-            raise ValidationError(
-                "The invitation e-mail could not be sent, so no invitation was made. Try again "
-                "later; if it keeps failing, site staff must check the e-mail settings "
-                "(EMAIL_URL)."
-            ) from exc
+        send_invitation_email(
+            invitation=invitation,
+            recipient=recipient,
+            link=absolute_url(invitation_path(token)),
+            on_failure=on_mail_failure,
+        )
     return invitation, token
+
+
+def invitation_path(token: str) -> str:
+    """The path of the page an invitation's link opens."""
+    return reverse("invitations:open", kwargs={"token": token})
 
 
 def _addressee(*, team: Team, invitee: str):

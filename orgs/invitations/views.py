@@ -24,6 +24,7 @@ from orgs.invitations import selectors, services
 from orgs.invitations.forms import InvitationCreateForm, SignUpForm
 from orgs.mixins import OrganizationMixin
 from orgs.models import Invitation
+from portal.mail import MailFailureWarning
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_service_error
 
 # --- owners ------------------------------------------------------------------------------
@@ -33,10 +34,14 @@ from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_
 NEW_ACCOUNT_BACKEND = "portal.throttle.ThrottledModelBackend"
 
 
-class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
+class OrganizationInvitationsView(MailFailureWarning, OrganizationMixin, ServiceFormView):
     """Invite someone into a team (within the rate limits: the page says how many invitations
     remain this hour); the pending invitations (who invited whom into which team, when, until
-    when) and the most recent answered ones. Owners only."""
+    when) and the most recent answered ones. Owners only.
+
+    When the invitation's e-mail cannot be sent, the invitation stays and the owner is warned;
+    an e-mail invitation's link (which only the mail carried) is then shown to the owner, once,
+    on this response, to pass on another way."""
 
     template_name = "orgs/invitations.html"
     form_class = InvitationCreateForm
@@ -73,7 +78,36 @@ class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
             invited_by=self.request.user,
             invitee=form.cleaned_data["invitee"],
             absolute_url=self.request.build_absolute_uri,
+            on_mail_failure=self.mail_not_sent,
         )
+
+    def get_mail_failure_message(self, result):
+        invitation, _ = result
+        if invitation.invitee_id:
+            return (
+                f"The invitation was saved, but the e-mail to {invitation.invitee.username} "
+                "could not be sent: they will see it under Invitations when they sign in."
+            )
+        return (
+            f"The invitation was saved, but the e-mail to {invitation.email} could not be "
+            "sent. Share its link below with them yourself (it is shown only now), or revoke "
+            "the invitation."
+        )
+
+    def succeeded(self, result):
+        invitation, token = result
+        if self.unsent_mail is None or invitation.invitee_id:
+            return super().succeeded(result)
+        messages.warning(self.request, self.get_mail_failure_message(result))
+        unbound = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
+        context = self.get_context_data(
+            form=self.form_class(**unbound),
+            share_link=self.request.build_absolute_uri(services.invitation_path(token)),
+            shared_invitation=invitation,
+        )
+        response = self.render_to_response(context)
+        response["Cache-Control"] = "no-store"  # the link is a secret
+        return response
 
     def get_success_message(self, result):
         invitation, _ = result

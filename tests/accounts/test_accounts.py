@@ -218,7 +218,7 @@ def test_error_pages_have_a_way_back(db, failing_urls, url, status, heading):
 
 
 def test_403_page_has_a_way_back(acme, login):
-    page = login(acme.member).get(reverse("policies:sign_in", kwargs={"org": "acme"}))
+    page = login(acme.member).get(reverse("signin:sign_in", kwargs={"org": "acme"}))
     assert page.status_code == 403
     assert "Back to your organizations" in page.content.decode()
 

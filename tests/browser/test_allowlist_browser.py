@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from orgs.models import Team
 from policies.models import AllowlistEntry, ExceptionRequest
 from tests.browser.test_permissions_browser import check_image, open_org_permissions
-from tests.factories import set_policy
+from tests.factories import add_entry, set_policy
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +96,7 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
     expect(page.get_by_test_id("allowlist").locator("tbody tr td").first).to_have_text("someone/*")
     expect(page.get_by_test_id("grant-developers").locator("td").nth(1)).to_have_text("Allowed")
     expect(page.get_by_role("checkbox")).to_have_count(0)
-    expect(page.get_by_role("button", name="Remove")).to_have_count(0)
+    expect(page.get_by_role("link", name="Remove")).to_have_count(0)
     expect(page.get_by_test_id("allowlist-form")).to_have_count(0)
 
     decision = page.get_by_test_id("decision")
@@ -115,6 +115,38 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
         "Docker Verified Publisher images are allowed by acme's grant to team developers."
     )
     screenshot(page, "member-allowed-by-team-grant")
+
+
+def test_owner_removes_an_entry_after_confirming(acme, new_page, sign_in, screenshot):
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    add_entry(acme.org, "someone/*", actor=acme.owner, reason="CI base images")
+    page = new_page()
+    sign_in(page, acme.owner)
+    open_org_permissions(page, "acme")
+    remove = page.get_by_role("link", name="Remove someone/* for the whole organization")
+
+    # Remove asks first; Cancel goes back and changes nothing.
+    remove.click()
+    confirm = page.get_by_test_id("confirm")
+    expect(confirm.get_by_role("heading")).to_have_text(
+        "Remove `someone/*` for the whole organization from acme's allowlist?"
+    )
+    expect(confirm.locator(".consequences li").first).to_have_text(
+        "acme's members can no longer pull what `someone/*` covers, unless another rule allows it."
+    )
+    screenshot(page, "owner-confirms-allowlist-remove")
+    confirm.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/permissions/#allowlist$"))
+    assert AllowlistEntry.objects.filter(pattern="someone/*").exists()
+
+    remove.click()
+    page.get_by_test_id("confirm").get_by_role("button", name="Remove entry").click()
+    expect(page).to_have_url(re.compile(r"/orgs/acme/settings/permissions/#allowlist$"))
+    expect(page.get_by_role("status").filter(has_text="Removed")).to_have_text(
+        "Removed `someone/*` from acme's allowlist."
+    )
+    expect(page.locator("#allowlist").get_by_text("No entries.")).to_be_visible()
+    assert not AllowlistEntry.objects.exists()
 
 
 def developers_grant(acme):

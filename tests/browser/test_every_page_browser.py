@@ -26,8 +26,8 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
 from orgs import services as org_services
+from policies.exceptions.services import exception_request_approve, exception_request_create
 from policies.references import parse_reference
-from policies.services import exception_request_approve, exception_request_create
 from tests.browser.conftest import SCREENSHOT_DIR
 from tests.factories import (
     PASSWORD,

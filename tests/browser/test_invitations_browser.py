@@ -124,6 +124,30 @@ def test_email_invitation_creates_an_account(acme, new_page, sign_in, screenshot
     )
 
 
+def test_an_invitation_that_cannot_be_mailed_gives_the_owner_its_link(
+    acme, new_page, sign_in, screenshot, settings
+):
+    settings.EMAIL_BACKEND = "tests.mail.Failing"
+    page = new_page()
+    sign_in(page, acme.owner)
+    open_invitations(page, "acme")
+    page.get_by_label("Username or e-mail address").fill("newdev@example.com")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".message.warning")).to_contain_text(
+        "The invitation was saved, but the e-mail to newdev@example.com could not be sent."
+    )
+    share = page.get_by_test_id("share-link")
+    link = share.get_by_label("Link").input_value()
+    assert re.fullmatch(r"http://\S+/invite/[A-Za-z0-9_-]{43}/", link)
+    expect(page.get_by_label("Username or e-mail address")).to_have_value("")
+    expect(page.get_by_test_id("pending-invitations")).to_contain_text("newdev@example.com")
+    screenshot(page, "owner-gets-the-link-of-an-unsent-invitation")
+
+    other = new_page()  # the link works for whoever it is passed to
+    other.goto(link)
+    expect(other.get_by_role("heading", name="Join acme")).to_be_visible()
+
+
 def test_owners_team_invitation_and_leaving_ask_first(acme, new_page, sign_in, screenshot):
     page = new_page()
     sign_in(page, acme.owner)

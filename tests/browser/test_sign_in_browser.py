@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from policies import signin
+from signin import files, instructions
 from tests.browser.conftest import INSECURE_HOST
 
 pytestmark = pytest.mark.browser
@@ -62,8 +62,8 @@ def clear_clipboard(page):
 
 
 def test_tabs_keyboard_copy_and_announcement(acme, page, sign_in, screenshot):
-    # The texts hard-coded above are what the page must give, whatever signin.py builds.
-    linux = signin.instructions_for("linux", signin.allowed_orgs(["acme"]))
+    # The texts hard-coded above are what the page must give, whatever instructions.py builds.
+    linux = instructions.instructions_for("linux", files.allowed_orgs(["acme"]))
     assert linux.recommended.action.text == LINUX_ACTION
 
     sign_in(page, acme.owner)

@@ -308,15 +308,44 @@ def test_bad_entries_on_the_page_show_the_error_and_change_nothing(acme, login, 
     assert version(acme.org) == 1
 
 
-def test_owner_removes_an_entry(acme, login):
-    entry = add_entry(acme.org, "someone/*", actor=acme.owner)
+def test_owner_removes_an_entry_after_a_confirmation(acme, login):
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner, reason="CI base images")
     url = reverse("policies:allowlist_remove", kwargs={"org": "acme", "pk": entry.pk})
     client = login(acme.owner)
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Remove `someone/*` for the whole organization from acme&#x27;s allowlist?" in html
+    assert "Added by olivia on" in html and "CI base images" in html
+    assert AllowlistEntry.objects.exists()  # the confirmation page changes nothing
+    assert version(acme.org) == 2
     response = client.post(url)
     assert response.status_code == 302
+    assert response["Location"] == URL + "#allowlist"
     assert not AllowlistEntry.objects.exists()
-    response = client.post(url, follow=True)
-    assert "That allowlist entry is not there any more" in response.content.decode()
+    assert version(acme.org) == 3
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+
+def test_the_confirmation_says_what_removing_an_expired_or_team_entry_does(acme, login):
+    team = developers(acme)
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner, team=team)
+    url = reverse("policies:allowlist_remove", kwargs={"org": "acme", "pk": entry.pk})
+    client = login(acme.owner)
+    html = client.get(url).content.decode()
+    assert "Members of team developers can no longer pull what `someone/*` covers" in html
+    AllowlistEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now())
+    html = client.get(url).content.decode()
+    assert "It has expired already" in html and "removing it changes no pull" in html
+
+
+def test_the_permissions_page_links_remove_to_its_confirmation(acme, login):
+    entry = add_entry(acme.org, "someone/*", actor=acme.owner)
+    url = reverse("policies:allowlist_remove", kwargs={"org": "acme", "pk": entry.pk})
+    html = login(acme.owner).get(URL).content.decode()
+    assert f'<a href="{url}" class="button danger small"' in html
+    assert f'action="{url}"' not in html  # no one-click removal from the page
 
 
 def test_owner_edits_a_team_grant_and_stale_edits_are_refused(acme, login):

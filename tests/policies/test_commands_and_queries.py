@@ -1,4 +1,4 @@
-"""check_pull and registry_json commands; the snapshot's fixed number of queries, and the two
+"""The check_pull command; the snapshot's fixed number of queries, and the two
 snapshot readers agreeing."""
 
 import json
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
 
 from orgs.models import Team, TeamMembership
@@ -120,6 +120,21 @@ def test_check_pull_requests_an_exception(
     assert ExceptionRequest.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the mail goes when the request commits
+def test_check_pull_says_when_the_owners_could_not_be_mailed(acme, capsys, settings, caplog):
+    settings.EMAIL_BACKEND = "tests.mail.Failing"
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    acme.owner.email = "olivia@acme.example"
+    acme.owner.save()
+    code, out, err = check_pull(capsys, "mike", "someone/thing:2", "--request-exception", "CI")
+    assert code == 3
+    assert json.loads(out)["exception_request"]["status"] == "pending"
+    assert err == "The request was saved, but the e-mail to acme's owners could not be sent.\n"
+    assert "Could not send '[acme] mike asks to pull someone/thing' to 1 recipient(s)" in (
+        caplog.text
+    )
+
+
 @pytest.mark.parametrize(
     ("username", "reference", "message"),
     [
@@ -134,26 +149,6 @@ def test_check_pull_usage_errors(acme, capsys, username, reference, message):
     assert exit_code == 2
     assert out == ""
     assert message in err
-
-
-def test_registry_json_command(acme, capsysbinary):
-    call_command("registry_json", "acme", "globex")
-    assert capsysbinary.readouterr().out == b'{"allowedOrgs":["acme","globex"]}'
-
-
-@pytest.mark.parametrize(
-    ("names", "message"),
-    [
-        (["nosuchorg"], "Unknown organization(s): nosuchorg."),
-        (["Acme"], "Organization 1 ('Acme'): Organization name may contain only lowercase"),
-        (["acme", "acme; rm -rf /"], "Organization 2 ('acme; rm -rf /')"),
-        (["acme", "acme"], "more than once"),
-    ],
-)
-def test_registry_json_command_errors(acme, names, message):
-    with pytest.raises(CommandError) as excinfo:
-        call_command("registry_json", *names)
-    assert message in str(excinfo.value)
 
 
 def big_org_member(*, entries=0, teams=0):

@@ -21,9 +21,9 @@ from django.core.management.base import BaseCommand
 
 from orgs.models import Organization
 from policies.engine import pull_decide
+from policies.exceptions.services import exception_request_create
 from policies.references import InvalidReference, parse_reference
 from policies.selectors import pull_snapshot
-from policies.services import exception_request_create
 
 EXIT_ALLOWED, EXIT_USAGE, EXIT_BLOCKED = 0, 2, 3
 
@@ -65,6 +65,10 @@ class Command(BaseCommand):
                         requester=user,
                         reference=parsed,
                         justification=request_exception,
+                        on_mail_failure=lambda mail: self.stderr.write(
+                            "The request was saved, but the e-mail to "
+                            f"{decision.organization}'s owners could not be sent."
+                        ),
                     )
                 except ValidationError as error:
                     self.fail(" ".join(error.messages))

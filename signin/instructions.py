@@ -1,21 +1,12 @@
-"""Files and commands that make Docker Desktop enforce sign-in to an organisation.
+"""The commands that make Docker Desktop enforce sign-in, per operating system, and the
+command that checks each worked.
 
-Pure module (no Django): every function takes a list of organisation names and returns bytes
-or plain frozen dataclasses that a view or template can render as-is.
+Pure module (no Django): every function takes an :class:`~signin.files.AllowedOrgs` and returns
+plain frozen dataclasses that a view or template can render as-is.
 
-What Docker's documentation says (docs.docker.com/enterprise/security/enforce-sign-in/methods/,
-source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in docker/docs):
+What Docker's documentation says about the methods (docs.docker.com/enterprise/security/
+enforce-sign-in/methods/):
 
-* ``registry.json`` is ``{"allowedOrgs": [...]}`` saved as UTF-8 without a BOM at
-  ``C:\\ProgramData\\DockerDesktop\\registry.json`` (Windows; the docs' PowerShell writes
-  ``/ProgramData/...``, which is relative to the current drive, so the page uses the absolute
-  path throughout),
-  ``/Library/Application Support/com.docker.docker/registry.json`` (Mac) and
-  ``/usr/share/docker-desktop/registry/registry.json`` (Linux).
-* Windows registry key: ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``, a
-  multi-string (REG_MULTI_SZ) value named ``allowedOrgs``, one organisation per line.
-* Mac configuration profile: a payload of type ``com.docker.config`` whose ``allowedOrgs`` key
-  is ONE string with the organisations separated by semicolons; deployed with an MDM solution.
 * Precedence when several exist: registry key (Windows), configuration profile (Mac), ``.plist``
   file (Mac), then ``registry.json``.
 * More than one organisation needs Docker Desktop 4.36 or later (4.35 and earlier silently fail
@@ -24,55 +15,35 @@ source ``content/manuals/enterprise/security/enforce-sign-in/methods.md`` in doc
 The page leads each operating system with the method that takes precedence there (Windows: the
 registry key; macOS: the configuration profile; Linux: ``registry.json``, its only method), then
 offers ``registry.json`` and the installer flag as alternatives. Each :class:`Method` is one
-download or one block of commands, plus one block that checks the result.
-
-The list of organisations is checked once, against the rule in :mod:`orgs.naming`, by
-:func:`allowed_orgs` (failures raise ``InvalidOrgName`` or ``InvalidOrgList``), and every value
-placed into a shell command is additionally quoted for that shell (:func:`bash_quote`,
-:func:`powershell_quote`, :func:`cmd_safe`).
+download or one block of commands, plus one block that checks the result. Every value placed
+into a shell command is quoted for that shell (:mod:`signin.shell`).
 """
 
 from __future__ import annotations
 
-import json
-import plistlib
 import re
-import shlex
-import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from orgs.naming import InvalidOrgName, org_name_error
+from signin.files import (
+    LINUX_REGISTRY_JSON_DIR,
+    LINUX_REGISTRY_JSON_PATH,
+    MACOS_REGISTRY_JSON_DIR,
+    MACOS_REGISTRY_JSON_PATH,
+    MOBILECONFIG_IDENTIFIER_PREFIX,
+    WINDOWS_REGISTRY_JSON_DIR,
+    WINDOWS_REGISTRY_JSON_PATH,
+    WINDOWS_REGISTRY_KEY,
+    WINDOWS_REGISTRY_KEY_PS,
+    WINDOWS_REGISTRY_KEY_REG_EXE,
+    WINDOWS_REGISTRY_VALUE_NAME,
+    AllowedOrgs,
+    mobileconfig_uuids,
+    registry_json,
+)
+from signin.shell import bash_quote, cmd_safe, powershell_quote
 
-# --------------------------------------------------------------------------------------------
-# Locations and names
-# --------------------------------------------------------------------------------------------
-
-REGISTRY_JSON_FILE_NAME = "registry.json"
-
-WINDOWS_REGISTRY_JSON_DIR = "C:\\ProgramData\\DockerDesktop"
-WINDOWS_REGISTRY_JSON_PATH = "C:\\ProgramData\\DockerDesktop\\registry.json"
-
-MACOS_REGISTRY_JSON_DIR = "/Library/Application Support/com.docker.docker"
-MACOS_REGISTRY_JSON_PATH = "/Library/Application Support/com.docker.docker/registry.json"
-
-LINUX_REGISTRY_JSON_DIR = "/usr/share/docker-desktop/registry"
-LINUX_REGISTRY_JSON_PATH = "/usr/share/docker-desktop/registry/registry.json"
-
-WINDOWS_REGISTRY_KEY = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
-WINDOWS_REGISTRY_KEY_PS = "HKLM:\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
-WINDOWS_REGISTRY_KEY_REG_EXE = "HKLM\\SOFTWARE\\Policies\\Docker\\Docker Desktop"
-WINDOWS_REGISTRY_VALUE_NAME = "allowedOrgs"
-REG_FILE_NAME = "docker-desktop-allowed-orgs.reg"
 _WINDOWS_INSTALLER_RELATIVE = ".\\Docker Desktop Installer.exe"
-
-MOBILECONFIG_FILE_NAME = "docker.mobileconfig"
-MOBILECONFIG_PAYLOAD_TYPE = "com.docker.config"
-MOBILECONFIG_IDENTIFIER_PREFIX = "com.docker.desktop.enforce-sign-in"
-# Fixed namespace for mobileconfig_uuids(); never change it, or re-downloaded profiles would no
-# longer replace the ones already installed.
-_MOBILECONFIG_UUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:iam-portal:enforce-sign-in")
 
 # --------------------------------------------------------------------------------------------
 # Documentation facts
@@ -167,200 +138,6 @@ class OsInstructions:
     @property
     def alternatives(self) -> tuple[Method, ...]:
         return self.methods[1:]
-
-
-class InvalidOrgList(ValueError):
-    """Raised when the list of organisations is empty or names an organisation twice."""
-
-
-# --------------------------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AllowedOrgs:
-    """The organisations a sign-in file or command lists, checked once by
-    :func:`allowed_orgs`: at least one, each following the naming rule, none twice. Every
-    builder below takes one, so nothing unchecked reaches a file or a shell command."""
-
-    names: tuple[str, ...]
-
-
-def allowed_orgs(names: Sequence[str]) -> AllowedOrgs:
-    """Check ``names`` (keeping their order) and wrap them.
-
-    Raises :class:`orgs.naming.InvalidOrgName` for a name that breaks the naming rule (names are
-    never repaired) and :class:`InvalidOrgList` for an empty list or a repeated name.
-    """
-    names = tuple(names)
-    if not names:
-        raise InvalidOrgList("At least one organization is required.")
-    for position, name in enumerate(names, start=1):
-        error = org_name_error(name)
-        if error is not None:
-            raise InvalidOrgName(f"Organization {position} ({name!r}): {error}")
-    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
-    if repeated is not None:
-        raise InvalidOrgList(f"Organization {repeated!r} is listed more than once.")
-    return AllowedOrgs(names)
-
-
-# --------------------------------------------------------------------------------------------
-# Shell quoting
-# --------------------------------------------------------------------------------------------
-
-
-def bash_quote(value: str) -> str:
-    """Quote ``value`` as one word for bash, zsh or any POSIX shell (``shlex.quote``)."""
-    return shlex.quote(value)
-
-
-# PowerShell treats these four typographic quotes exactly like the ASCII apostrophe inside a
-# single-quoted string, so they must be doubled too (this mirrors
-# System.Management.Automation.Language.CodeGeneration.EscapeSingleQuotedStringContent).
-_POWERSHELL_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
-
-
-def powershell_quote(value: str) -> str:
-    """Return ``value`` as a PowerShell single-quoted (verbatim) string literal.
-
-    Inside single quotes PowerShell expands nothing (no ``$``, backtick or sub-expression); the
-    only special characters are the single quotes themselves, which are doubled. NUL cannot
-    appear in a command and is refused.
-    """
-    if "\x00" in value:
-        raise ValueError("A PowerShell argument cannot contain a NUL character.")
-    return "'" + _POWERSHELL_SINGLE_QUOTES.sub(lambda match: match.group(0) * 2, value) + "'"
-
-
-_CMD_SAFE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def cmd_safe(value: str) -> str:
-    """Return ``value`` unchanged if cmd.exe will pass it through literally, else raise.
-
-    cmd.exe has no quoting that neutralises everything: ``%VAR%`` is expanded even inside
-    double quotes and ``!VAR!`` too when delayed expansion is on, and ``^ & | < > ( ) "`` change
-    the parse. So instead of quoting, only letters, digits, ``.``, ``_`` and ``-`` (not first)
-    are accepted. Organisation names (``[a-z0-9]{4,30}``) always pass; this is a second check
-    behind :func:`allowed_orgs`, not a substitute for it.
-    """
-    if not isinstance(value, str) or _CMD_SAFE_RE.fullmatch(value) is None:
-        raise ValueError(f"{value!r} is not safe to place in a cmd.exe command line.")
-    return value
-
-
-# --------------------------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------------------------
-
-
-def registry_json(orgs: AllowedOrgs) -> bytes:
-    """Return the ``registry.json`` file for ``orgs``.
-
-    The bytes are compact JSON, ASCII (hence UTF-8 without a BOM, as Docker requires) and end
-    without a newline, e.g. ``{"allowedOrgs":["acme","globex"]}``.
-    """
-    names = orgs.names
-    text = json.dumps({"allowedOrgs": list(names)}, separators=(",", ":"), ensure_ascii=True)
-    return text.encode("utf-8")
-
-
-def _reg_hex_lines(value_prefix: str, data: bytes) -> list[str]:
-    """Lay out ``data`` as ``.reg`` hex bytes, wrapped like regedit does (80 columns)."""
-    tokens = [f"{byte:02x}" for byte in data]
-    lines: list[str] = []
-    line = value_prefix
-    has_token = False
-    for index, token in enumerate(tokens):
-        piece = token if index == len(tokens) - 1 else token + ","
-        if has_token and len(line) + len(piece) > 79:
-            lines.append(line + "\\")
-            line = "  "
-        line += piece
-        has_token = True
-    lines.append(line)
-    return lines
-
-
-def windows_reg_file(orgs: AllowedOrgs) -> bytes:
-    """Return a ``.reg`` file that sets the ``allowedOrgs`` REG_MULTI_SZ policy value.
-
-    The value lives under ``HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Docker\\Docker Desktop``
-    with one organisation per string. In a version 5.00 ``.reg`` file a REG_MULTI_SZ is written
-    as ``hex(7):`` followed by its UTF-16LE bytes: each string ends with a NUL and the list
-    ends with one more NUL. The file itself is UTF-16LE with a byte-order mark and CRLF line
-    ends, which is what ``regedit`` exports for "Windows Registry Editor Version 5.00" and what
-    ``reg import`` expects; long lines are wrapped with ``\\`` the way ``regedit`` does.
-    Importing merges: other values under the key are left alone.
-    """
-    names = orgs.names
-    data = "".join(name + "\x00" for name in names).encode("utf-16-le") + b"\x00\x00"
-    lines = [
-        "Windows Registry Editor Version 5.00",
-        "",
-        f"[{WINDOWS_REGISTRY_KEY}]",
-        *_reg_hex_lines(f'"{WINDOWS_REGISTRY_VALUE_NAME}"=hex(7):', data),
-        "",
-        "",
-    ]
-    return b"\xff\xfe" + "\r\n".join(lines).encode("utf-16-le")
-
-
-def mobileconfig_uuids(orgs: AllowedOrgs) -> tuple[uuid.UUID, uuid.UUID]:
-    """Return deterministic ``(identifier_uuid, payload_uuid)`` for :func:`macos_mobileconfig`.
-
-    Both are uuid5 values derived from the organisation names in the order given, so the same
-    list always yields the same profile identity (and macOS replaces, rather than duplicates, a
-    profile installed again with the same identifier). A different list gives a different
-    profile, which should replace the old one in the MDM rather than sit beside it.
-    """
-    names = orgs.names
-    key = ";".join(names)
-    return (
-        uuid.uuid5(_MOBILECONFIG_UUID_NAMESPACE, f"profile:{key}"),
-        uuid.uuid5(_MOBILECONFIG_UUID_NAMESPACE, f"payload:{key}"),
-    )
-
-
-def macos_mobileconfig(
-    orgs: AllowedOrgs, *, identifier_uuid: uuid.UUID, payload_uuid: uuid.UUID
-) -> bytes:
-    """Return a macOS configuration profile (``.mobileconfig``, XML plist) enforcing sign-in.
-
-    The inner payload has ``PayloadType`` ``com.docker.config`` and an ``allowedOrgs`` key
-    holding ONE string with the organisations separated by ``;`` (Docker's documented format).
-    ``identifier_uuid`` becomes the profile's ``PayloadUUID`` and the last part of its
-    ``PayloadIdentifier``; ``payload_uuid`` identifies the inner payload. Pass stable values
-    (see :func:`mobileconfig_uuids`) so the output is deterministic. ``PayloadScope`` is
-    ``System`` so the profile applies to every user of the Mac. The profile is unsigned.
-    """
-    names = orgs.names
-    profile_identifier = f"{MOBILECONFIG_IDENTIFIER_PREFIX}.{identifier_uuid}"
-    org_list = ", ".join(names)
-    payload = {
-        "PayloadType": MOBILECONFIG_PAYLOAD_TYPE,
-        "PayloadVersion": 1,
-        "PayloadIdentifier": f"{profile_identifier}.{MOBILECONFIG_PAYLOAD_TYPE}",
-        "PayloadUUID": str(payload_uuid),
-        "PayloadDisplayName": "Docker Desktop Configuration",
-        "PayloadDescription": "Configuration profile to manage Docker Desktop settings.",
-        "allowedOrgs": ";".join(names),
-    }
-    profile = {
-        "PayloadContent": [payload],
-        "PayloadType": "Configuration",
-        "PayloadVersion": 1,
-        "PayloadIdentifier": profile_identifier,
-        "PayloadUUID": str(identifier_uuid),
-        "PayloadScope": "System",
-        "PayloadDisplayName": "Docker Desktop sign-in enforcement",
-        "PayloadDescription": (
-            f"Requires Docker Desktop users to sign in as a member of: {org_list}."
-        ),
-    }
-    return plistlib.dumps(profile, fmt=plistlib.FMT_XML, sort_keys=False)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orgs.models import Organization
 from orgs.naming import InvalidOrgName
-from policies.signin import InvalidOrgList, allowed_orgs, registry_json
+from signin.files import InvalidOrgList, allowed_orgs, registry_json
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""Tests for policies.signin: registry.json, .reg, .mobileconfig and the per-OS commands.
+"""Tests for signin.files, signin.shell and signin.instructions: registry.json, .reg,
+.mobileconfig, quoting and the per-OS commands.
 
 The Linux and macOS commands are run by real shells here. The Windows commands cannot run on
 this machine: their exact-text tests (named ``..._change_detector``) only restate the text, so
@@ -17,26 +18,29 @@ import uuid
 import pytest
 
 from orgs.naming import InvalidOrgName
-from policies import signin
-from policies.signin import (
+from signin.files import (
     LINUX_REGISTRY_JSON_DIR,
     LINUX_REGISTRY_JSON_PATH,
     MACOS_REGISTRY_JSON_DIR,
     MACOS_REGISTRY_JSON_PATH,
     AllowedOrgs,
     InvalidOrgList,
-    Method,
-    OsInstructions,
     allowed_orgs,
-    cmd_safe,
-    install_instructions,
-    instructions_for,
     macos_mobileconfig,
     mobileconfig_uuids,
-    os_from_user_agent,
-    powershell_quote,
     registry_json,
     windows_reg_file,
+)
+from signin.instructions import (
+    Method,
+    OsInstructions,
+    install_instructions,
+    instructions_for,
+    os_from_user_agent,
+)
+from signin.shell import (
+    cmd_safe,
+    powershell_quote,
 )
 from tests.conftest import require_tool
 
@@ -644,10 +648,9 @@ def test_mobileconfig_uuids_are_deterministic_uuid5():
 # --------------------------------------------------------------------------------------------
 
 
-def test_module_is_pure():
-    source = pathlib.Path(signin.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", ["signin.files", "signin.shell", "signin.instructions"])
+def test_module_is_pure(module):
+    source = pathlib.Path(__import__(module, fromlist=["_"]).__file__).read_text(encoding="utf-8")
     assert not re.search(r"^\s*(from|import)\s+django", source, re.MULTILINE)
-    check = (
-        "import sys, policies.signin; assert not any(m.startswith('django') for m in sys.modules)"
-    )
+    check = f"import sys, {module}; assert not any(m.startswith('django') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", check], check=True, cwd=pathlib.Path(__file__).parents[2])

@@ -9,11 +9,11 @@ import pytest
 from django.urls import reverse
 
 from orgs import services
-from policies import signin
+from signin import files, instructions
 from tests.factories import add_owner, make_org
 
-PAGE = reverse("policies:sign_in", kwargs={"org": "acme"})
-DOWNLOAD = reverse("policies:sign_in_registry_json", kwargs={"org": "acme"})
+PAGE = reverse("signin:sign_in", kwargs={"org": "acme"})
+DOWNLOAD = reverse("signin:sign_in_registry_json", kwargs={"org": "acme"})
 
 
 def test_registry_json_download_is_exact(acme, login):
@@ -35,10 +35,10 @@ def test_owner_of_several_orgs_lists_them_in_one_file(acme, login):
     assert "{&quot;allowedOrgs&quot;:[&quot;acme&quot;,&quot;globex&quot;]}" in page
     assert "4.36" in page  # several organisations need a recent Docker Desktop
     assert "--allowed-org=" not in page  # the installer flag takes one organisation
-    reg = client.get(reverse("policies:sign_in_reg", kwargs={"org": "acme"}), {"also": "globex"})
-    assert reg.content == signin.windows_reg_file(signin.allowed_orgs(["acme", "globex"]))
+    reg = client.get(reverse("signin:sign_in_reg", kwargs={"org": "acme"}), {"also": "globex"})
+    assert reg.content == files.windows_reg_file(files.allowed_orgs(["acme", "globex"]))
     profile = client.get(
-        reverse("policies:sign_in_mobileconfig", kwargs={"org": "acme"}), {"also": "globex"}
+        reverse("signin:sign_in_mobileconfig", kwargs={"org": "acme"}), {"also": "globex"}
     )
     assert profile["Content-Type"] == "application/x-apple-aspen-config"
     payload = plistlib.loads(profile.content)["PayloadContent"][0]
@@ -94,7 +94,7 @@ class PageText(HTMLParser):
             self.links -= 1
 
     def handle_data(self, data):
-        for name in (signin.REG_FILE_NAME, signin.MOBILECONFIG_FILE_NAME):
+        for name in (files.REG_FILE_NAME, files.MOBILECONFIG_FILE_NAME):
             if name in data and not self.links:
                 self.loose_mentions.append(data.strip())
 
@@ -108,8 +108,8 @@ def parse(html: str) -> PageText:
 def test_page_leads_each_os_with_its_best_method(acme, login):
     html = login(acme.owner).get(PAGE, HTTP_USER_AGENT=WINDOWS_UA).content.decode()
     # Every command of every OS is on the page (the panels not chosen are hidden).
-    for instructions in signin.install_instructions(signin.allowed_orgs(["acme"])):
-        for method in instructions.methods:
+    for os_instructions in instructions.install_instructions(files.allowed_orgs(["acme"])):
+        for method in os_instructions.methods:
             for command in (method.action, method.verify):
                 if command is not None:
                     assert escape(command.text) in html, command.text
@@ -117,7 +117,7 @@ def test_page_leads_each_os_with_its_best_method(acme, login):
     assert html.index('id="windows-registry-json"') < html.index('id="windows-installer"')
     assert html.index('id="macos-configuration-profile"') < html.index('id="macos-registry-json"')
     assert html.count("Recommended") == 3  # one per OS
-    assert html.count(signin.PRECEDENCE_NOTE) == 1
+    assert html.count(instructions.PRECEDENCE_NOTE) == 1
     assert "/ProgramData/" not in html
 
 
@@ -150,7 +150,7 @@ def test_every_download_is_a_link_where_it_is_mentioned(acme, login):
         assert parse(html).loose_mentions == []
         suffix = "?also=globex" if query else ""
         for url_name in ("sign_in_registry_json", "sign_in_reg", "sign_in_mobileconfig"):
-            url = reverse(f"policies:{url_name}", kwargs={"org": "acme"}) + suffix
+            url = reverse(f"signin:{url_name}", kwargs={"org": "acme"}) + suffix
             assert f'href="{url}" download' in html, url
             assert client.get(url).status_code == 200
 

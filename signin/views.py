@@ -1,4 +1,5 @@
-"""Settings > Enforce sign-in: the registry.json file, other formats, and install commands."""
+"""Settings > Enforce sign-in (owners): the page with the files and commands for each operating
+system, and the files as downloads."""
 
 from dataclasses import dataclass
 
@@ -9,8 +10,8 @@ from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import Organization
-from policies import signin
-from policies.forms import SignInOrgsForm
+from signin import files, instructions
+from signin.forms import SignInOrgsForm
 
 
 class SignInOrgsMixin(OrganizationMixin):
@@ -25,14 +26,14 @@ class SignInOrgsMixin(OrganizationMixin):
         return SignInOrgsForm(data, organization=self.organization, owned_names=list(owned))
 
     def selected_orgs(self):
-        """``(form, orgs)``: the checked :class:`~policies.signin.AllowedOrgs`, or None when the
+        """``(form, orgs)``: the checked :class:`~signin.files.AllowedOrgs`, or None when the
         query is invalid."""
         form = self.orgs_form()
         if form.is_bound and not form.is_valid():
             return form, None
         if not form.is_bound:
             form.cleaned_data = {}
-        return form, signin.allowed_orgs(form.org_names())
+        return form, files.allowed_orgs(form.org_names())
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,9 @@ class Link:
 
 @dataclass(frozen=True)
 class MethodItem:
-    """A :class:`~policies.signin.Method` with its download links resolved."""
+    """A :class:`~signin.instructions.Method` with its download links resolved."""
 
-    method: signin.Method
+    method: instructions.Method
     download: Link | None
     also_download: Link | None
 
@@ -56,7 +57,7 @@ class MethodItem:
 class Panel:
     """One operating system's methods, the link that selects it, and whether it is shown."""
 
-    os: signin.OsInstructions
+    os: instructions.OsInstructions
     href: str
     selected: bool
     methods: tuple[MethodItem, ...]
@@ -75,7 +76,7 @@ class SignInView(SignInOrgsMixin, TemplateView):
     in ``?os=``, else the one the browser's User-Agent names; the others are a link (with
     JavaScript, a tab) away."""
 
-    template_name = "policies/sign_in.html"
+    template_name = "signin/sign_in.html"
 
     def get(self, request, *args, **kwargs):
         form, orgs = self.selected_orgs()
@@ -84,9 +85,9 @@ class SignInView(SignInOrgsMixin, TemplateView):
             context.update(
                 panels=self.panels(orgs),
                 several=len(orgs.names) > 1,
-                precedence_note=signin.PRECEDENCE_NOTE,
-                multiple_orgs_note=signin.MULTIPLE_ORGS_NOTE,
-                installer_note=signin.INSTALLER_SINGLE_ORG_NOTE,
+                precedence_note=instructions.PRECEDENCE_NOTE,
+                multiple_orgs_note=instructions.MULTIPLE_ORGS_NOTE,
+                installer_note=instructions.INSTALLER_SINGLE_ORG_NOTE,
             )
         response = self.render_to_response(context, status=200 if orgs is not None else 400)
         patch_vary_headers(response, ["User-Agent"])
@@ -94,8 +95,8 @@ class SignInView(SignInOrgsMixin, TemplateView):
 
     def panels(self, orgs) -> list[Panel]:
         selected = self.request.GET.get("os")
-        if selected not in signin.OS_KEYS:
-            selected = signin.os_from_user_agent(self.request.META.get("HTTP_USER_AGENT", ""))
+        if selected not in instructions.OS_KEYS:
+            selected = instructions.os_from_user_agent(self.request.META.get("HTTP_USER_AGENT", ""))
         query = self.request.GET.copy()
         query.pop("os", None)
         suffix = f"?{query.urlencode()}" if query else ""
@@ -104,21 +105,21 @@ class SignInView(SignInOrgsMixin, TemplateView):
             for kind, (url_name, filename) in DOWNLOADS.items()
         }
         panels = []
-        for instructions in signin.install_instructions(orgs):
-            query["os"] = instructions.os_key
+        for os_instructions in instructions.install_instructions(orgs):
+            query["os"] = os_instructions.os_key
             items = tuple(
                 MethodItem(
                     method,
                     links[method.download] if method.download else None,
                     links[method.also_download] if method.also_download else None,
                 )
-                for method in instructions.methods
+                for method in os_instructions.methods
             )
             panels.append(
                 Panel(
-                    instructions,
+                    os_instructions,
                     f"?{query.urlencode()}",
-                    instructions.os_key == selected,
+                    os_instructions.os_key == selected,
                     items,
                 )
             )
@@ -127,9 +128,9 @@ class SignInView(SignInOrgsMixin, TemplateView):
 
 # Each downloadable file: its URL name and file name.
 DOWNLOADS = {
-    "registry.json": ("policies:sign_in_registry_json", signin.REGISTRY_JSON_FILE_NAME),
-    "reg": ("policies:sign_in_reg", signin.REG_FILE_NAME),
-    "mobileconfig": ("policies:sign_in_mobileconfig", signin.MOBILECONFIG_FILE_NAME),
+    "registry.json": ("signin:sign_in_registry_json", files.REGISTRY_JSON_FILE_NAME),
+    "reg": ("signin:sign_in_reg", files.REG_FILE_NAME),
+    "mobileconfig": ("signin:sign_in_mobileconfig", files.MOBILECONFIG_FILE_NAME),
 }
 
 
@@ -138,9 +139,9 @@ class SignInDownloadView(SignInOrgsMixin, View):
 
     kind = "registry.json"
     FILES = {
-        "registry.json": (signin.REGISTRY_JSON_FILE_NAME, "application/json"),
-        "reg": (signin.REG_FILE_NAME, "application/octet-stream"),
-        "mobileconfig": (signin.MOBILECONFIG_FILE_NAME, "application/x-apple-aspen-config"),
+        "registry.json": (files.REGISTRY_JSON_FILE_NAME, "application/json"),
+        "reg": (files.REG_FILE_NAME, "application/octet-stream"),
+        "mobileconfig": (files.MOBILECONFIG_FILE_NAME, "application/x-apple-aspen-config"),
     }
 
     def get(self, request, *args, **kwargs):
@@ -150,12 +151,12 @@ class SignInDownloadView(SignInOrgsMixin, View):
             return HttpResponse(message + "\n", status=400, content_type="text/plain")
         filename, content_type = self.FILES[self.kind]
         if self.kind == "registry.json":
-            body = signin.registry_json(orgs)
+            body = files.registry_json(orgs)
         elif self.kind == "reg":
-            body = signin.windows_reg_file(orgs)
+            body = files.windows_reg_file(orgs)
         else:
-            identifier, payload = signin.mobileconfig_uuids(orgs)
-            body = signin.macos_mobileconfig(orgs, identifier_uuid=identifier, payload_uuid=payload)
+            identifier, payload = files.mobileconfig_uuids(orgs)
+            body = files.macos_mobileconfig(orgs, identifier_uuid=identifier, payload_uuid=payload)
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         response["Cache-Control"] = "no-store"
