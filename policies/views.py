@@ -5,6 +5,7 @@ errors."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -13,13 +14,13 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
 from orgs.selectors import team_of_organization
 from policies import selectors, services
-from policies.activity.impact import draft_impact
 from policies.engine import pull_decide
 from policies.forms import (
     TRUE_VALUES,
@@ -41,6 +42,14 @@ from policies.references import parse_reference
 from portal.mixins import ServiceFormView
 
 ENTRIES_PER_PAGE = 50
+
+
+def draft_impact(*, organization, draft: dict[str, bool]):
+    """What the ``draft`` settings would have done to the pulls members made recently (an
+    ``Impact``). The preview replays the decision log, which an app above this one keeps: the
+    wiring names it (``settings.POLICY_IMPACT_PREVIEW``, a dotted path) instead of this app
+    importing upward."""
+    return import_string(settings.POLICY_IMPACT_PREVIEW)(organization=organization, draft=draft)
 
 
 def permissions_url(organization, anchor: str = "") -> str:

@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from policies.models import PullDecision
+from activity.decisions import DECISION_COLUMNS
+from activity.models import PullDecision
 from portal.prepared import CompiledInsert, CompiledRead
 from tests.factories import make_org, make_user
-from tokens.decisions import DECISION_COLUMNS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

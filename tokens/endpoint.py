@@ -19,12 +19,12 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from activity.decisions import Caller, DecisionBacklog, pull_decisions_record
+from activity.models import PullDecision
 from policies.engine import PullSnapshot
-from policies.models import PullDecision
 from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
-from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
 from tokens.grants import Requester, grant_access
 from tokens.models import TokenScope
 from tokens.protocol import (

@@ -9,14 +9,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from activity import selectors
+from activity.forms import ActivityFilterForm
+from activity.models import PullDecision
 from api.errors import NON_FIELD
 from api.pagination import PageQuery, envelope_of, paginated
 from api.views import OrganizationView
 from orgs.models import Organization
-from policies.activity import selectors
-from policies.activity.forms import ActivityFilterForm
 from policies.engine import Category, Outcome, Rule
-from policies.models import PullDecision
 
 TAG = "Activity"
 

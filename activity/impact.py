@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from activity.models import PullDecision
 from orgs.models import Organization, TeamMembership
 from policies.engine import Category, ListEntry, Outcome, PullSnapshot, pull_decide
-from policies.models import AllowlistEntry, Publisher, PullDecision
+from policies.models import AllowlistEntry, Publisher
 from policies.patterns import candidates
 from policies.references import InvalidReference, parse_repository_name
 from policies.selectors import membership_columns, organization_policies

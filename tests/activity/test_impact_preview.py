@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activity import impact as impact_module
+from activity.impact import draft_impact
 from orgs.models import Team
-from policies.activity import impact as impact_module
-from policies.activity.impact import draft_impact
 from policies.models import AccessPolicy, PolicyChange
 from tests.factories import add_entry, record_pulls, set_grant, set_policy
 

@@ -1,5 +1,5 @@
 """The token service's record of its pull decisions: one row per repository scope that asks to
-pull (:class:`policies.models.PullDecision`, filed under each organisation the user belongs to)
+pull (:class:`activity.models.PullDecision`, filed under each organisation the user belongs to)
 and one JSON line per decision on the ``portal.decisions`` logger.
 
 Both are written one of two ways (``DECISION_LOG_FLUSH_SECONDS``):
@@ -26,17 +26,18 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import Error, IntegrityError, connection
 from django.utils import timezone
 
+from activity.models import PullDecision
 from orgs.models import Organization
-from policies.engine import PullSnapshot
-from policies.models import PullDecision
+from policies.engine import Decision, PullSnapshot
+from policies.references import ImageReference
 from portal.prepared import CompiledInsert
-from tokens.grants import ScopeDecision
 
 logger = logging.getLogger(__name__)
 #: One JSON object per line for each decision of the token service (see the README).
@@ -52,6 +53,31 @@ def _field(value: str, limit: int) -> str:
     return value if value.isprintable() else _CONTROL_RE.sub("?", value)
 
 
+class AskedScope(Protocol):
+    """A repository scope that asks to pull, as the writer reads it (the token service's
+    ``tokens.scopes.Scope``; described here, not imported: the token service is above)."""
+
+    @property
+    def reference(self) -> ImageReference: ...
+
+    @property
+    def actions(self) -> Sequence[str]: ...
+
+
+class ScopeDecision(Protocol):
+    """One decision to record: the scope, the engine's decision about it, and the actions the
+    token grants for it (the token service's ``tokens.grants.ScopeDecision``)."""
+
+    @property
+    def scope(self) -> AskedScope: ...
+
+    @property
+    def decision(self) -> Decision: ...
+
+    @property
+    def granted(self) -> Sequence[str]: ...
+
+
 class DecisionBacklog(Exception):
     """Too many decisions wait to be written: the token service refuses new requests."""
 
@@ -59,7 +85,7 @@ class DecisionBacklog(Exception):
 @dataclass(frozen=True)
 class Caller:
     """Who asked the token service, as the activity log records it: the user (None and '' for
-    an anonymous request), how they signed in (a :class:`policies.models.PullDecision.SignIn`
+    an anonymous request), how they signed in (a :class:`activity.models.PullDecision.SignIn`
     value), the access token's name or the registry session's client, and the client's address
     and user agent as the request gave them."""
 

@@ -1,7 +1,7 @@
 """Reads of the activity log: an organisation's decisions (owners), a user's own, the summary at
 the top of the owners' page, and the rows of the CSV export.
 
-An organisation's decisions are the rows filed under it (:class:`policies.models.PullDecision`),
+An organisation's decisions are the rows filed under it (:class:`activity.models.PullDecision`),
 read through the composite indexes that start with the organisation, so each page costs the same
 few queries whatever the size of the log or of the organisation.
 """
@@ -17,9 +17,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from activity.models import PullDecision
 from orgs.models import Organization
 from policies.engine import Category, Outcome
-from policies.models import PullDecision
 
 PER_PAGE = 50
 #: Pages count at most this many decisions ("10,000+"): counting a large log costs more than
