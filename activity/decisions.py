@@ -120,6 +120,7 @@ class DecisionValues(NamedTuple):
     rule: str
     reason: str
     outcome: str
+    also_allowed_by: str
 
 
 class DecisionRow(NamedTuple):
@@ -145,6 +146,7 @@ class DecisionRow(NamedTuple):
     rule: str
     reason: str
     outcome: str
+    also_allowed_by: str
 
 
 #: The columns the writer fills, in the order of :class:`DecisionRow`.
@@ -204,6 +206,7 @@ def pull_decisions_record(
             rule=decision.rule.value,
             reason=decision.reason,
             outcome=decision.outcome.value,
+            also_allowed_by=",".join(decision.also_allowed_by),
         )
         values = (*who, *what)
         primary = True
@@ -253,6 +256,7 @@ def _decision_line(lines: RequestLines, item: ScopeDecision, what: DecisionValue
             "organization": what.deciding_organization or None,
             "rule": what.rule,
             "reason": what.reason,
+            "also_allowed_by": list(item.decision.also_allowed_by),
             "outcome": what.outcome,
             "member_of": lines.member_of,
         }

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Organization
-from policies.engine import Category, Outcome, Rule
+from policies.engine import Category, Outcome, Rule, explanation
 from policies.references import MAX_REFERENCE_LENGTH
 
 
@@ -21,6 +21,11 @@ class PullDecision(models.Model):
     under their organisation, so it shows exactly the decisions made while people were members,
     whatever the memberships are today. ``primary`` marks one row of each decision (the user's
     own page reads those). Old rows are deleted by ``manage.py prune_activity``.
+
+    Which organisations decided is stored as data: ``deciding_organization``, whose words
+    ``reason`` is (it names no other organisation), and ``also_allowed_by``. An organisation's
+    owners are shown only their own organisation's part (:func:`activity.selectors.shown_reason`),
+    the user the whole :attr:`explanation`.
     """
 
     class SignIn(models.TextChoices):
@@ -73,8 +78,20 @@ class PullDecision(models.Model):
         _("category"), max_length=20, choices=[(c.value, c.label) for c in Category]
     )
     deciding_organization = models.CharField(_("decided by"), max_length=30, blank=True)
+    also_allowed_by = models.TextField(
+        _("also allowed by"),
+        blank=True,
+        default="",
+        help_text=_(
+            "The other organisations that restricted the user and allowed the pull too, by "
+            "name, comma-separated (organisation names have no commas). Shown to the user only."
+        ),
+    )
     rule = models.CharField(_("rule"), max_length=20, choices=[(r.value, r.label) for r in Rule])
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(
+        _("reason"),
+        help_text=_("Why, in the deciding organisation's words (it names no other one)."),
+    )
     outcome = models.CharField(
         _("outcome"), max_length=12, choices=[(o.value, o.label) for o in Outcome]
     )
@@ -102,6 +119,16 @@ class PullDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username or 'anonymous'} {self.repository}: {self.outcome}"
+
+    @property
+    def also_allowed_by_names(self) -> tuple[str, ...]:
+        return tuple(name for name in self.also_allowed_by.split(",") if name)
+
+    @property
+    def explanation(self) -> str:
+        """The reason as the user whose decision it is reads it (with the other organisations
+        that allowed it): never shown to an organisation's owners."""
+        return explanation(self.reason, self.also_allowed_by_names)
 
     @property
     def outcome_label(self) -> str:

@@ -6,7 +6,6 @@ read through the composite indexes that start with the organisation, so each pag
 few queries whatever the size of the log or of the organisation.
 """
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,8 +71,8 @@ def activity_page(queryset: QuerySet[PullDecision], page, per_page: int = PER_PA
     return CappedPaginator(queryset, per_page).get_page(page)
 
 
-_ALSO_ALLOWED = re.compile(r" Also allowed by [^.]*\.$")
 _ANOTHER = "another organization"
+_ANOTHERS_DECISION = "Decided by another organization the member belongs to."
 
 
 def shown_decider(decided_by: str, organization: Organization) -> str:
@@ -83,12 +82,14 @@ def shown_decider(decided_by: str, organization: Organization) -> str:
 
 
 def shown_reason(reason: str, decided_by: str, organization: Organization) -> str:
-    """The reason as an organisation's owners see it: another organisation's decision is not
-    explained (its policy is its own business), nor are the other organisations that also
-    allowed a pull."""
+    """The reason as an organisation's owners see it: their own organisation's part of the
+    decision. Another organisation's decision is not explained (its policy is its own
+    business); their own organisation's reason names no other organisation (the engine's
+    rule), and the other organisations that also allowed a pull (``also_allowed_by``) are
+    never shown to them."""
     if decided_by not in ("", organization.name):
-        return "Decided by another organization the member belongs to."
-    return _ALSO_ALLOWED.sub("", reason)
+        return _ANOTHERS_DECISION
+    return reason
 
 
 @dataclass(frozen=True)

@@ -360,7 +360,7 @@ def seed_decisions(total: int = DECISIONS) -> int:
                (%(categories)s::text[])[1 + g %% %(kinds)s], %(name)s,
                (%(rules)s::text[])[1 + g %% %(kinds)s],
                (%(reasons)s::text[])[1 + g %% %(kinds)s],
-               (%(outcomes)s::text[])[1 + g %% %(kinds)s]
+               (%(outcomes)s::text[])[1 + g %% %(kinds)s], ''
         FROM generate_series(1::bigint, %(count)s) g, named
     """
     with connection.cursor() as cursor:

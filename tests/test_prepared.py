@@ -39,6 +39,7 @@ def row(number: int, *, organization=None, user=None, **changes) -> tuple:
         "rule": "own_namespace",
         "reason": 'It\'s "quoted", with a\ttab and a backslash \\ ' * (number % 5),
         "outcome": "blocked" if number % 3 else "allowed",
+        "also_allowed_by": "globex,initech" if number % 5 == 0 else "",
     }
     values.update(changes)
     return tuple(values[column] for column in DECISION_COLUMNS)

@@ -219,6 +219,7 @@ def test_each_decision_is_one_json_line(acme, ask, token_of, decision_lines):
         "organization": "acme",
         "rule": "category",
         "reason": "Community images are blocked by acme's Image Access Management.",
+        "also_allowed_by": [],
         "outcome": "blocked",
         "member_of": ["acme", "globex"],
     }
