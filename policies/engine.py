@@ -171,6 +171,16 @@ class OrgPolicy:
         return any(team.name == name for team in self.teams)
 
 
+def entry_in_force(expires_at: datetime | None, as_of: datetime | None) -> bool:
+    """Whether an allowlist entry expiring at ``expires_at`` (None: never) applies at
+    ``as_of``: no expiry, or an expiry after it. Without a time (``None``) an entry with an
+    expiry never applies: nothing proves it has not expired. The database reads entries with
+    the same rule (:func:`policies.selectors.in_force`; a test pins the two)."""
+    if expires_at is None:
+        return True
+    return as_of is not None and as_of < expires_at
+
+
 @dataclass(frozen=True)
 class ListEntry:
     """An allowlist entry, as the engine sees it: a normalised pattern (see
@@ -185,11 +195,8 @@ class ListEntry:
     reason: str = ""
 
     def in_force(self, as_of: datetime | None) -> bool:
-        """Whether the entry applies at ``as_of``. Without a time (``None``) an entry with an
-        expiry never applies: nothing proves it has not expired."""
-        if self.expires_at is None:
-            return True
-        return as_of is not None and as_of < self.expires_at
+        """Whether the entry applies at ``as_of`` (:func:`entry_in_force`)."""
+        return entry_in_force(self.expires_at, as_of)
 
     def describe(self) -> str:
         """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
