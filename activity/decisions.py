@@ -123,30 +123,20 @@ class DecisionValues(NamedTuple):
     also_allowed_by: str
 
 
-class DecisionRow(NamedTuple):
-    """One row of the log as the writer inserts it: when, where it is filed, then the caller's
-    and the decision's values. Its fields are :class:`PullDecision`'s fields, in the order of
-    the INSERT (and of the binary COPY, to which a NamedTuple is a plain tuple)."""
-
-    decided_at: datetime
-    organization: int | None
-    policy_version: int | None
-    primary: bool
-    user: int | None
-    username: str
-    signed_in_with: str
-    credential: str
-    client_address: str
-    user_agent: str
-    repository: str
-    actions_asked: str
-    actions_granted: str
-    category: str
-    deciding_organization: str
-    rule: str
-    reason: str
-    outcome: str
-    also_allowed_by: str
+#: One row of the log as the writer inserts it: when, where it is filed, then the caller's and
+#: the decision's values. Its fields are PullDecision's, in the order of the INSERT (and of the
+#: binary COPY, to which a NamedTuple is a plain tuple).
+DecisionRow = NamedTuple(
+    "DecisionRow",
+    [
+        ("decided_at", datetime),
+        ("organization", int | None),
+        ("policy_version", int | None),
+        ("primary", bool),
+        *CallerValues.__annotations__.items(),
+        *DecisionValues.__annotations__.items(),
+    ],
+)
 
 
 #: The columns the writer fills, in the order of :class:`DecisionRow`.

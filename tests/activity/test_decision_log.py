@@ -440,12 +440,3 @@ def test_a_user_or_organisation_deleted_while_their_rows_wait_does_not_hold_up_t
     assert ask(*pulls("library/alpine"), auth=token_of(acme.owner)).status_code == 200
     assert queued.flush() is True
     assert PullDecision.objects.filter(username="olivia").count() == 1
-
-
-def test_a_row_is_when_where_then_the_callers_and_the_decisions_values():
-    """The writer builds a row from its parts by position: the parts' fields must be the row's,
-    in its order."""
-    from activity.decisions import CallerValues, DecisionRow, DecisionValues
-
-    where = ("decided_at", "organization", "policy_version", "primary")
-    assert DecisionRow._fields == where + CallerValues._fields + DecisionValues._fields
