@@ -24,8 +24,8 @@ RUNS = 20
 
 def _views(org: str) -> list[tuple[str, str, dict, int]]:
     """``(label, url, query, runs)``."""
-    page = reverse("policies:activity", kwargs={"org": org})
-    csv = reverse("policies:activity_csv", kwargs={"org": org})
+    page = reverse("activity:activity", kwargs={"org": org})
+    csv = reverse("activity:activity_csv", kwargs={"org": org})
     today = timezone.now().date()
     month = {"since": (today - timedelta(days=30)).isoformat(), "until": today.isoformat()}
     return [

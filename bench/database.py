@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-#: The token service's decision log (policies.models.PullDecision).
+#: The token service's decision log (activity.models.PullDecision).
 DECISION_TABLE = "policies_pulldecision"
 
 

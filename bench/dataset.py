@@ -26,6 +26,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
+from activity.decisions import DECISION_COLUMNS
+from activity.models import PullDecision
 from orgs import services as org_services
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
 from policies.models import (
@@ -33,10 +35,8 @@ from policies.models import (
     AccessPolicy,
     AllowlistEntry,
     Publisher,
-    PullDecision,
 )
 from policies.services import policy_update
-from tokens.decisions import DECISION_COLUMNS
 from tokens.models import AccessToken
 from tokens.services import access_token_create
 
@@ -360,7 +360,7 @@ def seed_decisions(total: int = DECISIONS) -> int:
                (%(categories)s::text[])[1 + g %% %(kinds)s], %(name)s,
                (%(rules)s::text[])[1 + g %% %(kinds)s],
                (%(reasons)s::text[])[1 + g %% %(kinds)s],
-               (%(outcomes)s::text[])[1 + g %% %(kinds)s]
+               (%(outcomes)s::text[])[1 + g %% %(kinds)s], ''
         FROM generate_series(1::bigint, %(count)s) g, named
     """
     with connection.cursor() as cursor:

@@ -10,7 +10,6 @@ from policies.models import (
     ExceptionRequest,
     PolicyChange,
     Publisher,
-    PullDecision,
     TeamGrant,
 )
 from policies.services import policy_update
@@ -112,23 +111,3 @@ class ExceptionRequestAdmin(ReadOnlyAdmin):
     list_display = ("organization", "requester", "repository", "status", "created_at")
     list_filter = ("status", "organization")
     search_fields = ("organization__name", "requester__username", "repository")
-
-
-@admin.register(PullDecision)
-class PullDecisionAdmin(ReadOnlyAdmin):
-    """The activity log, for staff: read-only (``prune_activity`` deletes old rows)."""
-
-    list_display = (
-        "decided_at",
-        "username",
-        "repository",
-        "outcome",
-        "category",
-        "deciding_organization",
-        "organization",
-    )
-    list_filter = ("outcome", "category", "signed_in_with")
-    search_fields = ("username", "repository")
-    list_select_related = ("organization",)
-    date_hierarchy = "decided_at"
-    show_full_result_count = False  # a count over the whole log is slow

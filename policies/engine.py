@@ -27,7 +27,13 @@ but its refusal is not enforced: when every organisation that refuses an image i
 mode, the decision is a refusal with ``enforced=False`` (outcome ``would_block``) and the pull goes
 through. One enforcing organisation that refuses is enough to block it.
 
-Every decision names the :class:`Rule` that decided it and says it in words.
+Every decision names the :class:`Rule` that decided it and says it in words. Which
+organisations decided is data, not prose: :attr:`Decision.organization` decided, and its
+:attr:`Decision.reason` names no other organisation of the user; the others that also allowed
+the pull are :attr:`Decision.also_allowed_by`, put into words only for the user
+(:attr:`Decision.explanation`). An organisation's owners are shown only their own
+organisation's part (the activity pages), so they never learn which other organisations a
+member belongs to.
 """
 
 from dataclasses import dataclass, replace
@@ -165,6 +171,16 @@ class OrgPolicy:
         return any(team.name == name for team in self.teams)
 
 
+def entry_in_force(expires_at: datetime | None, as_of: datetime | None) -> bool:
+    """Whether an allowlist entry expiring at ``expires_at`` (None: never) applies at
+    ``as_of``: no expiry, or an expiry after it. Without a time (``None``) an entry with an
+    expiry never applies: nothing proves it has not expired. The database reads entries with
+    the same rule (:func:`policies.selectors.in_force`; a test pins the two)."""
+    if expires_at is None:
+        return True
+    return as_of is not None and as_of < expires_at
+
+
 @dataclass(frozen=True)
 class ListEntry:
     """An allowlist entry, as the engine sees it: a normalised pattern (see
@@ -179,11 +195,8 @@ class ListEntry:
     reason: str = ""
 
     def in_force(self, as_of: datetime | None) -> bool:
-        """Whether the entry applies at ``as_of``. Without a time (``None``) an entry with an
-        expiry never applies: nothing proves it has not expired."""
-        if self.expires_at is None:
-            return True
-        return as_of is not None and as_of < self.expires_at
+        """Whether the entry applies at ``as_of`` (:func:`entry_in_force`)."""
+        return entry_in_force(self.expires_at, as_of)
 
     def describe(self) -> str:
         """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
@@ -216,6 +229,9 @@ class Decision:
     """The engine's answer: allowed by the policy or not, why, by which rule and on whose
     authority, and whether that organisation enforces it.
 
+    ``organization`` decided (None: no organisation's policy applies); ``reason`` says why in
+    words that name no organisation of the user's but that one; ``also_allowed_by`` are the
+    other organisations that restrict the user and allowed the pull too, by name.
     ``enforced`` is False when the deciding organisation is in audit-only mode: a refusal is
     then recorded but not applied (:attr:`granted` is what the registry gets).
     """
@@ -227,6 +243,12 @@ class Decision:
     reason: str
     rule: Rule
     enforced: bool = True
+    also_allowed_by: tuple[str, ...] = ()
+
+    @property
+    def explanation(self) -> str:
+        """The reason as the user reads it: with the other organisations that allowed it."""
+        return explanation(self.reason, self.also_allowed_by)
 
     @property
     def granted(self) -> bool:
@@ -248,8 +270,16 @@ class Decision:
             "reference": self.reference,
             "organization": self.organization,
             "rule": self.rule.value,
-            "reason": self.reason,
+            "reason": self.explanation,
         }
+
+
+def explanation(reason: str, also_allowed_by: tuple[str, ...] | list[str]) -> str:
+    """A decision's reason followed by "Also allowed by acme, globex." when other organisations
+    allowed the pull too (the user's own view of a decision; never an organisation's)."""
+    if not also_allowed_by:
+        return reason
+    return f"{reason} Also allowed by {', '.join(also_allowed_by)}."
 
 
 def expiry_text(expires_at: datetime | None) -> str:
@@ -380,8 +410,8 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
     every refusing organisation is in audit-only mode, the first of those (the refusal is then
     not enforced). When several organisations restrict the user and all allow the image, the
     decision names the one whose rule is the most exceptional (an allowlist entry, then a team
-    grant, then the policy's category, then the organisation's own images) and lists the
-    others.
+    grant, then the policy's category, then the organisation's own images), and the others in
+    ``also_allowed_by``.
     """
     shown = reference.normalized
     if not reference.is_docker_hub:
@@ -416,16 +446,15 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
 
     if verdicts:
         primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
-        others = [v.organization for v in verdicts if v is not primary]
-        also = f" Also allowed by {', '.join(others)}." if others else ""
         return Decision(
             allowed=True,
             category=primary.category,
             reference=shown,
             organization=primary.organization,
-            reason=primary.reason + also,
+            reason=primary.reason,
             rule=primary.rule,
             enforced=primary.enforced,
+            also_allowed_by=tuple(v.organization for v in verdicts if v is not primary),
         )
 
     return _unrestricted(snapshot, reference, shown)
@@ -450,9 +479,12 @@ def _unrestricted(snapshot: PullSnapshot, reference: ImageReference, shown: str)
             "no other organization of yours restricts pulls."
         )
     else:
+        # No names: the decision is filed under each of them, and each one's owners read it.
         decider, rule = None, Rule.UNMANAGED
-        names = ", ".join(sorted(o.name for o in snapshot.organizations))
-        reason = f"Image Access Management is off for {names}: members can pull any image."
+        reason = (
+            "Image Access Management is off in every organization you belong to: "
+            "members can pull any image."
+        )
     return Decision(
         allowed=True,
         category=category,

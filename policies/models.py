@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Organization, Team, validate_namespace
 from orgs.naming import ORG_NAME_RE
-from policies.engine import Category, Outcome, Rule, expiry_text
+from policies.engine import expiry_text
 from policies.references import MAX_REFERENCE_LENGTH
 
 
@@ -448,103 +448,3 @@ class Publisher(models.Model):
                     "a publisher's."
                 }
             )
-
-
-class PullDecision(models.Model):
-    """One decision of the registry token service about one repository scope that asks to
-    pull: who asked, how they signed in, from where, what they asked and got, and what the
-    engine said (category, deciding organisation, rule, reason, outcome).
-
-    A decision is filed once under each organisation the user belonged to at that moment
-    (``organization``, with that organisation's policy version), or once with no organisation
-    for a user in none, all in the same INSERT: the owners' activity page reads the rows filed
-    under their organisation, so it shows exactly the decisions made while people were members,
-    whatever the memberships are today. ``primary`` marks one row of each decision (the user's
-    own page reads those). Old rows are deleted by ``manage.py prune_activity``.
-    """
-
-    class SignIn(models.TextChoices):
-        ACCESS_TOKEN = "access_token", _("Access token")
-        REFRESH_TOKEN = "refresh_token", _("Registry session")
-        PASSWORD = "password", _("Password")
-        ANONYMOUS = "anonymous", _("Anonymous")
-
-    decided_at = models.DateTimeField(_("when"))
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        db_index=False,  # the composite indexes below start with it
-        related_name="pull_decisions",
-        verbose_name=_("filed under"),
-        help_text=_("An organisation the user was a member of at the time (empty: none)."),
-    )
-    policy_version = models.PositiveIntegerField(
-        _("policy version"),
-        null=True,
-        blank=True,
-        help_text=_("The version of that organisation's policy the decision was made under."),
-    )
-    primary = models.BooleanField(_("primary copy"), default=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        db_index=False,  # decision_user_time starts with it
-        related_name="+",
-        verbose_name=_("user"),
-    )
-    username = models.CharField(_("username"), max_length=150, blank=True)
-    signed_in_with = models.CharField(_("signed in with"), max_length=16, choices=SignIn.choices)
-    credential = models.CharField(
-        _("credential"),
-        max_length=100,
-        blank=True,
-        help_text=_("The access token's name, or the registry session's client."),
-    )
-    client_address = models.CharField(_("client address"), max_length=64, blank=True)
-    user_agent = models.CharField(_("user agent"), max_length=200, blank=True)
-    repository = models.CharField(_("repository"), max_length=MAX_REFERENCE_LENGTH)
-    actions_asked = models.CharField(_("actions asked"), max_length=100)
-    actions_granted = models.CharField(_("actions granted"), max_length=100, blank=True)
-    category = models.CharField(
-        _("category"), max_length=20, choices=[(c.value, c.label) for c in Category]
-    )
-    deciding_organization = models.CharField(_("decided by"), max_length=30, blank=True)
-    rule = models.CharField(_("rule"), max_length=20, choices=[(r.value, r.label) for r in Rule])
-    reason = models.TextField(_("reason"))
-    outcome = models.CharField(
-        _("outcome"), max_length=12, choices=[(o.value, o.label) for o in Outcome]
-    )
-
-    class Meta:
-        ordering = ["-decided_at", "-id"]
-        verbose_name = _("pull decision")
-        verbose_name_plural = _("pull decisions")
-        indexes = [
-            # The owners' page: an organisation's decisions by time, by member, by outcome.
-            models.Index(fields=["organization", "-decided_at"], name="decision_org_time"),
-            models.Index(
-                fields=["organization", "username", "-decided_at"], name="decision_org_member"
-            ),
-            models.Index(
-                fields=["organization", "outcome", "-decided_at"], name="decision_org_outcome"
-            ),
-            # A user's own page (and SET_NULL when a user is deleted).
-            models.Index(fields=["user", "-decided_at"], name="decision_user_time"),
-            # No index on the time alone: pruning goes through decision_org_time, one
-            # organisation at a time (an index less to update on the token service's path).
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.username or 'anonymous'} {self.repository}: {self.outcome}"
-
-    @property
-    def outcome_label(self) -> str:
-        return Outcome(self.outcome).label
-
-    @property
-    def category_label(self) -> str:
-        return Category(self.category).label

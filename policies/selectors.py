@@ -1,17 +1,20 @@
 """Reads for Image Access Management: policies, grants, the allowlist, their history, and the
 decision snapshot (exception requests: :mod:`policies.exceptions.selectors`).
 
-The snapshot (:class:`policies.engine.PullSnapshot`) is read in two places: here, for a user
-(the Org Permissions page, ``check_pull``), and in :mod:`tokens.selectors`, for the holder of an
-access token in the same query that finds the token. Both select the columns named by
-:func:`membership_columns` and turn them into a snapshot with :func:`snapshot_from_rows`, so a
-new policy or grant setting reaches both without being named in either. At most three queries
+The snapshot (:class:`policies.engine.PullSnapshot`) is read in three places: here, for a user
+(the Org Permissions page, ``check_pull``) and for each member of one organisation (the impact
+preview, :func:`organization_member_snapshots`), and in :mod:`tokens.selectors`, for the holder
+of an access token in the same query that finds the token. All select the columns named by
+:func:`membership_columns` and turn them into organisations with :func:`organization_policies`,
+and read the allowlist through :func:`in_force`, so a new policy or grant setting, or a change
+of when an entry applies, reaches all of them without being named in any. At most three queries
 make a snapshot, whatever the size of the organisations, of their allowlists or the number of
 teams: the memberships (with policies and grants), the verified publishers, and the allowlist
 entries that could match (only when some organisation refuses a requested image without them).
 """
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -32,6 +35,7 @@ from policies.models import (
     POLICY_FIELDS,
     AccessPolicy,
     AllowlistEntry,
+    ExceptionRequest,
     PolicyChange,
     Publisher,
 )
@@ -137,13 +141,12 @@ def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
     )
 
 
+def _verified_among(namespaces: Sequence[str]) -> QuerySet:
+    return Publisher.objects.filter(namespace__in=namespaces, verified=True).order_by()
+
+
 _VERIFIED_PUBLISHERS = CompiledRead(
-    lambda namespaces: (
-        Publisher.objects.filter(namespace__in=namespaces, verified=True)
-        .order_by()
-        .values_list("namespace")
-    ),
-    ["namespace"],
+    lambda namespaces: _verified_among(namespaces).values_list("namespace"), ["namespace"]
 )
 
 
@@ -156,6 +159,13 @@ def verified_publishers(references: Iterable[ImageReference]) -> frozenset[str]:
     return frozenset(row["namespace"] for row in _VERIFIED_PUBLISHERS.rows(candidates))
 
 
+def in_force(as_of: datetime) -> Q:
+    """The allowlist entries that apply at ``as_of``: no expiry, or an expiry after it. The
+    database's form of :func:`policies.engine.entry_in_force` (a test pins the two to each
+    other); every read of entries for a decision goes through it."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=as_of)
+
+
 _ENTRY_COLUMNS = {
     "pattern": "pattern",
     "organization_id": "organization_id",
@@ -164,19 +174,52 @@ _ENTRY_COLUMNS = {
     "expires_at": "expires_at",
     "reason": "reason",
 }
+
+
+def _allowlist(
+    organization_ids: Sequence[int],
+    team_ids: Sequence[int],
+    as_of: datetime,
+    patterns: Sequence[str] | None = None,
+) -> QuerySet:
+    """The entries of these organisations, organisation-wide or for one of these teams, in
+    force at ``as_of`` (and, unless None, with one of ``patterns``), as the columns of
+    :data:`_ENTRY_COLUMNS`."""
+    entries = AllowlistEntry.objects.filter(
+        Q(team__isnull=True) | Q(team_id__in=team_ids),
+        in_force(as_of),
+        organization_id__in=organization_ids,
+    )
+    if patterns is not None:
+        entries = entries.filter(pattern__in=patterns)
+    return entries.order_by().values_list(*_ENTRY_COLUMNS.values())
+
+
 _ALLOWLIST = CompiledRead(
-    lambda organization_ids, team_ids, patterns, as_of: (
-        AllowlistEntry.objects.filter(
-            Q(team__isnull=True) | Q(team_id__in=team_ids),
-            Q(expires_at__isnull=True) | Q(expires_at__gt=as_of),
-            organization_id__in=organization_ids,
-            pattern__in=patterns,
-        )
-        .order_by()
-        .values_list(*_ENTRY_COLUMNS.values())
+    lambda organization_ids, team_ids, patterns, as_of: _allowlist(
+        organization_ids, team_ids, as_of, patterns
     ),
     _ENTRY_COLUMNS,
 )
+
+
+def _list_entries(
+    rows: Iterable[Mapping], organizations: Mapping[int, str], teams: Mapping[int, str]
+) -> tuple[ListEntry, ...]:
+    """Entry rows (columns of :data:`_ENTRY_COLUMNS`) as the engine's entries, in a stable
+    order."""
+    entries = (
+        ListEntry(
+            pattern=row["pattern"],
+            organization=organizations[row["organization_id"]],
+            team=teams[row["team_id"]] if row["team_id"] is not None else None,
+            added_by=row["added_by"],
+            expires_at=row["expires_at"],
+            reason=row["reason"],
+        )
+        for row in rows
+    )
+    return tuple(sorted(entries, key=lambda e: (e.organization, e.team or "", e.pattern)))
 
 
 def _entries(
@@ -194,18 +237,7 @@ def _entries(
     if not organizations or not patterns:
         return ()
     rows = _ALLOWLIST.rows(sorted(organizations), sorted(teams), patterns, as_of)
-    entries = (
-        ListEntry(
-            pattern=row["pattern"],
-            organization=organizations[row["organization_id"]],
-            team=teams[row["team_id"]] if row["team_id"] is not None else None,
-            added_by=row["added_by"],
-            expires_at=row["expires_at"],
-            reason=row["reason"],
-        )
-        for row in rows
-    )
-    return tuple(sorted(entries, key=lambda e: (e.organization, e.team or "", e.pattern)))
+    return _list_entries(rows, organizations, teams)
 
 
 def refused_references(
@@ -304,28 +336,78 @@ def member_preview_snapshot(
     return replace(plain, entries=entries)
 
 
-def _namespace_pulled(prefix: str) -> bool:
-    """Whether a pull decision was recorded for a repository starting with ``prefix``. Kept
-    apart: when the decision log moves to its own app (above this one), this function moves
-    with it and that app registers it with :mod:`orgs.namespaces` from its ``ready()``. No
-    index serves it (the log is indexed by organisation and time), so when nothing matches it
-    reads the whole table; organisation creation is rare and rate-limited, and this runs
-    last."""
-    from policies.models import PullDecision  # one line to change when the model moves
-
-    return PullDecision.objects.filter(repository__startswith=prefix).exists()
-
-
 def namespace_is_referenced(namespace: str) -> bool:
     """Whether the portal already names repositories of ``namespace`` (``someone`` for
-    ``someone/tool``): an allowlist entry of any organisation (expired ones too), an exception
-    request in any state, or a recorded pull decision. Stored patterns and repository paths
-    are normalised (``ubuntu`` is ``library/ubuntu``), so the namespace is what comes before the
-    first ``/``. At most three ``EXISTS`` queries, the cheap ones first. (The reader
-    registered with :mod:`orgs.namespaces`.)"""
+    ``someone/tool``): an allowlist entry of any organisation (expired ones too) or an
+    exception request in any state (recorded pulls: :func:`activity.selectors.namespace_pulled`).
+    Stored patterns and repository paths are normalised (``ubuntu`` is ``library/ubuntu``), so
+    the namespace is what comes before the first ``/``. At most two ``EXISTS`` queries. (The
+    reader registered with :mod:`orgs.namespaces`.)"""
     prefix = f"{namespace}/"
     return (
         AllowlistEntry.objects.filter(pattern__startswith=prefix).exists()
         or ExceptionRequest.objects.filter(repository__startswith=prefix).exists()
-        or _namespace_pulled(prefix)
     )
+
+
+_MEMBER_COLUMNS = {"user_id": "user_id", "username": "user__username", **membership_columns()}
+
+
+def organization_member_snapshots(
+    *,
+    organization: Organization,
+    references: Mapping[int, Iterable[ImageReference]],
+    as_of: datetime,
+) -> dict[int, PullSnapshot]:
+    """The snapshot of each member of ``organization`` alone, as they stand in it (their teams
+    and grants, the saved policy; not their other organisations), for the references listed
+    for them (``references``: {user id: references}; a user who is not a member has none).
+
+    Three queries whatever the number of members and references: the organisation's
+    memberships with its policy and their teams' grants, the verified publishers among the
+    references' namespaces, and the organisation's entries in force at ``as_of`` (its
+    allowlist is bounded); each snapshot carries the entries whose pattern could match one of
+    its references. No entry is left out because the saved policy allows a reference: the
+    impact preview replays the snapshots with other settings."""
+    rows: dict[int, list[dict]] = defaultdict(list)
+    memberships = TeamMembership.objects.filter(team__organization=organization).values_list(
+        *_MEMBER_COLUMNS.values()
+    )
+    for values in memberships:
+        row = dict(zip(_MEMBER_COLUMNS, values, strict=True))
+        if row["user_id"] in references:
+            rows[row["user_id"]].append(row)
+    if not rows:
+        return {}
+    wanted = {user_id: list(references[user_id]) for user_id in rows}
+    namespaces = publisher_candidates(ref for refs in wanted.values() for ref in refs)
+    publishers = frozenset(
+        _verified_among(namespaces).values_list("namespace", flat=True) if namespaces else ()
+    )
+    teams = {row["team_id"]: row["team"] for member in rows.values() for row in member}
+    entry_rows = _allowlist([organization.pk], sorted(teams), as_of)
+    entries = _list_entries(
+        (dict(zip(_ENTRY_COLUMNS, values, strict=True)) for values in entry_rows),
+        {organization.pk: organization.name},
+        teams,
+    )
+    by_pattern: dict[str, list[ListEntry]] = defaultdict(list)
+    for entry in entries:
+        by_pattern[entry.pattern].append(entry)
+    return {
+        user_id: PullSnapshot(
+            username=member[0]["username"],
+            organizations=organization_policies(member),
+            verified_publishers=publishers,
+            entries=tuple(
+                dict.fromkeys(
+                    entry
+                    for ref in wanted[user_id]
+                    for pattern in candidates(ref.path)
+                    for entry in by_pattern.get(pattern, ())
+                )
+            ),
+            as_of=as_of,
+        )
+        for user_id, member in rows.items()
+    }

@@ -1,7 +1,6 @@
 from django.urls import include, path
 
 from policies import views
-from policies.activity import views as activity_views
 
 app_name = "policies"
 
@@ -15,17 +14,6 @@ urlpatterns = [
         views.PermissionsPreviewView.as_view(),
         name="permissions_preview",
     ),
-    path(
-        "orgs/<org:org>/activity/",
-        activity_views.OrganizationActivityView.as_view(),
-        name="activity",
-    ),
-    path(
-        "orgs/<org:org>/activity.csv",
-        activity_views.OrganizationActivityCsvView.as_view(),
-        name="activity_csv",
-    ),
-    path("settings/activity/", activity_views.MyActivityView.as_view(), name="my_activity"),
     path(f"{PERMISSIONS}/allowlist/", views.AllowlistAddView.as_view(), name="allowlist_add"),
     path(
         f"{PERMISSIONS}/allowlist/<int:pk>/remove/",

@@ -5,18 +5,19 @@ and, when refused, re-renders the page with its errors."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
 from orgs.selectors import team_of_organization
 from policies import selectors, services
-from policies.activity.impact import draft_impact
 from policies.engine import pull_decide
 from policies.exceptions.forms import ExceptionRequestForm
 from policies.exceptions.selectors import pending_exception_requests
@@ -36,6 +37,14 @@ from policies.models import (
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 ENTRIES_PER_PAGE = 50
+
+
+def draft_impact(*, organization, draft: dict[str, bool]):
+    """What the ``draft`` settings would have done to the pulls members made recently (an
+    ``Impact``). The preview replays the decision log, which an app above this one keeps: the
+    wiring names it (``settings.POLICY_IMPACT_PREVIEW``, a dotted path) instead of this app
+    importing upward."""
+    return import_string(settings.POLICY_IMPACT_PREVIEW)(organization=organization, draft=draft)
 
 
 def permissions_url(organization, anchor: str = "") -> str:

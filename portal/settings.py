@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orgs",
     "policies",
     "signin",
+    "activity",
     "tokens",
     "api",
 ]
@@ -303,7 +304,7 @@ DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=90)
 if not 1 <= DECISION_LOG_RETENTION_DAYS <= 3650:
     raise environ.ImproperlyConfigured("DECISION_LOG_RETENTION_DAYS must be between 1 and 3650.")
 DECISION_LOG_FILE = env.str("DECISION_LOG_FILE", default="")
-# How the rows are written (tokens/decisions.py): 0 = before each answer, one INSERT per request
+# How the rows are written (activity/decisions.py): 0 = before each answer, one INSERT per request
 # (a failed write refuses the token); more = each worker writes what it queued at most this often
 # (seconds), in one INSERT, refusing new requests once DECISION_LOG_MAX_PENDING wait.
 DECISION_LOG_FLUSH_SECONDS = env.float("DECISION_LOG_FLUSH_SECONDS", default=0.5)
@@ -312,6 +313,9 @@ if not 0 <= DECISION_LOG_FLUSH_SECONDS <= 60 or DECISION_LOG_MAX_PENDING < 1:
     raise environ.ImproperlyConfigured(
         "DECISION_LOG_FLUSH_SECONDS must be between 0 and 60, DECISION_LOG_MAX_PENDING at least 1."
     )
+# The Org Permissions page's impact preview (what unsaved settings would have done to recent
+# pulls): it replays the activity log, an app above policies, so the wiring names it here.
+POLICY_IMPACT_PREVIEW = "activity.impact.draft_impact"
 
 # Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
 # portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are
@@ -342,7 +346,7 @@ LOGGING = {
         | {"formatter": "bare"},
     },
     "loggers": {
-        # One JSON line per pull decision (tokens.decisions.pull_decisions_record).
+        # One JSON line per pull decision (activity.decisions.pull_decisions_record).
         "portal.decisions": {"handlers": ["decisions"], "level": "INFO", "propagate": False},
         "django.request": {"filters": ["no_refusal_tracebacks"]},
     },

@@ -44,5 +44,6 @@ urlpatterns = [
     path("", include("orgs.invitations.urls")),
     path("", include("policies.urls")),
     path("", include("signin.urls")),
+    path("", include("activity.urls")),
     path("orgs/", include("orgs.urls")),
 ]

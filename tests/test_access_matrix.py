@@ -65,10 +65,10 @@ MATRIX = [
     ("tokens:delete_inactive", {}, row((200, 200, 200), (400, 400, 400))),
     # Pull activity: owners only (the CSV streams); a preview never saves (an empty POST is
     # invalid); members' own activity.
-    ("policies:activity", ORG, row((404, 403, 200), (404, 403, 405))),
-    ("policies:activity_csv", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("activity:activity", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("activity:activity_csv", ORG, row((404, 403, 200), (404, 403, 405))),
     ("policies:permissions_preview", ORG, row((404, 403, 302), (404, 403, 400))),
-    ("policies:my_activity", {}, row((200, 200, 200), (405, 405, 405))),
+    ("activity:my_activity", {}, row((200, 200, 200), (405, 405, 405))),
 ]
 
 CASES = [

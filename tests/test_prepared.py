@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 
-from policies.models import PullDecision
+from activity.decisions import DECISION_COLUMNS
+from activity.models import PullDecision
 from portal.prepared import CompiledInsert, CompiledRead
 from tests.factories import make_org, make_user
-from tokens.decisions import DECISION_COLUMNS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,6 +39,7 @@ def row(number: int, *, organization=None, user=None, **changes) -> tuple:
         "rule": "own_namespace",
         "reason": 'It\'s "quoted", with a\ttab and a backslash \\ ' * (number % 5),
         "outcome": "blocked" if number % 3 else "allowed",
+        "also_allowed_by": "globex,initech" if number % 5 == 0 else "",
     }
     values.update(changes)
     return tuple(values[column] for column in DECISION_COLUMNS)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 
-from policies.models import PullDecision
+from activity.models import PullDecision
 from portal import throttle
 from tokens.models import TokenScope
 from tokens.protocol import Password, RefreshGrant

@@ -18,12 +18,12 @@ from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from activity.decisions import Caller, DecisionBacklog, pull_decisions_record
 from policies.engine import PullSnapshot
 from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
 from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
-from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
 from tokens.grants import Requester, grant_access
 from tokens.protocol import (
     Password,

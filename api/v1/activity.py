@@ -9,14 +9,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from activity import selectors
+from activity.forms import ActivityFilterForm
+from activity.models import PullDecision
 from api.errors import NON_FIELD
 from api.pagination import PageQuery, envelope_of, paginated
 from api.views import OrganizationView
 from orgs.models import Organization
-from policies.activity import selectors
-from policies.activity.forms import ActivityFilterForm
 from policies.engine import Category, Outcome, Rule
-from policies.models import PullDecision
 
 TAG = "Activity"
 
@@ -48,7 +48,11 @@ class PullDecisionSerializer(serializers.Serializer):
         "business)."
     )
     rule = serializers.ChoiceField(choices=[r.value for r in Rule])
-    reason = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField(
+        help_text="Why. In your own activity, with the other organizations that also allowed the "
+        "pull; in an organization's activity, only that organization's words (they name no "
+        "other organization)."
+    )
     outcome = serializers.ChoiceField(
         choices=[o.value for o in Outcome],
         help_text="would_block: allowed by audit-only mode, which would have blocked it.",
@@ -86,7 +90,7 @@ class PullDecisionSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField())
     def get_reason(self, decision: PullDecision) -> str:
         if self.organization is None:
-            return decision.reason
+            return decision.explanation
         return selectors.shown_reason(
             decision.reason, decision.deciding_organization, self.organization
         )

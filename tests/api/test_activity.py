@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from policies.models import PullDecision
+from activity.models import PullDecision
 from tests.factories import make_team, make_user, record_pulls, set_policy
 
 ACTIVITY = "/api/v1/orgs/acme/activity"
@@ -146,7 +146,7 @@ def test_pages_keep_the_filters_and_stop_counting_at_the_cap(acme, owner_api, mo
     assert len(last["results"]) == 6 and last["next"] is None
     assert "page=2" in last["previous"] and "member=mike" in last["previous"]
 
-    from policies.activity import selectors
+    from activity import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 20)
     capped = owner_api.get(f"{ACTIVITY}?page_size=10&page=2").json()

@@ -12,7 +12,8 @@ import io
 import pytest
 from django.urls import reverse
 
-from policies.models import AccessPolicy, PullDecision
+from activity.models import PullDecision
+from policies.models import AccessPolicy
 from tests.e2e.oci import build_oci_layout
 from tests.factories import PASSWORD, make_org, make_team, make_user
 from tokens.services import access_token_create
@@ -88,7 +89,7 @@ def test_pulls_appear_on_the_activity_pages(registry, skopeo_client, web_session
     ]
 
     # The owner's page shows each with its outcome and reason.
-    page = owner.request(reverse("policies:activity", kwargs={"org": "acme"}))
+    page = owner.request(reverse("activity:activity", kwargs={"org": "acme"}))
     assert page.status == 200
     table = page.text.split('data-testid="activity"')[1].replace("&#x27;", "'")
     assert "Would be blocked" in table and "Blocked" in table and "Allowed" in table
@@ -98,7 +99,7 @@ def test_pulls_appear_on_the_activity_pages(registry, skopeo_client, web_session
 
     # The CSV export of the filtered view has the same, with how they signed in.
     export = owner.request(
-        reverse("policies:activity_csv", kwargs={"org": "acme"}) + "?member=mike"
+        reverse("activity:activity_csv", kwargs={"org": "acme"}) + "?member=mike"
     )
     assert export.status == 200
     rows = list(csv.DictReader(io.StringIO(export.text)))
@@ -117,7 +118,7 @@ def test_pulls_appear_on_the_activity_pages(registry, skopeo_client, web_session
     # mike sees his own decisions, not nina's; nina cannot open the owners' page.
     member = web_session()
     member.log_in("mike", PASSWORD)
-    own = member.request(reverse("policies:my_activity"))
+    own = member.request(reverse("activity:my_activity"))
     assert own.status == 200
     own_table = own.text.split('data-testid="activity"')[1]
     assert (
@@ -127,4 +128,4 @@ def test_pulls_appear_on_the_activity_pages(registry, skopeo_client, web_session
     assert "nina" not in own_table
     other = web_session()
     other.log_in("nina", PASSWORD)
-    assert other.request(reverse("policies:activity", kwargs={"org": "acme"})).status == 403
+    assert other.request(reverse("activity:activity", kwargs={"org": "acme"})).status == 403

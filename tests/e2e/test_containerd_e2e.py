@@ -5,7 +5,7 @@ organisation's Image Access Management allows."""
 import pytest
 from django.core.signals import request_started
 
-from policies.models import PullDecision
+from activity.models import PullDecision
 from tests.e2e.oci import build_oci_layout, layout_manifest_digest
 from tests.factories import make_org, make_publisher, make_user, set_policy
 from tokens.services import access_token_create

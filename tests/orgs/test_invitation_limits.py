@@ -11,14 +11,16 @@ from tests.factories import add_owner, invite, make_user
 
 
 @pytest.fixture
-def invite_page(acme, login):
-    """``post(invitee)`` -> the response of olivia's invite form (team members)."""
+def invite_page(acme, login, django_capture_on_commit_callbacks):
+    """``post(invitee)`` -> the response of olivia's invite form (team members); the mails
+    that go out once the invitation is saved are sent."""
     client = login(acme.owner)
     url = reverse("orgs:invitations", kwargs={"org": "acme"})
     team = acme.org.teams.get(name="members").pk
 
     def post(invitee: str):
-        return client.post(url, {"invitee": invitee, "team": team})
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, {"invitee": invitee, "team": team})
 
     post.client, post.url = client, url
     return post

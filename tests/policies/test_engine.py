@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -112,8 +113,8 @@ ENGINE_TABLE = [
     # A user in no organisation pulls anything.
     ((), "someone/thing", True, COMMUNITY, None, Rule.NO_ORGANIZATION, "not a member of any"),
     # Management off: members pull anything.
-    ([acme(enabled=False)], "someone/thing", True, COMMUNITY, None, Rule.UNMANAGED, "off for acme"),
-    ([acme(enabled=False)], "ubuntu", True, OFFICIAL, None, Rule.UNMANAGED, "off for acme"),
+    ([acme(enabled=False)], "someone/thing", True, COMMUNITY, None, Rule.UNMANAGED, "off in every"),
+    ([acme(enabled=False)], "ubuntu", True, OFFICIAL, None, Rule.UNMANAGED, "off in every"),
     ([acme(enabled=False)], "bitnami/redis", True, VERIFIED, None, Rule.UNMANAGED, "off"),
     # Management on, everything restricted: only the org's own images.
     ([acme()], "acme/app", True, Category.ORGANIZATION, "acme", OWN, "allowed by acme"),
@@ -168,7 +169,7 @@ ENGINE_TABLE = [
         OFFICIAL,
         "acme",
         CAT,
-        "Also allowed by globex.",
+        "allowed by acme's Image Access Management.",
     ),
     ([acme(official=True), globex()], "ubuntu", False, OFFICIAL, "globex", CAT, "by globex"),
     ([acme(), globex()], "acme/app", False, COMMUNITY, "globex", CAT, "blocked by globex"),
@@ -247,7 +248,7 @@ ENGINE_TABLE = [
         OFFICIAL,
         "globex",
         GRANT,
-        "Also allowed by acme.",
+        "allowed by globex's grant to team ops.",
     ),
 ]
 
@@ -263,6 +264,54 @@ def test_pull_decide(orgs, image, allowed, category, decider, rule, reason):
     assert decision.rule is rule
     assert reason in decision.reason
     assert decision.reference == parse_reference(image).normalized
+
+
+initech = functools.partial(org, "initech")
+
+ALSO_ALLOWED_TABLE = [
+    # (orgs, image, decider, also_allowed_by, what the user reads at the end)
+    ([acme(official=True)], "ubuntu", "acme", (), "Image Access Management."),
+    (
+        [acme(official=True), globex(official=True)],
+        "ubuntu",
+        "acme",
+        ("globex",),
+        "Image Access Management. Also allowed by globex.",
+    ),
+    (
+        [acme(official=True), globex(teams=[team("ops", official=True)])],
+        "ubuntu",
+        "globex",
+        ("acme",),
+        "grant to team ops. Also allowed by acme.",
+    ),
+    (
+        [acme(official=True), globex(official=True), initech(official=True)],
+        "ubuntu",
+        "acme",
+        ("globex", "initech"),
+        "Also allowed by globex, initech.",
+    ),
+    # A refusal names the refusing organisation only, not those that would have allowed it.
+    ([acme(official=True), globex()], "ubuntu", "globex", (), "Image Access Management."),
+    # An owner's or an unmanaged organisation's allowance is no restriction's: not listed.
+    ([acme(official=True), globex(owner=True)], "ubuntu", "acme", (), "Image Access Management."),
+    ([acme(enabled=False), globex(enabled=False)], "ubuntu", None, (), "any image."),
+]
+
+
+@pytest.mark.parametrize(("orgs", "image", "decider", "also", "ending"), ALSO_ALLOWED_TABLE)
+def test_the_organisations_that_decided_are_data(orgs, image, decider, also, ending):
+    """The decider is ``organization``, the others that allowed are ``also_allowed_by``; the
+    reason names no organisation of the user's but the decider (an organisation's owners may
+    read it), and only the user's explanation lists the others."""
+    decision = decide(orgs, image)
+    assert decision.organization == decider
+    assert decision.also_allowed_by == also
+    others = {o.name for o in orgs} - {decider}
+    assert not any(name in decision.reason for name in others)
+    assert decision.explanation.endswith(ending)
+    assert decision.as_dict()["reason"] == decision.explanation
 
 
 ENTRY_TABLE = [
@@ -598,6 +647,26 @@ def test_owners_preview_is_the_organisations_policy_and_its_org_wide_entries(dat
     plain = dataclasses.replace(this, is_owner=False, teams=())
     org_wide = [e for e in entries if e.team is None]
     assert preview.allowed is (not expected_refusers([plain], reference, org_wide))
+
+
+@given(data=st.data(), case=references, orgs=org_lists)
+def test_a_reason_names_no_organisation_of_the_users_but_the_deciding_one(data, case, orgs):
+    """What an organisation's owners may read of a decision filed under it (its reason) never
+    says which other organisations the member belongs to; the others that allowed the pull are
+    exactly the other restricting organisations, as data."""
+    reference = parse_reference(case[0])
+    entries = data.draw(entry_lists(reference.path, orgs))
+    decision = pull_decide(snapshot_of(orgs, entries), reference)
+    words = decision.reason.replace(reference.path, " ")
+    for pattern in {e.pattern for e in entries}:  # an entry's pattern is an image's name
+        words = words.replace(f"`{pattern}`", " ")
+    named = {o.name for o in orgs if re.search(rf"\b{o.name}\b", words)}
+    assert named <= {decision.organization}
+    restricting = {o.name for o in orgs if o.enabled and not o.is_owner}
+    if decision.allowed and decision.organization in restricting:
+        assert set(decision.also_allowed_by) == restricting - {decision.organization}
+    else:
+        assert decision.also_allowed_by == ()
 
 
 def test_engine_policy_has_every_setting_of_the_model():

@@ -1,10 +1,10 @@
 """Writes of the activity log other than the token service's own record
-(:func:`tokens.services.pull_decisions_record`): pruning old decisions."""
+(:func:`activity.decisions.pull_decisions_record`): pruning old decisions."""
 
 from datetime import datetime
 
+from activity.models import PullDecision
 from orgs.models import Organization
-from policies.models import PullDecision
 
 
 def pull_decisions_prune(*, before: datetime, batch_size: int = 5000) -> int:

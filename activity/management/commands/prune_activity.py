@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from policies.activity.services import pull_decisions_prune
+from activity.services import pull_decisions_prune
 
 
 class Command(BaseCommand):

@@ -1,12 +1,11 @@
 """Reads of the activity log: an organisation's decisions (owners), a user's own, the summary at
 the top of the owners' page, and the rows of the CSV export.
 
-An organisation's decisions are the rows filed under it (:class:`policies.models.PullDecision`),
+An organisation's decisions are the rows filed under it (:class:`activity.models.PullDecision`),
 read through the composite indexes that start with the organisation, so each page costs the same
 few queries whatever the size of the log or of the organisation.
 """
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +16,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from activity.models import PullDecision
 from orgs.models import Organization
 from policies.engine import Category, Outcome
-from policies.models import PullDecision
 
 PER_PAGE = 50
 #: Pages count at most this many decisions ("10,000+"): counting a large log costs more than
@@ -72,8 +71,8 @@ def activity_page(queryset: QuerySet[PullDecision], page, per_page: int = PER_PA
     return CappedPaginator(queryset, per_page).get_page(page)
 
 
-_ALSO_ALLOWED = re.compile(r" Also allowed by [^.]*\.$")
 _ANOTHER = "another organization"
+_ANOTHERS_DECISION = "Decided by another organization the member belongs to."
 
 
 def shown_decider(decided_by: str, organization: Organization) -> str:
@@ -83,12 +82,14 @@ def shown_decider(decided_by: str, organization: Organization) -> str:
 
 
 def shown_reason(reason: str, decided_by: str, organization: Organization) -> str:
-    """The reason as an organisation's owners see it: another organisation's decision is not
-    explained (its policy is its own business), nor are the other organisations that also
-    allowed a pull."""
+    """The reason as an organisation's owners see it: their own organisation's part of the
+    decision. Another organisation's decision is not explained (its policy is its own
+    business); their own organisation's reason names no other organisation (the engine's
+    rule), and the other organisations that also allowed a pull (``also_allowed_by``) are
+    never shown to them."""
     if decided_by not in ("", organization.name):
-        return "Decided by another organization the member belongs to."
-    return _ALSO_ALLOWED.sub("", reason)
+        return _ANOTHERS_DECISION
+    return reason
 
 
 @dataclass(frozen=True)
@@ -269,3 +270,11 @@ def activity_csv_rows(queryset: QuerySet[PullDecision], organization: Organizati
         cells[_REASON] = shown_reason(cells[_REASON], decided_by, organization)
         cells[_DECIDED_BY] = shown_decider(decided_by, organization)
         yield [csv_cell(cell) for cell in cells]
+
+
+def namespace_pulled(namespace: str) -> bool:
+    """Whether a pull decision was recorded for a repository of ``namespace`` (the reader this
+    app registers with :mod:`orgs.namespaces`). No index serves it (the log is indexed by
+    organisation and time), so when nothing matches it reads the whole table; organisation
+    creation is rare, rate-limited, and asks this last."""
+    return PullDecision.objects.filter(repository__startswith=f"{namespace}/").exists()

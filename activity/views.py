@@ -10,9 +10,9 @@ from django.db import transaction
 from django.http import StreamingHttpResponse
 from django.views.generic import TemplateView, View
 
+from activity import selectors
+from activity.forms import ActivityFilterForm
 from orgs.mixins import OrganizationMixin
-from policies.activity import selectors
-from policies.activity.forms import ActivityFilterForm
 
 
 class FilteredActivity:
@@ -49,7 +49,7 @@ class OrganizationActivityView(OrganizationMixin, FilteredActivity, TemplateView
     """Owners: the decisions made for the organisation's members while they were members,
     filtered and paginated, with a summary of the last 7 and 30 days."""
 
-    template_name = "policies/activity.html"
+    template_name = "activity/activity.html"
     owner_only = True
     tab = "activity"
 
@@ -126,7 +126,7 @@ class OrganizationActivityCsvView(OrganizationMixin, FilteredActivity, View):
 class MyActivityView(LoginRequiredMixin, FilteredActivity, TemplateView):
     """The decisions made about my own registry requests, with their reasons."""
 
-    template_name = "policies/my_activity.html"
+    template_name = "activity/my_activity.html"
     with_member = False
 
     def decisions(self):

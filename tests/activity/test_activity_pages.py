@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from activity.models import PullDecision
 from orgs.models import Team
-from policies.models import PullDecision
 from tests.factories import make_team, make_user, record_pulls, set_policy
 
-ACTIVITY = reverse("policies:activity", kwargs={"org": "acme"})
-CSV = reverse("policies:activity_csv", kwargs={"org": "acme"})
-MINE = reverse("policies:my_activity")
+ACTIVITY = reverse("activity:activity", kwargs={"org": "acme"})
+CSV = reverse("activity:activity_csv", kwargs={"org": "acme"})
+MINE = reverse("activity:my_activity")
 
 
 def rows_of(response) -> list[str]:
@@ -173,7 +173,7 @@ def test_another_organisations_decision_is_not_explained(acme, login):
     (row,) = csv_of(login(acme.owner).get(CSV))
     assert (row["decided_by"], row["outcome"]) == ("another organization", "blocked")
     # gina, globex's owner, sees it with the reason.
-    gina = login(acme.gina).get(reverse("policies:activity", kwargs={"org": "globex"}))
+    gina = login(acme.gina).get(reverse("activity:activity", kwargs={"org": "globex"}))
     assert "Community images are blocked by globex" in gina.content.decode().replace("&#x27;", "'")
 
 
@@ -260,7 +260,7 @@ def test_query_count_does_not_grow_with_the_log(acme, login, django_assert_num_q
 
 def test_counting_stops_at_the_cap(acme, login, monkeypatch):
     """A large log is not counted to the end: "N+ decisions", and dates reach older ones."""
-    from policies.activity import selectors
+    from activity import selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 60)
     for _ in range(3):

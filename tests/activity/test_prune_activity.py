@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from policies.models import PullDecision
+from activity.models import PullDecision
 from tests.factories import make_team, make_user, record_pulls
 
 

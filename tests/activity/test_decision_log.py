@@ -8,8 +8,9 @@ import logging
 import pytest
 from django.db import OperationalError, connection
 
+from activity.models import PullDecision
 from orgs.models import Team
-from policies.models import AccessPolicy, PullDecision
+from policies.models import AccessPolicy
 from tests.factories import PASSWORD, make_team, set_policy
 from tests.tokens.conftest import SERVICE, post_form
 from tests.tokens.test_token_service import pulls
@@ -218,6 +219,7 @@ def test_each_decision_is_one_json_line(acme, ask, token_of, decision_lines):
         "organization": "acme",
         "rule": "category",
         "reason": "Community images are blocked by acme's Image Access Management.",
+        "also_allowed_by": [],
         "outcome": "blocked",
         "member_of": ["acme", "globex"],
     }
@@ -306,7 +308,7 @@ def test_the_json_lines_can_go_to_their_own_file(tmp_path):
 def queued(settings):
     """Decisions queued and written by the worker's thread every 50 ms; the thread is stopped
     (and its database connection closed) after the test."""
-    from tokens.decisions import writer
+    from activity.decisions import writer
 
     settings.DECISION_LOG_FLUSH_SECONDS = 0.05
     yield writer
@@ -344,7 +346,7 @@ def test_queued_decisions_cost_the_request_no_insert(acme, ask, granted, token_o
 def test_failed_writes_are_retried_and_a_backlog_refuses_tokens(
     acme, ask, token_of, queued, settings, monkeypatch, caplog, decision_lines
 ):
-    from tokens import decisions
+    from activity import decisions
 
     settings.DECISION_LOG_MAX_PENDING = 2
     real = decisions._INSERT_DECISIONS
@@ -399,7 +401,7 @@ def test_a_full_batch_is_written_without_waiting_for_the_interval(
     FLUSH_ROWS wait, the writer writes them at once rather than at the end of its interval."""
     import time
 
-    from tokens import decisions
+    from activity import decisions
 
     settings.DECISION_LOG_FLUSH_SECONDS = 30
     monkeypatch.setattr(decisions, "FLUSH_ROWS", 3)

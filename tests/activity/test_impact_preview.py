@@ -7,11 +7,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activity import impact as impact_module
+from activity.impact import draft_impact
 from orgs.models import Team
-from policies.activity import impact as impact_module
-from policies.activity.impact import draft_impact
+from policies.engine import pull_decide
 from policies.models import AccessPolicy, PolicyChange
-from tests.factories import add_entry, record_pulls, set_grant, set_policy
+from policies.references import parse_repository_name
+from policies.selectors import organization_member_snapshots, pull_snapshot
+from tests.factories import add_entry, make_team, record_pulls, set_grant, set_policy
 
 PAGE = reverse("policies:permissions", kwargs={"org": "acme"})
 PREVIEW = reverse("policies:permissions_preview", kwargs={"org": "acme"})
@@ -187,3 +190,39 @@ def test_preview_queries_do_not_grow_with_the_log(acme, login, django_assert_max
     with django_assert_max_num_queries(22):
         response = client.post(PREVIEW, {"version": "1", "enabled": "on"})
     assert response.context["impact"].blocked.pulls == 151
+
+
+def test_an_entry_counts_until_it_expires(acme, pulled):
+    """The preview reads the allowlist through the policies' snapshot reader: an entry applies
+    until its expiry, not at it."""
+    expiry = (timezone.now() + timedelta(days=10)).replace(microsecond=500000)
+    add_entry(acme.org, "someone/*", actor=acme.owner, expires_at=expiry)
+    community = draft(allow_official_images=True)
+    before = draft_impact(organization=acme.org, draft=community, now=expiry - timedelta(seconds=1))
+    at = draft_impact(organization=acme.org, draft=community, now=expiry)
+    assert before.blocked.pulls == 0
+    assert [i.repository for i in at.blocked.images] == ["someone/thing"]
+
+
+def test_a_members_replay_decides_as_the_token_service_would(acme):
+    """The preview's snapshot of a member (read for the whole organisation) and the token
+    service's (read for the user) give the same decisions: grants, team and organisation-wide
+    entries, verified publishers (bitnami and grafana, the fixture's), expiries."""
+    platform = make_team(acme.org, "platform", acme.member)
+    set_grant(platform, actor=acme.owner, community=True)
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
+    add_entry(acme.org, "bitnami/*", actor=acme.owner, team=platform)
+    add_entry(acme.org, "grafana/**", actor=acme.owner)
+    add_entry(acme.org, "other/*", actor=acme.owner, expires_at=timezone.now() + timedelta(1))
+    references = [
+        parse_repository_name(name)
+        for name in ("library/ubuntu", "acme/app", "bitnami/redis", "grafana/a/b", "other/x")
+    ]
+    now = timezone.now()
+    for when in (now, now + timedelta(days=2)):
+        theirs = organization_member_snapshots(
+            organization=acme.org, references={acme.member.pk: references}, as_of=when
+        )[acme.member.pk]
+        mine = pull_snapshot(user=acme.member, references=references, as_of=when)
+        for reference in references:
+            assert pull_decide(theirs, reference) == pull_decide(mine, reference)

@@ -4,10 +4,12 @@ organisation's members made in the last :data:`IMPACT_DAYS` days.
 Each distinct (member, repository) pair recorded under the organisation in that window is
 replayed through :func:`policies.engine.pull_decide` twice, once with the saved settings and once
 with the draft, as the member stands in the organisation today (their teams' grants, the
-organisation's allowlist in force now). Only this organisation's policy is replayed: another
-organisation the member belongs to may refuse the pull anyway, and the draft changes nothing
-there. The work is bounded: the :data:`MAX_PAIRS` most-requested pairs are replayed, and the
-preview says when there were more. Five queries, whatever the size of the log.
+organisation's allowlist in force now), read by the policies' snapshot reader
+(:func:`policies.selectors.organization_member_snapshots`). Only this organisation's policy is
+replayed: another organisation the member belongs to may refuse the pull anyway, and the draft
+changes nothing there. The work is bounded: the :data:`MAX_PAIRS` most-requested pairs are
+replayed, and the preview says when there were more. Four queries, whatever the size of the log
+(the pairs, then the snapshots' three).
 """
 
 from collections import defaultdict
@@ -15,15 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from orgs.models import Organization, TeamMembership
-from policies.engine import Category, ListEntry, Outcome, PullSnapshot, pull_decide
-from policies.models import AllowlistEntry, Publisher, PullDecision
-from policies.patterns import candidates
-from policies.references import InvalidReference, parse_repository_name
-from policies.selectors import membership_columns, organization_policies
+from activity.models import PullDecision
+from orgs.models import Organization
+from policies.engine import Category, Outcome, pull_decide
+from policies.references import ImageReference, InvalidReference, parse_repository_name
+from policies.selectors import organization_member_snapshots
 
 IMPACT_DAYS = 30
 MAX_PAIRS = 5000
@@ -98,40 +99,6 @@ def _pairs(organization: Organization, since: datetime) -> list[_Pair]:
     return [_Pair(**row) for row in rows]
 
 
-def _standing(organization: Organization) -> dict:
-    """Each member's :class:`OrgPolicy` in the organisation with the saved settings: one query
-    for the organisation's memberships, policy and grants."""
-    columns = membership_columns()
-    rows = TeamMembership.objects.filter(team__organization=organization).values_list(
-        "user_id", *columns.values()
-    )
-    by_user = defaultdict(list)
-    for user_id, *values in rows:
-        by_user[user_id].append(dict(zip(columns, values, strict=True)))
-    return {user_id: organization_policies(rows)[0] for user_id, rows in by_user.items()}
-
-
-def _entries(organization: Organization, as_of: datetime) -> dict[str, list[ListEntry]]:
-    """The organisation's entries in force at ``as_of``, by pattern (at most 1,000)."""
-    by_pattern = defaultdict(list)
-    for row in (
-        AllowlistEntry.objects.filter(organization=organization)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=as_of))
-        .values("pattern", "team__name", "added_by_username", "expires_at", "reason")
-    ):
-        by_pattern[row["pattern"]].append(
-            ListEntry(
-                pattern=row["pattern"],
-                organization=organization.name,
-                team=row["team__name"],
-                added_by=row["added_by_username"],
-                expires_at=row["expires_at"],
-                reason=row["reason"],
-            )
-        )
-    return by_pattern
-
-
 def draft_impact(
     *, organization: Organization, draft: Mapping[str, bool], now: datetime | None = None
 ) -> Impact:
@@ -141,36 +108,35 @@ def draft_impact(
     pairs = _pairs(organization, now - timedelta(days=IMPACT_DAYS))
     capped = len(pairs) > MAX_PAIRS
     pairs = pairs[:MAX_PAIRS]
-    standing = _standing(organization) if pairs else {}
-    entries = _entries(organization, now) if pairs else {}
-    publishers = (
-        frozenset(Publisher.objects.filter(verified=True).values_list("namespace", flat=True))
-        if pairs
-        else frozenset()
-    )
-    references, refused = {}, {Outcome.BLOCKED: [], Outcome.WOULD_BLOCK: []}
-    gone = 0
+    references: dict[str, ImageReference | None] = {}
+    wanted: dict[int, list[ImageReference]] = {}  # every member with a pair, for their snapshot
     for pair in pairs:
-        saved = standing.get(pair.user_id)
-        if saved is None:
-            gone += 1
-            continue
         if pair.repository not in references:
             try:
                 references[pair.repository] = parse_repository_name(pair.repository)
             except InvalidReference:
                 references[pair.repository] = None
+        asked = wanted.setdefault(pair.user_id, [])
+        if references[pair.repository] is not None:
+            asked.append(references[pair.repository])
+    snapshots = (
+        organization_member_snapshots(organization=organization, references=wanted, as_of=now)
+        if pairs
+        else {}
+    )
+    refused = {Outcome.BLOCKED: [], Outcome.WOULD_BLOCK: []}
+    gone = 0
+    for pair in pairs:
+        snapshot = snapshots.get(pair.user_id)
+        if snapshot is None:
+            gone += 1
+            continue
         reference = references[pair.repository]
         if reference is None:
             continue
-        snapshot = PullSnapshot(
-            username=pair.username,
-            organizations=(saved,),
-            verified_publishers=publishers,
-            entries=tuple(e for p in candidates(reference.path) for e in entries.get(p, ())),
-            as_of=now,
-        )
-        after = pull_decide(replace(snapshot, organizations=(replace(saved, **draft),)), reference)
+        (saved,) = snapshot.organizations
+        drafted = replace(snapshot, organizations=(replace(saved, **draft),))
+        after = pull_decide(drafted, reference)
         if after.outcome is Outcome.ALLOWED:
             continue
         before = pull_decide(snapshot, reference)
