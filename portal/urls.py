@@ -9,6 +9,9 @@ from portal import views
 from portal.forms import AdminSignInForm, SignInForm
 
 admin.site.login_form = AdminSignInForm
+# Errors outside a view's own handling: JSON on the API's paths, the error pages elsewhere.
+handler400 = "api.errors.bad_request"
+handler500 = "api.errors.server_error"
 
 register_converter(OrganizationNameConverter, "org")
 register_converter(TeamNameConverter, "team")
