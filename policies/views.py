@@ -38,6 +38,7 @@ from policies.models import (
     policy_value_word,
 )
 from policies.references import parse_reference
+from portal.links import site_url
 from portal.mixins import ServiceFormView
 
 ENTRIES_PER_PAGE = 50
@@ -421,7 +422,7 @@ class ExceptionCreateView(OrganizationMixin, ServiceFormView):
             requester=self.request.user,
             reference=form.cleaned_data["image"],
             justification=form.cleaned_data["justification"],
-            site_url=self.request.build_absolute_uri("/"),
+            site_url=site_url("/"),
         )
 
     def get_success_message(self, result):

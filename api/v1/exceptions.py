@@ -22,6 +22,7 @@ from policies.services import (
     exception_request_create,
     exception_request_decline,
 )
+from portal.links import site_url
 
 TAG = "Exception requests"
 
@@ -140,7 +141,7 @@ class OrganizationRequestsView(OrganizationView):
                 requester=request.user,
                 reference=body["reference"],
                 justification=body["justification"],
-                site_url=request.build_absolute_uri("/"),
+                site_url=site_url("/"),
             )
         except DjangoValidationError as error:
             raise refused(error) from None

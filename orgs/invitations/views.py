@@ -24,6 +24,7 @@ from orgs.invitations import selectors, services
 from orgs.invitations.forms import InvitationCreateForm, SignUpForm
 from orgs.mixins import OrganizationMixin
 from orgs.models import Invitation
+from portal.links import site_url
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_service_error
 
 # --- owners ------------------------------------------------------------------------------
@@ -69,7 +70,7 @@ class OrganizationInvitationsView(OrganizationMixin, ServiceFormView):
             team=form.cleaned_data["team"],
             invited_by=self.request.user,
             invitee=form.cleaned_data["invitee"],
-            absolute_url=self.request.build_absolute_uri,
+            absolute_url=site_url,
         )
 
     def get_success_message(self, result):
