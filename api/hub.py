@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from api.credentials import BadCredentials, LockedOut, bearer_for, sign_in
 from api.errors import refused
-from api.pagination import HubPageQuery, page_response
+from api.pagination import HubPageNumbers, HubPageQuery, page_response
 from api.permissions import NotWithAccessToken, SignedIn
 from api.serializers import StrictCharField, StrictSerializer, settings_serializer, valid_data
 from api.views import OrganizationView, save_with_precondition, with_etag
@@ -321,12 +321,11 @@ class AccessTokensView(APIView):
         responses={200: AccessTokenListSerializer},
     )
     def get(self, request):
-        query = valid_data(HubPageQuery, request.query_params)
         return page_response(
             request,
             access_tokens_of(user=request.user),
             AccessTokenSerializer,
-            query,
+            pagination=HubPageNumbers,
             active_count=access_tokens_of(user=request.user, active=True).count(),
         )
 

@@ -88,7 +88,7 @@ def _page(request, requests) -> Response:
     query = valid_data(StatusQuery, request.query_params)
     if "status" in query:
         requests = requests.filter(status=query["status"])
-    return page_response(request, requests, ExceptionRequestSerializer, query)
+    return page_response(request, requests, ExceptionRequestSerializer)
 
 
 class MyRequestsView(APIView):
