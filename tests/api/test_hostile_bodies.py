@@ -82,3 +82,17 @@ def test_a_server_error_on_the_api_is_json():
     assert answer.status_code == 500
     assert answer["Content-Type"] == "application/json"
     assert server_error(factory.get("/orgs/"))["Content-Type"].startswith("text/html")
+
+
+def test_a_query_string_with_too_many_fields_is_a_json_400(acme, api):
+    """Past ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` query parameters Django refuses to read the query
+    string (before any view): JSON on the API, the 400 page elsewhere."""
+    query = "&".join(f"f{index}=1" for index in range(settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1))
+    member = api(acme.member)
+    member.client.raise_request_exception = False
+    answer = member.get(f"/api/v1/orgs?{query}")
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "Bad request."}
+    page = member.client.get(f"/orgs/?{query}")
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
