@@ -89,9 +89,9 @@ def refused(error: DjangoValidationError, *, rename: Mapping[str, str] | None = 
 
 def exception_handler(exc, context):
     """Django REST framework's handler, with the portal's error bodies. A request Django
-    refuses as suspicious (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, a form over
-    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields) is a JSON 400 too; anything else unexpected goes
-    on to Django (logged) and :func:`server_error` answers it in JSON."""
+    refuses as suspicious while the view reads it (a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is a JSON 400 too; anything else unexpected goes on to
+    Django (which logs it) and :func:`server_error` answers it in JSON."""
     if isinstance(exc, DjangoValidationError):
         exc = refused(exc)
     elif isinstance(exc, SuspiciousOperation):
