@@ -22,7 +22,6 @@ import atexit
 import json
 import logging
 import os
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,12 +38,11 @@ from orgs.models import Organization
 from policies.engine import Decision, PullSnapshot
 from policies.references import ImageReference
 from portal.prepared import CompiledInsert
+from portal.text import CONTROL_CHARACTERS as _CONTROL_RE
 
 logger = logging.getLogger(__name__)
 #: One JSON object per line for each decision of the token service (see docs/activity.md).
 decision_logger = logging.getLogger("portal.decisions")
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _field(value: str, limit: int) -> str:

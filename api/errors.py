@@ -9,11 +9,15 @@ answer (a field named as the API names it, and the status its code calls for).
 
 from collections.abc import Mapping
 
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.middleware import API_PATHS
 
 # What a service's refusal code means over HTTP; any other refusal is invalid input (400).
 STATUS_OF_CODE = {
@@ -84,9 +88,14 @@ def refused(error: DjangoValidationError, *, rename: Mapping[str, str] | None = 
 
 
 def exception_handler(exc, context):
-    """Django REST framework's handler, with the portal's error bodies."""
+    """Django REST framework's handler, with the portal's error bodies. A request Django
+    refuses as suspicious while the view reads it (a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is a JSON 400 too; anything else unexpected goes on to
+    Django (which logs it) and :func:`server_error` answers it in JSON."""
     if isinstance(exc, DjangoValidationError):
         exc = refused(exc)
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(f"The request was refused: {exc}")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -104,6 +113,22 @@ def exception_handler(exc, context):
         body["text"] = detail  # Docker Hub's ValueError: {"text", "fields"}
     response.data = body
     return response
+
+
+def bad_request(request, exception):
+    """``handler400``: a request Django refused outside an API view's handling (a suspicious
+    one); JSON on the API's paths, Django's 400 page elsewhere."""
+    if request.path.startswith(API_PATHS):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    """``handler500``: a server error (logged by Django with its traceback); JSON on the
+    API's paths, Django's 500 page elsewhere."""
+    if request.path.startswith(API_PATHS):
+        return JsonResponse({"detail": "Server error: the portal could not answer."}, status=500)
+    return defaults.server_error(request)
 
 
 @csrf_exempt  # it changes nothing, whatever the method

@@ -6,7 +6,8 @@ Hub manages the portal unchanged.
   expires in 10 minutes.
 * ``GET``/``PUT /v2/orgs/{name}/settings``: ``{"restricted_images": {"enabled",
   "allow_official_images", "allow_verified_publishers"}}`` (exactly Docker's three settings;
-  the portal's others are in ``/api/v1/``).
+  the portal's others are in ``/api/v1/``). ``enabled`` is what Docker Hub means by it, images
+  restricted: false in audit-only mode (:func:`hub_settings`).
 * ``GET``/``POST /v2/access-tokens``, ``GET``/``DELETE /v2/access-tokens/{uuid}``: the caller's
   personal access tokens. As on Docker Hub, not with a bearer made from an access token.
 """
@@ -23,12 +24,13 @@ from rest_framework.views import APIView
 
 from api.credentials import api_sign_in, bearer_for
 from api.errors import refused
-from api.pagination import HubPageQuery, page_response
+from api.pagination import HubPageNumbers, HubPageQuery, page_response
 from api.permissions import NotWithAccessToken, SignedIn
 from api.serializers import StrictCharField, StrictSerializer, settings_serializer, valid_data
-from api.views import OrganizationView, save_policy, with_etag
+from api.views import OrganizationView, save_with_precondition, with_etag
 from policies.models import AccessPolicy
 from policies.selectors import policy_for_organization
+from policies.services import policy_update
 from portal import throttle
 from portal.middleware import printable
 from tokens.authentication import SignInRefused
@@ -143,7 +145,11 @@ RestrictedImagesSerializer = settings_serializer(
     "RestrictedImages",
     AccessPolicy,
     HUB_SETTINGS,
-    "Image Access Management, as Docker Hub names it (all three are required in a PUT).",
+    "Image Access Management, as Docker Hub names it (all three are required in a PUT). "
+    "'enabled' is whether it is enforced: false while the organisation is in the portal's "
+    "audit-only mode, where nothing is blocked (see /api/v1/orgs/{org}/settings for "
+    "audit_only). PUT 'enabled': true enforces it (ending audit-only mode); false switches an "
+    "enforced policy off and leaves an audit-only one as it is.",
 )
 
 
@@ -152,7 +158,26 @@ class OrgSettingsSerializer(StrictSerializer):
 
 
 def hub_settings(policy: AccessPolicy) -> dict:
-    return {"restricted_images": {field: getattr(policy, field) for field in HUB_SETTINGS}}
+    """Docker's three settings of ``policy``. Docker Hub's ``enabled`` means that images are
+    restricted, so it is the policy *enforced*: false in audit-only mode, where nothing is
+    blocked (a script checking ``enabled`` must not take an audit for a restriction)."""
+    values = {field: getattr(policy, field) for field in HUB_SETTINGS}
+    values["enabled"] = policy.enabled and not policy.audit_only
+    return {"restricted_images": values}
+
+
+def policy_values(hub_values: dict, policy: AccessPolicy) -> dict:
+    """The policy settings a PUT of Docker's three settings asks for, ``enabled`` read as
+    :func:`hub_settings` writes it: ``true`` enforces the policy (audit-only mode ends);
+    ``false`` is already true of an audit-only policy, which stays as it is (so that a script
+    that reads the settings and writes them back changes nothing), and switches an enforced
+    policy off."""
+    values = dict(hub_values)
+    if values["enabled"]:
+        values["audit_only"] = False
+    elif policy.enabled and policy.audit_only:
+        values["enabled"] = True
+    return values
 
 
 class OrgSettingsView(OrganizationView):
@@ -194,9 +219,18 @@ class OrgSettingsView(OrganizationView):
         ],
     )
     def put(self, request, name):
-        body = valid_data(OrgSettingsSerializer, request.data)
-        values = body["restricted_images"]
-        policy = save_policy(request, self.organization, values)
+        values = valid_data(OrgSettingsSerializer, request.data)["restricted_images"]
+
+        def save(version: int) -> AccessPolicy:
+            current = policy_for_organization(organization=self.organization)
+            return policy_update(
+                organization=self.organization,
+                actor=request.user,
+                expected_version=version,
+                values=policy_values(values, current),
+            )[0]
+
+        policy = save_with_precondition(request, self.organization, save)
         return with_etag(Response(hub_settings(policy)), policy)
 
 
@@ -286,12 +320,11 @@ class AccessTokensView(APIView):
         responses={200: AccessTokenListSerializer},
     )
     def get(self, request):
-        query = valid_data(HubPageQuery, request.query_params)
         return page_response(
             request,
             access_tokens_of(user=request.user),
             AccessTokenSerializer,
-            query,
+            pagination=HubPageNumbers,
             active_count=access_tokens_of(user=request.user, active=True).count(),
         )
 

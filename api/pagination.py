@@ -1,25 +1,28 @@
-"""Pages of a list, Docker Hub's way: ``?page=1&page_size=25`` in,
-``{"count", "next", "previous", "results"}`` out (``next``/``previous``: absolute URLs or
-null). A page past the last is invalid input (400), except the first page of an empty list."""
+"""Pages of a list, Docker Hub's way, through Django REST framework's page-number pagination
+(:class:`PageNumbers`): ``?page=1&page_size=25`` in, ``{"count", "next", "previous",
+"results"}`` out (``next``/``previous``: absolute URLs or null). A page past the last is
+invalid input (400), except the first page of an empty list."""
 
 import functools
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from api.serializers import StrictSerializer
+from api.serializers import StrictSerializer, valid_data
 
 MAX_PAGE_SIZE = 100
+PAGE_SIZE = 25
+HUB_PAGE_SIZE = 10  # Docker Hub's default
 
 
 class PageQuery(StrictSerializer):
     """Which page: ``page`` (from 1) of ``page_size`` items."""
 
     page = serializers.IntegerField(min_value=1, max_value=1_000_000, default=1)
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=25)
+    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=PAGE_SIZE)
 
     def to_internal_value(self, data):
         # A query string may carry other parameters: only the known ones are read here.
@@ -31,7 +34,9 @@ class HubPageQuery(PageQuery):
     """Which page: ``page`` (from 1) of ``page_size`` items (10 by default, as on Docker
     Hub)."""
 
-    page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=10)
+    page_size = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=HUB_PAGE_SIZE
+    )
 
 
 @functools.cache
@@ -55,47 +60,72 @@ def paginated(item_serializer):
     )
 
 
-def _link(request, number: int | None) -> str | None:
-    if number is None:
-        return None
-    url = request.build_absolute_uri()
-    if number == 1:
-        return remove_query_param(url, "page")
-    return replace_query_param(url, "page", number)
+class PageNumbers(PageNumberPagination):
+    """Django REST framework's page-number pagination, the way Docker Hub pages a list:
+    ``?page=1&page_size=25`` in, ``{"count", "next", "previous", "results"}`` out (``next`` and
+    ``previous`` are absolute URLs or null; page 1's link has no ``page``).
 
+    Stricter than DRF's defaults: a malformed or out-of-range ``page`` or ``page_size`` (which
+    DRF would replace by its default) is invalid input, a 400 naming the parameter, and so is a
+    page past the last (DRF: 404), except the first page of an empty list.
+    """
 
-def _check_exists(number: int, paginator: Paginator) -> None:
-    last = paginator.num_pages
-    if number > last:
-        pages = "is 1 page" if last == 1 else f"are {last} pages"
-        raise ValidationError(
-            {"page": [f"Page {number} does not exist: there {pages} of {paginator.per_page}."]}
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    last_page_strings = ()
+    #: Validates ``page`` and ``page_size`` (other parameters are the view's).
+    query = PageQuery
+
+    def paginate_queryset(self, queryset, request, view=None):
+        query = valid_data(self.query, request.query_params)
+        paginator = self.django_paginator_class(queryset, query["page_size"])
+        return self.paginate_page(
+            paginator.get_page(query["page"]), request, requested=query["page"]
+        )
+
+    def paginate_page(self, page: Page, request, *, requested: int) -> list:
+        """The items of ``page``, a page that a selector made with a paginator of its own
+        (the members', the capped count of the activity log), answered like any other:
+        ``requested`` past the last page is refused (400)."""
+        last = page.paginator.num_pages
+        if requested > last:
+            pages = "is 1 page" if last == 1 else f"are {last} pages"
+            raise ValidationError(
+                {
+                    self.page_query_param: [
+                        f"Page {requested} does not exist: there {pages} of "
+                        f"{page.paginator.per_page}."
+                    ]
+                }
+            )
+        self.request, self.page = request, page
+        return list(page.object_list)
+
+    def get_paginated_response(self, data, **extra) -> Response:
+        """The page's envelope, ``extra`` fields, then ``results``: ``data``."""
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                **extra,
+                "results": data,
+            }
         )
 
 
-def page_of(request, items, *, page: int, page_size: int) -> tuple[list, dict]:
-    """One page of ``items`` (a queryset or a list): ``(its items, the envelope without
-    results)``. A page past the last is refused (400)."""
-    paginator = Paginator(items, page_size)
-    _check_exists(page, paginator)
-    one = paginator.page(page)
-    return list(one.object_list), envelope_of(request, one)
+class HubPageNumbers(PageNumbers):
+    """:class:`PageNumbers` with Docker Hub's default of 10 items a page."""
+
+    page_size = HUB_PAGE_SIZE
+    query = HubPageQuery
 
 
-def page_response(request, items, item_serializer, query: dict, **extra) -> Response:
-    """The answer with page ``query["page"]`` of ``items`` (``query["page_size"]`` each), each
-    item serialized by ``item_serializer``; ``extra`` adds fields to the envelope."""
-    page, envelope = page_of(request, items, page=query["page"], page_size=query["page_size"])
-    return Response({**envelope, **extra, "results": item_serializer(page, many=True).data})
-
-
-def envelope_of(request, page: Page, requested: int | None = None) -> dict:
-    """The envelope of ``page`` (``django.core.paginator.Page``, e.g. from a selector that
-    paginates); with ``requested``, refuses (400) a page number past the last."""
-    if requested is not None:
-        _check_exists(requested, page.paginator)
-    return {
-        "count": page.paginator.count,
-        "next": _link(request, page.next_page_number() if page.has_next() else None),
-        "previous": _link(request, page.previous_page_number() if page.has_previous() else None),
-    }
+def page_response(request, items, item_serializer, *, pagination=PageNumbers, **extra) -> Response:
+    """The answer with the page of ``items`` (a queryset or a list) that the query string
+    asks for, each item serialized by ``item_serializer``; ``extra`` adds fields to the
+    envelope."""
+    pages = pagination()
+    page = pages.paginate_queryset(items, request)
+    return pages.get_paginated_response(item_serializer(page, many=True).data, **extra)

@@ -2,13 +2,13 @@
 organisation's settings (``ETag`` / ``If-Match``)."""
 
 from django.http import Http404
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import Refused
+from orgs.access import OWNER_ONLY_METHODS, organization_access
 from orgs.models import Organization
-from orgs.selectors import is_owner, organization_for_member
 from policies.models import AccessPolicy
 from policies.selectors import policy_for_organization
 from policies.services import StalePolicyEdit, policy_update
@@ -20,10 +20,10 @@ ATTEMPTS_WITHOUT_PRECONDITION = 3
 
 
 class OrganizationView(APIView):
-    """An endpoint of one organisation, named by the URL's ``org`` (``org_kwarg``), resolved
-    through a member-scoped query: anonymous 401 and token scope first (the permission
-    classes), then non-member 404 (an organisation's existence is not leaked), then member on
-    an owner action 403.
+    """An endpoint of one organisation, named by the URL's ``org`` (``org_kwarg``): anonymous
+    401 and token scope first (the permission classes), then the organisation access rule
+    (:mod:`orgs.access`, shared with the pages): non-member 404 (an organisation's existence
+    is not leaked), member on an owner action 403.
 
     ``owner_only`` makes every method owner-only; ``owner_only_methods`` lists the methods that
     are (by default the writes). :meth:`resolve` looks up further objects named by the URL.
@@ -31,19 +31,16 @@ class OrganizationView(APIView):
 
     org_kwarg = "org"
     owner_only = False
-    owner_only_methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+    owner_only_methods = OWNER_ONLY_METHODS
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        try:
-            self.organization = organization_for_member(
-                user=request.user, name=kwargs[self.org_kwarg]
-            )
-        except Organization.DoesNotExist:
-            raise NotFound("No such organization.") from None
-        self.is_owner = is_owner(user=request.user, organization=self.organization)
-        if (self.owner_only or request.method in self.owner_only_methods) and not self.is_owner:
-            raise PermissionDenied(f"Only owners of {self.organization.name} can do that.")
+        access = organization_access(
+            user=request.user,
+            name=kwargs[self.org_kwarg],
+            owner_action=self.owner_only or request.method in self.owner_only_methods,
+        )
+        self.organization, self.is_owner = access.organization, access.is_owner
         try:
             self.resolve(**kwargs)
         except Http404 as missing:

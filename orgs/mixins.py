@@ -1,15 +1,14 @@
-"""Access rules for every organisation URL, in one place.
-
-Anonymous visitors are sent to the login page; signed-in users who are not members get a 404
+"""The pages' side of the organisation access rule (:mod:`orgs.access`, shared with the API):
+anonymous visitors are sent to the login page; signed-in users who are not members get a 404
 (an organisation's existence is not leaked); members get a 403 on owner-only actions.
 """
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from orgs.models import Organization, Team
-from orgs.selectors import is_owner, organization_for_member, team_of_organization
+from orgs.access import OWNER_ONLY_METHODS, organization_access
+from orgs.models import Team
+from orgs.selectors import team_of_organization
 
 
 class OrganizationMixin:
@@ -22,20 +21,18 @@ class OrganizationMixin:
     """
 
     owner_only = False
-    owner_only_methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+    owner_only_methods = OWNER_ONLY_METHODS
     tab = ""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        try:
-            self.organization = organization_for_member(user=request.user, name=kwargs["org"])
-        except Organization.DoesNotExist:
-            raise Http404("No such organization.") from None
-        self.is_owner = is_owner(user=request.user, organization=self.organization)
-        owner_action = self.owner_only or request.method in self.owner_only_methods
-        if owner_action and not self.is_owner:
-            raise PermissionDenied("Only owners of this organization can do that.")
+        access = organization_access(
+            user=request.user,
+            name=kwargs["org"],
+            owner_action=self.owner_only or request.method in self.owner_only_methods,
+        )
+        self.organization, self.is_owner = access.organization, access.is_owner
         self.resolve(**kwargs)
         return super().dispatch(request, *args, **kwargs)
 

@@ -1,11 +1,15 @@
-"""Site-wide middleware: one log line per request, and private caching for signed-in pages."""
+"""Site-wide middleware: one log line per request, control characters in a query string
+refused, and private caching for signed-in pages."""
 
 import json
 import logging
 import time
 
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from portal.text import has_control_characters
 from portal.throttle import client_address
 
 request_logger = logging.getLogger("portal.requests")
@@ -84,3 +88,42 @@ class PrivatePagesMiddleware:
         if not response.has_header("Cache-Control") and request.user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+#: Paths answered in JSON: the API's ``{"detail"}``, and the registry token protocol's
+#: ``{"errors": [{"code", "message"}]}``.
+API_PATHS = ("/api/", "/v2/")
+TOKEN_PROTOCOL_PATHS = ("/auth/",)
+CONTROL_IN_QUERY = (
+    "The query string contains a control character (such as NUL): no name, search or filter "
+    "has one."
+)
+
+
+class QueryControlCharactersMiddleware:
+    """Refuses (400) a request whose query string holds a control character
+    (:data:`portal.text.CONTROL_CHARACTERS`) in a parameter's name or value, before any view
+    reads it: NUL in a search or filter would otherwise reach PostgreSQL, which refuses it in
+    text. Pages get the 400 page; the API and the token service get JSON in their own error
+    format."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.META.get("QUERY_STRING") and any(
+            has_control_characters(name) or any(map(has_control_characters, values))
+            for name, values in request.GET.lists()
+        ):
+            return refused_query(request)
+        return self.get_response(request)
+
+
+def refused_query(request):
+    """The 400 answer to a query string with a control character, in the path's format."""
+    if request.path.startswith(API_PATHS):
+        return JsonResponse({"detail": CONTROL_IN_QUERY}, status=400)
+    if request.path.startswith(TOKEN_PROTOCOL_PATHS):
+        body = {"errors": [{"code": "INVALID_REQUEST", "message": CONTROL_IN_QUERY}]}
+        return JsonResponse(body, status=400)
+    return render(request, "400.html", {"reason": CONTROL_IN_QUERY}, status=400)

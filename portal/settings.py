@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "portal.middleware.QueryControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.PrivatePagesMiddleware",
@@ -215,6 +216,26 @@ if not 1 <= REGISTRY_PASSWORD_SESSION_DAYS <= 365:
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="IAM Portal <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's address as its users reach it (scheme, host, optional port; no path): every
+# e-mailed link (invitations, exception requests, password resets) starts with it, never with
+# the request's Host header. Unset, it is where gunicorn and `make run` listen
+# (http://HOST:PORT, 127.0.0.1:8000 by default), unless ALLOWED_HOSTS names another host
+# while DEBUG is off: then the portal refuses to start without it.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    if not DEBUG and not set(ALLOWED_HOSTS) <= LOCAL_HOSTS:
+        raise environ.ImproperlyConfigured(
+            "Set SITE_URL to the portal's address as its users reach it, e.g. "
+            "https://portal.example.com: e-mailed links (invitations, password resets) are "
+            "built from it."
+        )
+    SITE_URL = f"http://{env.str('HOST', default='127.0.0.1')}:{env.int('PORT', default=8000)}"
+if not re.fullmatch(r"https?://[^/?#@\s]+", SITE_URL):
+    raise environ.ImproperlyConfigured(
+        "SITE_URL must be http:// or https:// with a host and an optional port, without a path, "
+        f"query or user, e.g. https://portal.example.com (got {SITE_URL!r})."
+    )
 
 # Membership by consent: invitations and sign-up.
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
@@ -367,7 +388,7 @@ REST_FRAMEWORK = {
         "api.permissions.WithinTokenScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS is not part of the API: 405
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",

@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
+from django.utils.functional import lazy
 
 from accounts.forms import ThrottledPasswordResetForm
 from accounts.views import PasswordResetSentView, SignOutView
@@ -9,6 +11,9 @@ from portal import views
 from portal.forms import AdminSignInForm, SignInForm
 
 admin.site.login_form = AdminSignInForm
+# Errors outside a view's own handling: JSON on the API's paths, the error pages elsewhere.
+handler400 = "api.errors.bad_request"
+handler500 = "api.errors.server_error"
 
 register_converter(OrganizationNameConverter, "org")
 register_converter(TeamNameConverter, "team")
@@ -31,7 +36,11 @@ urlpatterns = [
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
         "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),
+        auth_views.PasswordResetView.as_view(
+            form_class=ThrottledPasswordResetForm,
+            # The mail names the portal by SITE_URL, never by the request's Host header.
+            extra_email_context={"site_url": lazy(lambda: settings.SITE_URL, str)()},
+        ),
         name="password_reset",
     ),
     path(

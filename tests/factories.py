@@ -12,6 +12,7 @@ from policies.models import AccessPolicy, Publisher
 from policies.references import parse_reference
 from policies.selectors import pull_snapshot
 from policies.services import allowlist_entry_add, policy_update, team_grant_update
+from portal.links import site_url
 from tokens.grants import Requester, grant_access
 from tokens.scopes import parse_scopes
 
@@ -77,7 +78,7 @@ def invite(
         team=Team.objects.get(organization=organization, name=team),
         invited_by=by,
         invitee=invitee,
-        absolute_url=lambda path: "http://testserver" + path,
+        absolute_url=site_url,
     )
 
 

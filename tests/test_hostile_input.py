@@ -22,6 +22,28 @@ HOSTILE = [
     "../../etc/passwd",
     "<script>",
 ]
+# Every query parameter a page, the API or the token service reads (searches, filters, pages).
+QUERY_NAMES = (
+    "also",
+    "image",
+    "q",
+    "page",
+    "page_size",
+    "next",
+    "scope",
+    "service",
+    "team",
+    "member",
+    "outcome",
+    "since",
+    "until",
+    "status",
+    "show",
+    "os",
+    "entries",
+    "account",
+    "client_id",
+)
 # Valid values for each URL argument, so that one argument at a time can be made hostile.
 VALID = {"org": "acme", "team": "developers", "username": "mike", "pk": "1"}
 
@@ -56,7 +78,7 @@ def requests():
             fill(route, VALID),
             "&".join(
                 f"{name}={quote(value)}"
-                for name in ("also", "image", "q", "page", "next", "scope", "service")
+                for name in QUERY_NAMES
                 for value in (HOSTILE[0], HOSTILE[2], HOSTILE[8])
             )
             + "&also=acme&also=acme&page=-1&page=999999999999999999999",
@@ -100,3 +122,29 @@ def test_no_5xx_for_hostile_input(as_role, role, token_keys):
             if response.status_code >= 500:
                 failures.append(f"{method.upper()} {url[:160]!r} -> {response.status_code}")
     assert not failures, f"{len(failures)} server errors:\n" + "\n".join(failures[:40])
+
+
+@pytest.mark.parametrize("role", ["anonymous", "owner"])
+def test_a_control_character_in_any_query_parameter_is_a_clear_400(as_role, role):
+    """NUL (which PostgreSQL refuses in text) or another control character in a query string,
+    in any parameter's value or name, is refused before any view reads it: the 400 page, or
+    JSON in the API's or the token protocol's format."""
+    client = as_role(role)
+    failures = []
+    routes = sorted({fill(route, VALID) for route, _ in patterns()})
+    for path in routes:
+        for query in (f"{name}=a%00b" for name in QUERY_NAMES[:12]):
+            response = client.get(f"{path}?{query}&page=1")
+            kind = response.get("Content-Type", "")
+            if path.startswith(("/api/", "/v2/")):
+                ok = kind == "application/json" and "control character" in response.json()["detail"]
+            elif path.startswith("/auth/"):
+                ok = response.json()["errors"][0]["code"] == "INVALID_REQUEST"
+            else:
+                ok = kind.startswith("text/html") and b"control character" in response.content
+            if response.status_code != 400 or not ok:
+                failures.append(f"GET {path}?{query} -> {response.status_code} {kind}")
+        for query in ("q=%1b%5b31m", "%00=x", "team=%7f"):
+            if (response := client.get(f"{path}?{query}")).status_code != 400:
+                failures.append(f"GET {path}?{query} -> {response.status_code}")
+    assert not failures, f"{len(failures)} not refused:\n" + "\n".join(failures[:40])

@@ -19,14 +19,13 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from portal.text import CONTROL_CHARACTERS as _CONTROL_RE
 from tokens.scopes import InvalidScope, Scope, TooManyScopes, check_scope_size, parse_scopes
 
 MAX_USERNAME = 150  # Django's username field
 MAX_SECRET = 1024
 # RFC 6749 appendix A.1: client_id = *VSCHAR (printable ASCII); kept short, it is shown on a page.
 _CLIENT_ID_RE = re.compile(r"[\x20-\x7e]{0,100}")
-# C0 controls and DEL: no username has them, and PostgreSQL refuses NUL in a query parameter.
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Refusal(Exception):

@@ -230,3 +230,12 @@ def access_tokens_of(*, user, active: bool = False) -> QuerySet[AccessToken]:
             Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), revoked_at__isnull=True
         )
     return tokens
+
+
+def registry_sessions_of(*, user, open_only: bool = False) -> QuerySet[RefreshToken]:
+    """The user's registry sessions (refresh tokens), newest first, with the access token each
+    was opened with: all of them, or with ``open_only`` those not revoked."""
+    sessions = RefreshToken.objects.filter(user=user).select_related("access_token")
+    if open_only:
+        sessions = sessions.filter(revoked_at__isnull=True)
+    return sessions

@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
-from tokens.models import AccessToken, RefreshToken
+from tokens.selectors import access_tokens_of, registry_sessions_of
 from tokens.services import (
     access_token_create,
     access_token_delete,
@@ -33,7 +33,7 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        tokens = list(AccessToken.objects.filter(user=user))
+        tokens = list(access_tokens_of(user=user))
         inactive = [token for token in tokens if token.status != "active"]
         show_inactive = self.request.GET.get("show") == "all"
         username = user.get_username()
@@ -47,9 +47,7 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
                 ("docker", f"docker login {host} -u {shlex.quote(username)}"),
                 ("skopeo", f"skopeo login -u {shlex.quote(username)} {host}"),
             ),
-            sessions=RefreshToken.objects.filter(user=user, revoked_at__isnull=True).select_related(
-                "access_token"
-            ),
+            sessions=registry_sessions_of(user=user, open_only=True),
         )
         return context
 
@@ -71,7 +69,7 @@ class AccessTokenRevokeView(LoginRequiredMixin, ConfirmActionView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.token = get_object_or_404(AccessToken, pk=kwargs["pk"], user=request.user)
+            self.token = get_object_or_404(access_tokens_of(user=request.user), pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def confirmation(self):
@@ -102,7 +100,7 @@ class AccessTokenDeleteView(LoginRequiredMixin, ConfirmActionView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            self.token = get_object_or_404(AccessToken, pk=kwargs["pk"], user=request.user)
+            self.token = get_object_or_404(access_tokens_of(user=request.user), pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
     def confirmation(self):
@@ -136,9 +134,11 @@ class InactiveTokensDeleteView(LoginRequiredMixin, ConfirmActionView):
     """Delete all my revoked and expired tokens at once."""
 
     def confirmation(self):
-        count = AccessToken.objects.filter(
-            inactive_tokens_q(timezone.now()), user=self.request.user
-        ).count()
+        count = (
+            access_tokens_of(user=self.request.user)
+            .filter(inactive_tokens_q(timezone.now()))
+            .count()
+        )
         return Confirmation(
             title=f"Delete {count} revoked or expired token{pluralize(count)}?",
             consequences=(
@@ -166,9 +166,7 @@ class RegistrySessionRevokeView(LoginRequiredMixin, ConfirmActionView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.session = get_object_or_404(
-                RefreshToken.objects.select_related("access_token"),
-                pk=kwargs["pk"],
-                user=request.user,
+                registry_sessions_of(user=request.user), pk=kwargs["pk"]
             )
         return super().dispatch(request, *args, **kwargs)
 

@@ -6,14 +6,13 @@ from django import forms
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from activity import selectors
 from activity.forms import ActivityFilterForm
 from activity.models import PullDecision
 from api.errors import NON_FIELD
-from api.pagination import PageQuery, envelope_of, paginated
+from api.pagination import PageNumbers, PageQuery, paginated
 from api.views import OrganizationView
 from orgs.models import Organization
 from policies.engine import Category, Outcome, Rule
@@ -150,11 +149,12 @@ def _page(request, decisions, query: dict, organization: Organization | None = N
     """The answer with the page of ``decisions`` the query asks for: two queries (the capped
     count and the rows), whatever the size of the log."""
     page = selectors.activity_page(decisions, query["page"], per_page=query["page_size"])
-    envelope = envelope_of(request, page, requested=query["page"])
+    pages = PageNumbers()
+    decisions = pages.paginate_page(page, request, requested=query["page"])
     results = PullDecisionSerializer(
-        page.object_list, many=True, context={"organization": organization}
+        decisions, many=True, context={"organization": organization}
     ).data
-    return Response({**envelope, "count_capped": page.paginator.capped, "results": results})
+    return pages.get_paginated_response(results, count_capped=page.paginator.capped)
 
 
 class OrganizationActivityView(OrganizationView):

@@ -83,8 +83,7 @@ class AllowlistView(OrganizationView):
     )
     def get(self, request, org):
         entries = allowlist_of(organization=self.organization)
-        query = valid_data(PageQuery, request.query_params)
-        return page_response(request, entries, EntrySerializer, query)
+        return page_response(request, entries, EntrySerializer)
 
     @extend_schema(
         operation_id="orgs_allowlist_create",

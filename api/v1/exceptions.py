@@ -22,6 +22,7 @@ from policies.exceptions.services import (
 )
 from policies.models import ExceptionRequest
 from policies.references import MAX_REFERENCE_LENGTH, InvalidReference, parse_reference
+from portal.links import site_url
 
 TAG = "Exception requests"
 
@@ -87,7 +88,7 @@ def _page(request, requests) -> Response:
     query = valid_data(StatusQuery, request.query_params)
     if "status" in query:
         requests = requests.filter(status=query["status"])
-    return page_response(request, requests, ExceptionRequestSerializer, query)
+    return page_response(request, requests, ExceptionRequestSerializer)
 
 
 class MyRequestsView(APIView):
@@ -140,7 +141,7 @@ class OrganizationRequestsView(OrganizationView):
                 requester=request.user,
                 reference=body["reference"],
                 justification=body["justification"],
-                site_url=request.build_absolute_uri("/"),
+                site_url=site_url("/"),
             )
         except DjangoValidationError as error:
             raise refused(error) from None

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.credentials import ApiCredential
-from api.pagination import PageQuery, envelope_of, paginated
+from api.pagination import PageNumbers, PageQuery, paginated
 from api.serializers import valid_data
 from api.views import OrganizationView
 from orgs.selectors import organization_members, organization_teams, organizations_of
@@ -129,7 +129,9 @@ class MemberListView(OrganizationView):
             }
             for row in page.object_list
         ]
-        return Response({**envelope_of(request, page, requested=query["page"]), "results": results})
+        pages = PageNumbers()
+        pages.paginate_page(page, request, requested=query["page"])
+        return pages.get_paginated_response(results)
 
 
 class TeamSerializer(serializers.Serializer):

@@ -107,8 +107,7 @@ class HistoryView(OrganizationView):
     )
     def get(self, request, org):
         changes = policy_history(organization=self.organization, limit=None)
-        query = valid_data(PageQuery, request.query_params)
-        return page_response(request, changes, ChangeSerializer, query)
+        return page_response(request, changes, ChangeSerializer)
 
 
 class TeamGrantView(OrganizationView):

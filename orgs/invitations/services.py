@@ -44,7 +44,7 @@ def invitation_create(
 
     The link is e-mailed to the address (or to the invited account's address, if it has one)
     once the invitation is saved; ``absolute_url`` turns its path into the URL to send (views
-    pass ``request.build_absolute_uri``). If the e-mail cannot be sent, the invitation stays
+    pass :func:`portal.links.site_url`). If the e-mail cannot be sent, the invitation stays
     (its link can be passed on another way, or it can be revoked) and ``on_mail_failure`` is
     called (:mod:`portal.mail`).
 

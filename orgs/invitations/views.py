@@ -24,6 +24,7 @@ from orgs.invitations import selectors, services
 from orgs.invitations.forms import InvitationCreateForm, SignUpForm
 from orgs.mixins import OrganizationMixin
 from orgs.models import Invitation
+from portal.links import site_url
 from portal.mail import MailFailureWarning
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_service_error
 
@@ -77,7 +78,7 @@ class OrganizationInvitationsView(MailFailureWarning, OrganizationMixin, Service
             team=form.cleaned_data["team"],
             invited_by=self.request.user,
             invitee=form.cleaned_data["invitee"],
-            absolute_url=self.request.build_absolute_uri,
+            absolute_url=site_url,
             on_mail_failure=self.mail_not_sent,
         )
 
@@ -102,7 +103,7 @@ class OrganizationInvitationsView(MailFailureWarning, OrganizationMixin, Service
         unbound = {k: v for k, v in self.get_form_kwargs().items() if k not in ("data", "files")}
         context = self.get_context_data(
             form=self.form_class(**unbound),
-            share_link=self.request.build_absolute_uri(services.invitation_path(token)),
+            share_link=site_url(services.invitation_path(token)),
             shared_invitation=invitation,
         )
         response = self.render_to_response(context)

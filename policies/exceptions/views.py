@@ -22,6 +22,7 @@ from policies.forms import ImageCheckForm
 from policies.models import ExceptionRequest
 from policies.references import parse_reference
 from policies.views import permissions_url
+from portal.links import site_url
 from portal.mail import MailFailureWarning
 from portal.mixins import ServiceFormView
 
@@ -54,7 +55,7 @@ class ExceptionCreateView(MailFailureWarning, OrganizationMixin, ServiceFormView
             requester=self.request.user,
             reference=form.cleaned_data["image"],
             justification=form.cleaned_data["justification"],
-            site_url=self.request.build_absolute_uri("/"),
+            site_url=site_url("/"),
             on_mail_failure=self.mail_not_sent,
         )
 
@@ -119,7 +120,7 @@ class ExceptionReviewMixin(MailFailureWarning, OrganizationMixin):
     def mail_options(self) -> dict:
         """What the services need to send the requester's mail."""
         return {
-            "site_url": self.request.build_absolute_uri("/"),
+            "site_url": site_url("/"),
             "on_mail_failure": self.mail_not_sent,
         }
 

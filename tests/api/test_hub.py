@@ -291,6 +291,54 @@ def test_a_docker_hub_script_round_trip(acme, owner_api):
     assert owner_api.get(SETTINGS).json() == settings
 
 
+def audit_only(acme, **settings):
+    set_policy(acme.org, actor=acme.owner, enabled=True, audit_only=True, **settings)
+
+
+def test_audit_only_mode_is_not_enabled_for_docker_hub_scripts(acme, api):
+    """In audit-only mode nothing is blocked: a script reading Docker Hub's ``enabled`` must
+    not believe images are restricted."""
+    audit_only(acme, official=True)
+    for who in (acme.owner, acme.member):
+        assert api(who).get(SETTINGS).json() == {
+            "restricted_images": {
+                "enabled": False,
+                "allow_official_images": True,
+                "allow_verified_publishers": False,
+            }
+        }
+    # The portal's own API tells the whole story.
+    full = api(acme.member).get("/api/v1/orgs/acme/settings").json()
+    assert full["enabled"] is True and full["audit_only"] is True
+
+
+def test_a_round_trip_in_audit_only_mode_changes_nothing(acme, owner_api):
+    audit_only(acme)
+    version = AccessPolicy.objects.get(organization=acme.org).version
+    settings = owner_api.get(SETTINGS).json()
+    assert owner_api.put(SETTINGS, settings).json() == settings
+    policy = AccessPolicy.objects.get(organization=acme.org)
+    assert (policy.enabled, policy.audit_only, policy.version) == (True, True, version)
+
+
+def test_enabling_through_the_hub_api_enforces_an_audit_only_policy(acme, owner_api):
+    audit_only(acme)
+    answer = owner_api.put(SETTINGS, PUT_SETTINGS_EXAMPLE)
+    assert answer.json() == PUT_SETTINGS_EXAMPLE
+    policy = AccessPolicy.objects.get(organization=acme.org)
+    assert (policy.enabled, policy.audit_only) == (True, False)
+    assert PolicyChange.objects.filter(organization=acme.org).latest("version").changes[
+        "audit_only"
+    ] == {"from": True, "to": False}
+
+
+def test_disabling_through_the_hub_api_switches_an_enforced_policy_off(acme, owner_api):
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    body = {"restricted_images": {**PUT_SETTINGS_EXAMPLE["restricted_images"], "enabled": False}}
+    assert owner_api.put(SETTINGS, body).json() == body
+    assert AccessPolicy.objects.get(organization=acme.org).enabled is False
+
+
 def test_put_settings_members_403_nothing_changes(acme, member_api):
     response = member_api.put(SETTINGS, PUT_SETTINGS_EXAMPLE)
     assert conforms(response, ERROR, 403)["detail"] == "Only owners of acme can do that."

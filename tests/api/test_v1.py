@@ -337,7 +337,17 @@ def test_another_organisations_request_is_404(acme, api):
 # --- check -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reference", ["ubuntu", "bitnami/redis", "someone/thing", "acme/app"])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "ubuntu",
+        "bitnami/redis",
+        "someone/thing",
+        "acme/app",
+        "DOCKER.IO/someone/thing",
+        "index.docker.io:443/someone/thing",
+    ],
+)
 def test_check_answers_what_check_pull_answers(acme, member_api, reference):
     set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
     out = io.StringIO()
@@ -346,6 +356,17 @@ def test_check_answers_what_check_pull_answers(acme, member_api, reference):
     assert member_api.post("/api/v1/check", {"reference": reference}).json() == json.loads(
         out.getvalue()
     )
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["Docker.io/someone/thing", "DOCKER.IO/someone/thing", "docker.io:443/someone/thing"],
+)
+def test_check_sees_docker_hub_by_any_of_its_names(acme, member_api, reference):
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    answer = member_api.post("/api/v1/check", {"reference": reference}).json()
+    assert answer["allowed"] is False
+    assert answer["reference"] == "docker.io/someone/thing:latest"
 
 
 @pytest.mark.parametrize("reference", ["", "UPPER", "a" * 300, "a//b", 7, None])

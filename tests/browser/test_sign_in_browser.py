@@ -197,7 +197,7 @@ def test_member_gets_403(acme, page, sign_in, screenshot):
     response = page.goto("/orgs/acme/settings/sign-in/")
     assert response.status == 403
     expect(page.get_by_role("heading", name="403 · Not allowed")).to_be_visible()
-    expect(page.get_by_text("Only owners of this organization can do that.")).to_be_visible()
+    expect(page.get_by_text("Only owners of acme can do that.")).to_be_visible()
     expect(page.get_by_role("link", name="Back to your organizations")).to_be_visible()
     expect(page.get_by_role("tab")).to_have_count(0)
     screenshot(page, "member-403")

@@ -18,7 +18,7 @@ from orgs.models import Invitation, Organization, TeamMembership
 from tests.factories import PASSWORD, invite, make_user
 
 User = get_user_model()
-LINK_RE = re.compile(r"http://testserver/invite/([A-Za-z0-9_-]{43})/")
+LINK_RE = re.compile(r"https?://[^/\s]+/invite/([A-Za-z0-9_-]{43})/")
 
 
 def in_org(user, organization) -> bool:

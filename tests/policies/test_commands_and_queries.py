@@ -46,6 +46,11 @@ def check_pull(capsys, username, reference, *options):
         ("mike", "bitnami/redis", False, 0, "verified_publisher", None, "unmanaged"),
         ("mike", "acme/app:1.0", True, 0, "organization", "acme", "organization"),
         ("mike", "ghcr.io/someone/thing", True, 0, "other_registry", None, "other_registry"),
+        # Docker Hub's names in any case or with its port are Docker Hub, not another registry.
+        ("mike", "Docker.io/someone/thing", True, 3, "community", "acme", "category"),
+        ("mike", "DOCKER.IO/someone/thing", True, 3, "community", "acme", "category"),
+        ("mike", "docker.io:443/someone/thing", True, 3, "community", "acme", "category"),
+        ("mike", "index.docker.io:443/someone/thing", True, 3, "community", "acme", "category"),
         ("olivia", "someone/thing", True, 0, "community", "acme", "owner"),
         ("mike", "someone/tool:1.0", True, 0, "community", "acme", "allowlist"),
         ("mike", "grafana/agent", True, 0, "verified_publisher", "acme", "team_grant"),

@@ -2,6 +2,7 @@
 (pure Python: no database)."""
 
 import dataclasses
+import time
 
 import pytest
 from hypothesis import given
@@ -233,17 +234,41 @@ VALID = [
     ),
     # A single component on another registry does not get "library/".
     ("quay.io/app", "quay.io", "app", None, None, "quay.io/app:latest", False, "app"),
-    # Docker Hub with an explicit port is another registry, as for Docker.
+    # Docker Hub's names in any case and with its port (443) are Docker Hub.
+    *[
+        (
+            text,
+            "docker.io",
+            "library/ubuntu",
+            None,
+            None,
+            "docker.io/library/ubuntu:latest",
+            True,
+            "library",
+        )
+        for text in (
+            "Docker.io/library/ubuntu",
+            "DOCKER.IO/ubuntu",
+            "docker.io:443/ubuntu",
+            "docker.io:0443/library/ubuntu",
+            "index.docker.io:443/ubuntu",
+            "Index.Docker.IO:443/library/ubuntu",
+            "REGISTRY-1.docker.io:443/ubuntu",
+        )
+    ],
+    # Another port of Docker Hub's name is another registry (a single component stays one).
     (
-        "docker.io:443/ubuntu",
-        "docker.io:443",
+        "docker.io:5000/ubuntu",
+        "docker.io:5000",
         "ubuntu",
         None,
         None,
-        "docker.io:443/ubuntu:latest",
+        "docker.io:5000/ubuntu:latest",
         False,
         "ubuntu",
     ),
+    # "localhost" is a host name: any case.
+    ("LocalHost/x", "LocalHost", "x", None, None, "LocalHost/x:latest", False, "x"),
     # Registry hosts are kept as written (Docker does not lowercase them).
     (
         "GHCR.io/owner/img",
@@ -504,3 +529,281 @@ def test_repository_names_parse_or_raise_invalid_reference(text):
         return
     assert ref.is_docker_hub and ref.tag is None and ref.digest is None
     assert parse_reference(ref.name) == ref
+
+
+# --- Distribution's own test cases ----------------------------------------------------------
+# Ported from github.com/distribution/reference (commit 0965666a, April 2026):
+# reference_test.go (TestReferenceParse) and normalize_test.go (TestValidateReferenceName,
+# TestValidateRemoteName, TestParseRepositoryInfo, TestParseReferenceWithTagAndDigest).
+# TestReferenceParse checks Parse, which does not normalise; here every input goes through
+# parse_reference, so the expected parts are those ParseNormalizedNamed gives (a first
+# component without "." or ":" is a Docker Hub namespace, not a domain).
+
+FFF = "sha256:" + "f" * 64
+DISTRIBUTION_VALID = [
+    # text, domain, path, tag, digest
+    ("test_com", "docker.io", "library/test_com", None, None),
+    ("test.com:tag", "docker.io", "library/test.com", "tag", None),
+    ("test.com:5000", "docker.io", "library/test.com", "5000", None),
+    ("test.com/repo:tag", "test.com", "repo", "tag", None),
+    ("test:5000/repo", "test:5000", "repo", None, None),
+    ("test:5000/repo:tag", "test:5000", "repo", "tag", None),
+    (f"test:5000/repo@{FFF}", "test:5000", "repo", None, FFF),
+    (f"test:5000/repo:tag@{FFF}", "test:5000", "repo", "tag", FFF),
+    ("lowercase:Uppercase", "docker.io", "library/lowercase", "Uppercase", None),
+    (
+        "a/" * 127 + "a:tag-puts-this-over-max",
+        "docker.io",
+        "a/" * 127 + "a",
+        "tag-puts-this-over-max",
+        None,
+    ),
+    ("sub-dom1.foo.com/bar/baz/quux", "sub-dom1.foo.com", "bar/baz/quux", None, None),
+    (
+        "sub-dom1.foo.com/bar/baz/quux:some-long-tag",
+        "sub-dom1.foo.com",
+        "bar/baz/quux",
+        "some-long-tag",
+        None,
+    ),
+    (
+        "b.gcr.io/test.example.com/my-app:test.example.com",
+        "b.gcr.io",
+        "test.example.com/my-app",
+        "test.example.com",
+        None,
+    ),
+    ("xn--n3h.com/myimage:xn--n3h.com", "xn--n3h.com", "myimage", "xn--n3h.com", None),
+    (f"xn--7o8h.com/myimage:xn--7o8h.com@{FFF}", "xn--7o8h.com", "myimage", "xn--7o8h.com", FFF),
+    ("foo_bar.com:8080", "docker.io", "library/foo_bar.com", "8080", None),
+    ("foo/foo_bar.com:8080", "docker.io", "foo/foo_bar.com", "8080", None),
+    ("192.168.1.1", "docker.io", "library/192.168.1.1", None, None),
+    ("192.168.1.1:tag", "docker.io", "library/192.168.1.1", "tag", None),
+    ("192.168.1.1:5000", "docker.io", "library/192.168.1.1", "5000", None),
+    ("192.168.1.1/repo", "192.168.1.1", "repo", None, None),
+    ("192.168.1.1:5000/repo", "192.168.1.1:5000", "repo", None, None),
+    ("192.168.1.1:5000/repo:5050", "192.168.1.1:5000", "repo", "5050", None),
+    ("[2001:db8::1]/repo", "[2001:db8::1]", "repo", None, None),
+    ("[2001:db8:1:2:3:4:5:6]/repo:tag", "[2001:db8:1:2:3:4:5:6]", "repo", "tag", None),
+    ("[2001:db8::1]:5000/repo", "[2001:db8::1]:5000", "repo", None, None),
+    ("[2001:db8::1]:5000/repo:tag", "[2001:db8::1]:5000", "repo", "tag", None),
+    (f"[2001:db8::1]:5000/repo@{FFF}", "[2001:db8::1]:5000", "repo", None, FFF),
+    (f"[2001:db8::1]:5000/repo:tag@{FFF}", "[2001:db8::1]:5000", "repo", "tag", FFF),
+    ("[2001:db8::]:5000/repo", "[2001:db8::]:5000", "repo", None, None),
+    ("[::1]:5000/repo", "[::1]:5000", "repo", None, None),
+    ("example.com/" + "a" * 255 + ":tag", "example.com", "a" * 255, "tag", None),
+    # TestValidateReferenceName, valid names (the three with an uppercase namespace are below).
+    ("docker/docker", "docker.io", "docker/docker", None, None),
+    ("library/debian", "docker.io", "library/debian", None, None),
+    ("debian", "docker.io", "library/debian", None, None),
+    ("localhost/library/debian", "localhost", "library/debian", None, None),
+    ("localhost/debian", "localhost", "debian", None, None),
+    ("docker.io/docker/docker", "docker.io", "docker/docker", None, None),
+    ("docker.io/library/debian", "docker.io", "library/debian", None, None),
+    ("docker.io/debian", "docker.io", "library/debian", None, None),
+    ("index.docker.io/docker/docker", "docker.io", "docker/docker", None, None),
+    ("index.docker.io/library/debian", "docker.io", "library/debian", None, None),
+    ("index.docker.io/debian", "docker.io", "library/debian", None, None),
+    ("127.0.0.1:5000/docker/docker", "127.0.0.1:5000", "docker/docker", None, None),
+    ("127.0.0.1:5000/library/debian", "127.0.0.1:5000", "library/debian", None, None),
+    ("127.0.0.1:5000/debian", "127.0.0.1:5000", "debian", None, None),
+    ("192.168.0.1", "docker.io", "library/192.168.0.1", None, None),
+    ("192.168.0.1:80", "docker.io", "library/192.168.0.1", "80", None),
+    ("192.168.0.1:8/debian", "192.168.0.1:8", "debian", None, None),
+    ("192.168.0.2:25000/debian", "192.168.0.2:25000", "debian", None, None),
+    (
+        "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+        "docker.io",
+        "library/thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+        None,
+        None,
+    ),
+    ("[fc00::1]:5000/docker", "[fc00::1]:5000", "docker", None, None),
+    ("[fc00::1]:5000/docker/docker", "[fc00::1]:5000", "docker/docker", None, None),
+    (
+        "[fc00:1:2:3:4:5:6:7]:5000/library/debian",
+        "[fc00:1:2:3:4:5:6:7]:5000",
+        "library/debian",
+        None,
+        None,
+    ),
+    (
+        "docker.io/" + "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+        "docker.io",
+        "library/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+        None,
+        None,
+    ),
+    # TestValidateRemoteName, valid names.
+    ("docker-rules/docker", "docker.io", "docker-rules/docker", None, None),
+    ("docker---rules/docker", "docker.io", "docker---rules/docker", None, None),
+    ("doc/docker", "docker.io", "doc/docker", None, None),
+    ("d/docker", "docker.io", "d/docker", None, None),
+    ("jess/t", "docker.io", "jess/t", None, None),
+    ("dock__er/docker", "docker.io", "dock__er/docker", None, None),
+    # TestParseRepositoryInfo: the familiar, full and ambiguous names of each repository.
+    ("localhost/fooo", "localhost", "fooo", None, None),
+    ("localhost/fooo/bar", "localhost", "fooo/bar", None, None),
+    ("fooo/bar", "docker.io", "fooo/bar", None, None),
+    ("docker.io/fooo/bar", "docker.io", "fooo/bar", None, None),
+    ("index.docker.io/fooo/bar", "docker.io", "fooo/bar", None, None),
+    ("ubuntu", "docker.io", "library/ubuntu", None, None),
+    ("docker.io/library/ubuntu", "docker.io", "library/ubuntu", None, None),
+    ("library/ubuntu", "docker.io", "library/ubuntu", None, None),
+    ("nonlibrary/ubuntu", "docker.io", "nonlibrary/ubuntu", None, None),
+    ("docker.io/nonlibrary/ubuntu", "docker.io", "nonlibrary/ubuntu", None, None),
+    ("other/library", "docker.io", "other/library", None, None),
+    ("docker.io/other/library", "docker.io", "other/library", None, None),
+    ("127.0.0.1:8000/private/moonbase", "127.0.0.1:8000", "private/moonbase", None, None),
+    ("127.0.0.1:8000/privatebase", "127.0.0.1:8000", "privatebase", None, None),
+    ("example.com/private/moonbase", "example.com", "private/moonbase", None, None),
+    ("example.com/privatebase", "example.com", "privatebase", None, None),
+    ("example.com:8000/private/moonbase", "example.com:8000", "private/moonbase", None, None),
+    ("example.com:8000/privatebasee", "example.com:8000", "privatebasee", None, None),
+    ("ubuntu-12.04-base", "docker.io", "library/ubuntu-12.04-base", None, None),
+    ("docker.io/library/ubuntu-12.04-base", "docker.io", "library/ubuntu-12.04-base", None, None),
+    (
+        "index.docker.io/library/ubuntu-12.04-base",
+        "docker.io",
+        "library/ubuntu-12.04-base",
+        None,
+        None,
+    ),
+    ("foo", "docker.io", "library/foo", None, None),
+    ("docker.io/library/foo", "docker.io", "library/foo", None, None),
+    ("docker.io/foo", "docker.io", "library/foo", None, None),
+    ("library/foo/bar", "docker.io", "library/foo/bar", None, None),
+    ("docker.io/library/foo/bar", "docker.io", "library/foo/bar", None, None),
+    ("store/foo/bar", "docker.io", "store/foo/bar", None, None),
+    ("docker.io/store/foo/bar", "docker.io", "store/foo/bar", None, None),
+    # TestParseReferenceWithTagAndDigest.
+    (
+        "busybox:latest@sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa",
+        "docker.io",
+        "library/busybox",
+        "latest",
+        "sha256:86e0e091d0da6bde2456dbb48306f3956bbeb2eae1b5b9a43045843f69fe4aaa",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "domain", "path", "tag", "digest"),
+    DISTRIBUTION_VALID,
+    ids=[row[0][:60] for row in DISTRIBUTION_VALID],
+)
+def test_distribution_valid_references(text, domain, path, tag, digest):
+    ref = parse_reference(text)
+    assert ref == ImageReference(domain=domain, path=path, tag=tag, digest=digest)
+    first, slash, _ = text.partition("/")
+    has_domain = slash and ("." in first or ":" in first or first == "localhost")
+    if not has_domain and tag is None and digest is None and ":" not in text:
+        assert parse_repository_name(text) == ref
+
+
+DISTRIBUTION_INVALID = [
+    # text, part of the message. TestReferenceParse:
+    ("", "it is empty."),
+    (":justtag", "it has no repository name."),
+    (f"@{FFF}", "it has no repository name."),
+    ("repo@sha256:" + "f" * 34, "is not of the form '<algorithm>:<hex>'"),
+    ("validname@invaliddigest:" + "f" * 64, "the digest 'invaliddigest:ffff"),
+    ("Uppercase:tag", "repository name must be lowercase."),
+    ("test:5000/Uppercase/lowercase:tag", "repository name must be lowercase."),
+    ("domain/" + "a" * 256 + ":tag", "must not be more than 255 characters"),
+    ("aa/asdf$$^/aa", "'$' (U+0024) at index 7"),
+    ("[2001:db8::1]", "is not valid"),
+    ("[2001:db8::1]:5000", "is not valid"),
+    ("[2001:db8::1]:tag", "is not valid"),
+    ("[fe80::1%eth0]:5000/repo", "'%' (U+0025) at index 8"),
+    ("[fe80::1%@invalidzone]:5000/repo", "'%' (U+0025) at index 8"),
+    # TestValidateReferenceName:
+    ("https://github.com/docker/docker", "empty path component"),
+    ("docker/Docker", "repository name must be lowercase."),
+    ("-docker", "component '-docker' is not valid"),
+    ("-docker/docker", "component '-docker' is not valid"),
+    ("-docker.io/docker/docker", "the registry domain '-docker.io' is not valid"),
+    ("docker///docker", "empty path component"),
+    ("docker.io/docker/Docker", "repository name must be lowercase."),
+    ("docker.io/docker///docker", "empty path component"),
+    ("[fc00::1]", "is not valid"),
+    ("[fc00::1]:5000", "is not valid"),
+    ("fc00::1:5000/debian", "the registry domain 'fc00::1:5000' is not valid"),
+    ("[fe80::1%eth0]:5000/debian", "'%' (U+0025) at index 8"),
+    ("[2001:db8:3:4::192.0.2.33]:5000/debian", "the registry domain"),
+    ("1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a", "64-byte hexadecimal"),
+    # TestValidateRemoteName:
+    ("docker-/docker", "component 'docker-' is not valid"),
+    ("-docker-/docker", "component '-docker-' is not valid"),
+    ("____/____", "component '____' is not valid"),
+    ("_docker/_docker", "component '_docker' is not valid"),
+    ("dock..er/docker", "the registry domain 'dock..er' is not valid"),
+    ("dock_.er/docker", "the registry domain 'dock_.er' is not valid"),
+    ("dock-.er/docker", "the registry domain 'dock-.er' is not valid"),
+    ("docker/", "empty path component"),
+    (
+        "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255_" * 4 + "x/docker",
+        "must not be more than 255 characters",
+    ),
+    # TestInvalidReferenceComponents:
+    ("-foo", "component '-foo' is not valid"),
+    ("busybox:-foo", "the tag '-foo' is not valid"),
+    ("busybox@foo", "the digest 'foo' is not of the form"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), DISTRIBUTION_INVALID, ids=[r[0][:60] for r in DISTRIBUTION_INVALID]
+)
+def test_distribution_invalid_references(text, expected):
+    with pytest.raises(InvalidReference) as caught:
+        parse_reference(text)
+    assert expected in str(caught.value)
+
+
+# Where the portal parts from Distribution, on purpose (see the module's docstring).
+PORTAL_DIFFERS = [
+    # text, what Distribution does, what the portal does (None: refused as not lowercase)
+    ("validname@sha512:" + "f" * 128, "unsupported (sha512 not registered in its test)", "valid"),
+    ("LOCALDOMAIN/library/debian", "registry LOCALDOMAIN", None),
+    ("LOCALDOMAIN/debian", "registry LOCALDOMAIN", None),
+    ("LOCALDOMAIN/fooo/bar", "registry LOCALDOMAIN", None),
+    ("Docker/docker", "registry Docker", None),
+    ("DOCKER/docker", "registry DOCKER", None),
+    ("Foo/bar", "registry Foo", None),
+    ("FOO/bar", "registry FOO", None),
+    ("docker.io:443/ubuntu", "registry docker.io:443", "docker.io/library/ubuntu"),
+    ("DOCKER.IO/ubuntu", "registry DOCKER.IO", "docker.io/library/ubuntu"),
+    ("registry-1.docker.io/ubuntu", "registry registry-1.docker.io", "docker.io/library/ubuntu"),
+]
+
+
+@pytest.mark.parametrize(("text", "upstream", "portal"), PORTAL_DIFFERS)
+def test_where_the_portal_parts_from_distribution(text, upstream, portal):
+    if portal is None:
+        with pytest.raises(InvalidReference, match="must be lowercase"):
+            parse_reference(text)
+    elif portal == "valid":
+        assert parse_reference(text).digest == text.partition("@")[2]
+    else:
+        assert parse_reference(text).name == portal
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 400 + "!",
+        "a-" * 250 + "!",
+        "a" * 100 + "." * 100 + "/b",
+        "[" + ":" * 300 + "]:5000/x/",
+        "a." * 200 + ":1/x",
+        "a" + "--a" * 160 + "-",
+    ],
+)
+def test_hostile_input_is_refused_fast(text):
+    """The grammar's nested repetitions never backtrack for long (each case well under 10 ms
+    even on a loaded machine: a bad regex takes seconds)."""
+    started = time.perf_counter()
+    with pytest.raises(InvalidReference):
+        parse_reference(text)
+    assert time.perf_counter() - started < 0.05

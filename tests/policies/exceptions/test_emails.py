@@ -172,5 +172,5 @@ def test_an_answer_mailed_from_the_page_links_to_the_requests(restricted, login,
     assert mail.body == (
         "Your request to pull someone/tool in acme was declined.\n\n"
         "Note from olivia: No.\n\n"
-        "Your requests and the owners' answers: http://testserver/settings/exception-requests/\n"
+        "Your requests and the owners' answers: http://127.0.0.1:8000/settings/exception-requests/\n"
     )
