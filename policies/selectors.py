@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
@@ -38,7 +38,7 @@ from policies.models import (
 )
 from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
-from portal.prepared import CompiledRead
+from portal.prepared import AnyOf, CompiledRead
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
@@ -158,7 +158,7 @@ def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
 
 _VERIFIED_PUBLISHERS = CompiledRead(
     lambda namespaces: (
-        Publisher.objects.filter(namespace__in=namespaces, verified=True)
+        Publisher.objects.filter(AnyOf(F("namespace"), namespaces), verified=True)
         .order_by()
         .values_list("namespace")
     ),
@@ -186,10 +186,10 @@ _ENTRY_COLUMNS = {
 _ALLOWLIST = CompiledRead(
     lambda organization_ids, team_ids, patterns, as_of: (
         AllowlistEntry.objects.filter(
-            Q(team__isnull=True) | Q(team_id__in=team_ids),
+            Q(team__isnull=True) | AnyOf(F("team_id"), team_ids),
             Q(expires_at__isnull=True) | Q(expires_at__gt=as_of),
-            organization_id__in=organization_ids,
-            pattern__in=patterns,
+            AnyOf(F("organization_id"), organization_ids),
+            AnyOf(F("pattern"), patterns),
         )
         .order_by()
         .values_list(*_ENTRY_COLUMNS.values())
@@ -208,7 +208,9 @@ def _entries(
     """The entries of ``organizations`` ({id: name}), organisation-wide or for one of
     ``teams`` ({id: name}), in force at ``as_of``, whose pattern could match one of the
     references: one query, narrowed by the patterns that could match
-    (:func:`policies.patterns.candidates`), so its cost does not grow with the allowlist."""
+    (:func:`policies.patterns.candidates`), so its cost does not grow with the allowlist. The
+    patterns, organisations and teams are one array parameter each: one statement whatever
+    their number."""
     patterns = sorted({pattern for ref in references for pattern in candidates(ref.path)})
     if not organizations or not patterns:
         return ()
