@@ -197,3 +197,23 @@ def test_a_read_in_a_transaction_that_must_be_rolled_back_is_refused():
             USERNAMES.rows("a")
         transaction.set_rollback(True)
     assert [r["username"] for r in USERNAMES.rows("a")] == ["ann"]
+
+
+@pytest.mark.parametrize(("prepared", "threshold"), [("true", "5"), ("false", "None")])
+def test_postgresql_connections_bind_on_the_server_and_prepare_unless_turned_off(
+    prepared, threshold
+):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler in transaction mode) keeps server-side
+    binding but prepares nothing: psycopg's prepare_threshold is None."""
+    from tests.test_operations import manage, production_environment
+
+    result = manage(
+        production_environment(DATABASE_PREPARED_STATEMENTS=prepared),
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "options = settings.DATABASES['default']['OPTIONS']; "
+        "print(options['server_side_binding'], options['prepare_threshold'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["True", threshold]
