@@ -166,8 +166,7 @@ class CompiledRead:
         return compiled
 
     def statements(self) -> list[str]:
-        """The SQL compiled so far in this process, one text per shape (what ``make bench``
-        prints, and what the tests count)."""
+        """The SQL compiled so far in this process and still cached, one text per shape."""
         with self._lock:
             return [compiled.sql for compiled in self._compiled.values()]
 
