@@ -31,6 +31,7 @@ then need no private API; the compiled SQL is still built, so that a read that c
 compiled fails in every test run.
 """
 
+import contextlib
 import json
 import re
 from collections import OrderedDict
@@ -254,9 +255,12 @@ class CompiledInsert:
         ]
         head = self._head(connection)
         values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-        with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-            for start in range(0, len(rows), per_statement):
-                chunk = rows[start : start + per_statement]
+        chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
+        # Several statements in one transaction; one alone needs none (and a failure would then
+        # break a transaction the caller is in).
+        several = transaction.atomic(using=using, savepoint=False) if len(chunks) > 1 else None
+        with several or contextlib.nullcontext(), connection.cursor() as cursor:
+            for chunk in chunks:
                 cursor.execute(
                     f"INSERT INTO {head} VALUES {', '.join([values] * len(chunk))}",
                     [value for row in chunk for value in row],
