@@ -3,6 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+TOKEN_PORT ?= 8001
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed-stamp
 
@@ -37,15 +38,21 @@ run: install .env keys
 	@echo "Portal: http://$(HOST):$(PORT)/  (token service: http://$(HOST):$(PORT)/auth/token)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## The same app under gunicorn with production settings (DEBUG off). No demo accounts unless
-## SEED_DEMO=1: their passwords are public.
+## The same app under gunicorn with production settings (DEBUG off), as two pools
+## (gunicorn.conf.py): the pages and API on PORT (WEB_CONCURRENCY workers) and the registry's
+## token service on TOKEN_PORT (TOKEN_WORKERS workers); deploy/nginx routes /auth/token to the
+## second. Ctrl-C stops both. No demo accounts unless SEED_DEMO=1: their passwords are public.
 serve: export DEBUG := false
 serve: install keys var/secret_key
 	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}"; \
 	$(PY) manage.py collectstatic --no-input -v 0 && \
 	$(PY) manage.py migrate --no-input && \
 	if [ "$${SEED_DEMO:-}" = "1" ]; then $(PY) manage.py seed_demo; fi && \
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application
+	export HOST=$(HOST) PORT=$(PORT) TOKEN_PORT=$(TOKEN_PORT) && \
+	{ PORTAL_POOL=token $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application & } && \
+	token_pool=$$! && trap 'kill $$token_pool 2>/dev/null; wait $$token_pool' EXIT && \
+	echo "Pages and API: http://$(HOST):$(PORT)/  token service: http://$(HOST):$(TOKEN_PORT)/auth/token" && \
+	PORTAL_POOL=web $(VENV)/bin/gunicorn -c gunicorn.conf.py portal.wsgi:application
 
 ## The whole test suite (SQLite locally; PostgreSQL when DATABASE_URL says so, as in CI).
 test: export DEBUG := false

@@ -1,14 +1,35 @@
-"""gunicorn settings of `make serve`, also used by `make bench` (``gunicorn -c gunicorn.conf.py``).
+"""gunicorn settings of `make serve`, also used by `make bench` and the deployment's systemd units
+(``gunicorn -c gunicorn.conf.py portal.wsgi:application``).
 
-Environment: HOST (127.0.0.1), PORT (8000), WEB_CONCURRENCY (3 workers). Options given on the
-command line override these.
+A node runs two pools of the same application, each its own gunicorn process group on its own
+socket, chosen by PORTAL_POOL:
+
+- ``web`` (the default): the pages, the API and everything else, on HOST:PORT (127.0.0.1:8000)
+  with WEB_CONCURRENCY workers (3);
+- ``token``: the registry's token service, on HOST:TOKEN_PORT (127.0.0.1:8001) with
+  TOKEN_WORKERS workers (2). The reverse proxy sends only ``/auth/token`` there (deploy/nginx),
+  so that a CSV export or a slow page, which holds a sync worker for as long as it runs, never
+  holds one that a registry is waiting for.
+
+Options given on the command line override these.
 """
 
 import os
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+pool = os.environ.get("PORTAL_POOL", "web")
+if pool not in ("web", "token"):
+    raise RuntimeError(f"PORTAL_POOL must be web or token, not {pool!r}")
+
+host = os.environ.get("HOST", "127.0.0.1")
+if pool == "token":
+    bind = f"{host}:{os.environ.get('TOKEN_PORT', '8001')}"
+    workers = int(os.environ.get("TOKEN_WORKERS", "2"))
+else:
+    bind = f"{host}:{os.environ.get('PORT', '8000')}"
+    workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 worker_class = "sync"
+# The process title (with setproctitle installed) and the name in gunicorn's own log lines.
+proc_name = f"iam-portal-{pool}"
 
 # No access log here: the portal logs one line per request itself (portal.requests, on
 # stderr; JSON with LOG_FORMAT=json), with every client-controlled value escaped. gunicorn's
@@ -17,5 +38,5 @@ worker_class = "sync"
 accesslog = None
 
 # No control socket: its default path (~/.gunicorn/gunicorn.ctl) would be shared by two
-# instances on one machine, e.g. `make serve` and `make bench`.
+# instances on one machine, e.g. `make serve`'s two pools and `make bench`.
 control_socket_disable = True

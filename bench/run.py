@@ -25,12 +25,18 @@ Configuration (environment):
   BENCH_RECORDING_ROUND_SECONDS  length of its rounds (4: shorter rounds, more cycles, so that
                         the rounds compared within a cycle are closer in time)
   BENCH_ACTIVITY        1: seed a million decisions and time the activity pages (1; 0: skip)
-  WEB_CONCURRENCY       gunicorn workers, read by gunicorn.conf.py as in `make serve` (3)
+  BENCH_EXPORT_ROUNDS   pairs of rounds without/with a million-row CSV export streaming, on
+                        the token pool and on the web pool (3; 0: none)
+  WEB_CONCURRENCY       gunicorn workers of the web pool, read by gunicorn.conf.py as in
+                        `make serve` (3)
+  TOKEN_WORKERS         gunicorn workers of the token pool (2)
 
 After the cycles: the no-starvation phase (bench/flood.py: the token scenario without and with a
 flood of wrong passwords), the decision-log phase (bench/recording.py: the token scenario on
 servers that record decisions queued, before each answer, or not at all), and the activity pages
-over a million recorded decisions (bench/activity.py, in-process).
+over a million recorded decisions (bench/activity.py, in-process), and the isolation phase
+(bench/export.py: the token scenario on the token pool, and for comparison on the web pool,
+without and with a million-row CSV export streaming from the web pool).
 """
 
 import logging
@@ -46,7 +52,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
-from bench import database, flood, procstat, recording, report, wrk  # noqa: E402
+from bench import database, export, flood, procstat, recording, report, wrk  # noqa: E402
 from bench.report import heading, say  # noqa: E402
 from bench.results import DISTURBED_SHARE, Round, Summary, summarize  # noqa: E402
 from bench.scenarios import HEALTHZ, Grant, Scenario, answer_problem, token_scenario  # noqa: E402
@@ -98,6 +104,8 @@ class Config:
     recording_rounds: int
     recording_round_seconds: float
     activity: bool
+    export_rounds: int
+    token_workers: int
 
     @classmethod
     def from_env(cls, environ) -> "Config":
@@ -126,12 +134,15 @@ class Config:
             recording_rounds=number("BENCH_RECORDING_ROUNDS", 9, minimum=0),
             recording_round_seconds=number("BENCH_RECORDING_ROUND_SECONDS", 4, float),
             activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
+            export_rounds=number("BENCH_EXPORT_ROUNDS", 3, minimum=0),
+            token_workers=number("TOKEN_WORKERS", 2),
         )
 
     def describe(self) -> str:
         checked = "every token" if self.check_every == 1 else f"1 token in {self.check_every}"
         return (
-            f"`gunicorn -c gunicorn.conf.py` ({self.workers} sync workers, request log on); "
+            f"`gunicorn -c gunicorn.conf.py` ({self.workers} sync workers, request log on; the "
+            f"isolation phase adds the token pool's {self.token_workers}); "
             f"wrk: {self.threads} thread(s), {self.connections} connections, {checked} checked; "
             f"{self.rounds} cycles of {self.round_seconds:g} s rounds per scenario"
         )
@@ -179,6 +190,7 @@ def configure(config: Config, tmp: Path) -> dict[str, str]:
         TOKEN_SIGNING_KEY_FILE=str(tmp / "token.key"),
         TOKEN_SIGNING_CERT_FILE=str(tmp / "token.crt"),
         WEB_CONCURRENCY=str(config.workers),
+        TOKEN_WORKERS=str(config.token_workers),
         # The default kind of cache (files shared by the workers), in a directory of this run,
         # so the flood's lock-out does not outlive it.
         CACHE_URL=f"filecache://{tmp / 'cache'}",
@@ -328,14 +340,11 @@ def measure_in_process(scenarios: list[Scenario], claims_of) -> dict:
     shown = next((s for s in scenarios if s.expect_grant is not None), None)
     if shown is not None:
         say(f"SQL of one {shown.name} request (steady state): {shown.method} {shown.path}")
-        from tokens.selectors import _TOKEN_HOLDER  # the token service's prepared read
-
-        prepared = iter(_TOKEN_HOLDER.statements())
         for number, query in enumerate(results[shown.name].queries, 1):
-            say(f"  {number}. {query['sql'] or next(prepared, '?') + '  (prepared statement)'}")
+            say(f"  {number}. {query['sql']}")
         say(
-            "  the test client sees the queries that go through Django's cursor wrapper; "
-            "PostgreSQL's own count (DB xact, below) also includes the rest, such as Django's "
+            "  every query goes through Django's cursor (the compiled ones as prepared "
+            "statements); PostgreSQL's own count (DB xact, below) also includes Django's "
             "connection health check"
         )
     for line in engine_with_a_full_allowlist():
@@ -526,6 +535,64 @@ def run_recording(config: Config, env, tmp: Path, scenarios: list[Scenario]) -> 
     return found
 
 
+def run_export(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario]):
+    """The isolation phase (bench/export.py) on the token scenario; its report lines."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+    from django.test import Client
+
+    from bench import dataset
+
+    token = next((s for s in scenarios if s.name == "token"), None)
+    if token is None or not config.export_rounds:
+        return []
+    heading(f"Isolation: {token.name} while a million-row CSV export streams")
+    started = time.monotonic()
+    count = dataset.seed_decisions()
+    say(f"acme's recorded decisions: {count:,} ({time.monotonic() - started:.0f}s to seed)")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=dataset.OWNER))
+    name = settings.SESSION_COOKIE_NAME
+    cookie = f"{name}={client.cookies[name].value}"
+    connections.close_all()
+    log_dir = tmp / "export"
+    log_dir.mkdir()
+    path = f"/orgs/{dataset.ORG}/activity.csv"
+    with (
+        Gunicorn(env=env, log_dir=log_dir) as web,
+        Gunicorn(env=env, log_dir=log_dir, pool="token") as token_pool,
+    ):
+        say(
+            f"web pool {web.url} ({config.workers} workers), token pool {token_pool.url} "
+            f"({config.token_workers} workers); the export: GET {path} from the web pool"
+        )
+        lines = []
+        for target, server in (
+            (f"the token pool ({config.token_workers} workers)", token_pool),
+            (f"the web pool ({config.workers} workers, one pool for everything)", web),
+        ):
+            try:
+                comparison = export.compare(
+                    target=target,
+                    server=server,
+                    web_port=web.port,
+                    path=path,
+                    cookie=cookie,
+                    scenario=token,
+                    checked_run=lambda server, scenario, seconds: checked_run(
+                        config, server, scenario, seconds
+                    ),
+                    rounds=config.export_rounds,
+                    round_seconds=config.round_seconds,
+                )
+            except export.ExportError as error:
+                raise BenchError(f"the export: {error}\n{web.tail()}") from None
+            lines.append(comparison.line(token.name))
+            say(lines[-1])
+    return lines
+
+
 def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Scenario], claims_of):
     """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
     no-starvation phase; returns ``(rounds, flood result or None, report lines)``."""
@@ -607,6 +674,7 @@ def main() -> int:
         inprocess = measure_in_process(scenarios, claims_of)
         rounds, flooded, extra = run_load(config, env, tmp, scenarios, claims_of)
         extra += measure_activity(config)
+        extra += run_export(config, env, tmp, scenarios)
     print_results(machine, config, summarize(scenarios, rounds, inprocess), rounds, flooded, extra)
     say(f"\ntotal time {time.monotonic() - started:.0f}s")
     return 0

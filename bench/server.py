@@ -1,7 +1,9 @@
-"""gunicorn as `make serve` runs it (``gunicorn -c gunicorn.conf.py``), on a free loopback port.
+"""gunicorn as `make serve` runs it (``gunicorn -c gunicorn.conf.py``), one pool (web or token,
+PORTAL_POOL) on a free loopback port.
 
-The only difference: PORT is a free port. The server's output (the portal's one line per
-request, as under `make serve`) goes to a file in the bench's temporary directory.
+The only difference: PORT (TOKEN_PORT for the token pool) is a free port. The server's output
+(the portal's one line per request, as under `make serve`) goes to a file in the bench's
+temporary directory.
 """
 
 import contextlib
@@ -33,16 +35,18 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master in its own session, stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, *, env: dict[str, str], log_dir: Path):
+    def __init__(self, *, env: dict[str, str], log_dir: Path, pool: str = "web"):
+        self.pool = pool
         self.port = free_port()
-        self.error_log = log_dir / "gunicorn.log"
+        self.error_log = log_dir / ("gunicorn.log" if pool == "web" else f"gunicorn-{pool}.log")
         self.command = [
             str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
             "-c",
             str(CONFIG),
             APP,
         ]
-        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port)}
+        port = "PORT" if pool == "web" else "TOKEN_PORT"
+        self.env = {**env, "PORTAL_POOL": pool, "HOST": "127.0.0.1", port: str(self.port)}
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -81,7 +85,11 @@ class Gunicorn:
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         """Until /healthz answers and every worker has booted."""
-        wanted = int(self.env.get("WEB_CONCURRENCY", "3"))
+        wanted = (
+            int(self.env.get("WEB_CONCURRENCY", "3"))
+            if self.pool == "web"
+            else int(self.env.get("TOKEN_WORKERS", "2"))
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
@@ -41,7 +41,7 @@ from policies.models import (
 )
 from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
-from portal.prepared import CompiledRead
+from portal.prepared import AnyOf, CompiledRead
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
@@ -142,7 +142,7 @@ def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
 
 
 def _verified_among(namespaces: Sequence[str]) -> QuerySet:
-    return Publisher.objects.filter(namespace__in=namespaces, verified=True).order_by()
+    return Publisher.objects.filter(AnyOf(F("namespace"), namespaces), verified=True).order_by()
 
 
 _VERIFIED_PUBLISHERS = CompiledRead(
@@ -186,12 +186,12 @@ def _allowlist(
     force at ``as_of`` (and, unless None, with one of ``patterns``), as the columns of
     :data:`_ENTRY_COLUMNS`."""
     entries = AllowlistEntry.objects.filter(
-        Q(team__isnull=True) | Q(team_id__in=team_ids),
+        Q(team__isnull=True) | AnyOf(F("team_id"), team_ids),
         in_force(as_of),
-        organization_id__in=organization_ids,
+        AnyOf(F("organization_id"), organization_ids),
     )
     if patterns is not None:
-        entries = entries.filter(pattern__in=patterns)
+        entries = entries.filter(AnyOf(F("pattern"), patterns))
     return entries.order_by().values_list(*_ENTRY_COLUMNS.values())
 
 
@@ -232,7 +232,9 @@ def _entries(
     """The entries of ``organizations`` ({id: name}), organisation-wide or for one of
     ``teams`` ({id: name}), in force at ``as_of``, whose pattern could match one of the
     references: one query, narrowed by the patterns that could match
-    (:func:`policies.patterns.candidates`), so its cost does not grow with the allowlist."""
+    (:func:`policies.patterns.candidates`), so its cost does not grow with the allowlist. The
+    patterns, organisations and teams are one array parameter each: one statement whatever
+    their number."""
     patterns = sorted({pattern for ref in references for pattern in candidates(ref.path)})
     if not organizations or not patterns:
         return ()

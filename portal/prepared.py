@@ -5,31 +5,53 @@ The token service runs the same few small reads on every registry request. Compi
 query costs more CPU than PostgreSQL spends answering an indexed one, and PostgreSQL in turn
 spends most of its time *planning* such a query, not running it. :class:`CompiledRead` keeps
 the ORM as the only definition of the read (tables, joins and columns come from the models)
-but compiles it once per process and database, with stand-in values, and then only swaps the
-parameters. On PostgreSQL it runs through a server-side-binding cursor as a prepared statement,
-so the server plans it once per connection; other backends run the same SQL through Django's
-own cursor. While anyone watches a connection's queries (DEBUG's query log, the tests' query
-counts, ``connection.execute_wrapper``) they pass through Django's cursor wrapper like any other;
-otherwise through a cursor kept per connection, with the wrapper's checks and error translation.
+but compiles it once per shape, with stand-in values, and then only swaps the parameters.
+
+Only documented Django runs these statements: Django's own ``connection.cursor()`` on a
+connection that PostgreSQL's settings (``portal/settings.py``) open with psycopg's
+``server_side_binding`` and a ``prepare_threshold``. psycopg then prepares a statement it has
+run that many times on the connection, and PostgreSQL plans it once per connection; every
+query is logged, counted, wrapped (``execute_wrapper``), checked and its errors translated as
+Django does for any other. With ``DATABASE_PREPARED_STATEMENTS=false`` (a pooler in transaction
+mode) the same statements run unprepared.
+
+How the SQL is obtained: ``queryset.query.get_compiler(using=alias).as_sql()``, the compiler
+API that Django documents for custom expressions and lookups (``as_sql(compiler,
+connection)``), never its ``str(query)`` (which interpolates values for display, not for
+running). Nothing else of the compiler is used.
+
+A list is always passed as **one** parameter through :class:`AnyOf` (``= ANY(%s)`` with an
+array on PostgreSQL, ``IN (SELECT value FROM json_each(%s))`` with a JSON text on SQLite), so
+a read has one statement whatever the number of values: a request with 500 scopes uses the
+statement of a request with one. The compiled shapes are kept in a small LRU cache per read.
+
+On other databases than PostgreSQL (SQLite: development and tests) the queryset is evaluated
+by the ORM itself with the real values, whose conversions (SQLite's booleans and datetimes)
+then need no private API; the compiled SQL is still built, so that a read that cannot be
+compiled fails in every test run.
 """
 
+import contextlib
+import json
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from threading import Lock
 
-import psycopg
-from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections, transaction
-from django.db.models import QuerySet
+from django.db import connections, transaction
+from django.db.models import BooleanField, Lookup, QuerySet
 
 _stand_ins = count(1)
 _EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def _kind(value) -> str:
-    """The kind of a parameter value: "int", "datetime" or "str"."""
+    """The kind of a parameter value: "list", "int", "datetime" or "str"."""
+    if isinstance(value, list | tuple):
+        return "list"
     if isinstance(value, datetime):
         return "datetime"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -41,18 +63,50 @@ def _stand_in(kind: str):
     """A unique value of the given kind that cannot occur in real data."""
     number = next(_stand_ins)
     if kind == "int":
-        return -(2**62) - number
+        return -(2**31) + number  # a negative id, in the range of every integer column
     if kind == "datetime":
         return _EARLIEST + timedelta(microseconds=number)
+    if kind == "list":
+        return [f"\x00stand-in-{number}\x00"]
     return f"\x00stand-in-{number}\x00"
+
+
+def _array(connection, values):
+    """A list as the one parameter :class:`AnyOf` passes: an array on PostgreSQL (psycopg
+    adapts a list), a JSON text elsewhere."""
+    if connection.vendor == "postgresql":
+        return list(values)
+    return json.dumps(list(values))
 
 
 def _adapt(connection, kind: str, value):
     """The value as the ORM passes it to the database driver (a datetime becomes text on
-    SQLite, say)."""
+    SQLite, a list one array or JSON text)."""
     if kind == "datetime":
         return connection.ops.adapt_datetimefield_value(value)
+    if kind == "list":
+        return _array(connection, value)
     return value
+
+
+class AnyOf(Lookup):
+    """``lhs`` is one of the values of the list ``rhs``, passed as one parameter whatever its
+    length: ``AnyOf(F("pattern"), patterns)`` in a ``filter()``. An empty list matches
+    nothing. The values are compared as they are (no field conversion): str or int."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, rhs):
+        super().__init__(lhs, rhs)
+        self.output_field = BooleanField()
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        parameter = _array(connection, self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*lhs_params, parameter)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, parameter)
 
 
 @dataclass(frozen=True)
@@ -61,7 +115,6 @@ class _Compiled:
     params: tuple
     slots: tuple[int, ...]  # positions in params that take the caller's values, in order
     kinds: tuple[str, ...]  # the kind of each slot's value
-    converters: dict  # the ORM's {column: ([converter, ...], expression)}, e.g. SQLite booleans
 
 
 class CompiledRead:
@@ -69,74 +122,70 @@ class CompiledRead:
 
     ``columns`` names the queryset's columns in order; :meth:`rows` returns each row as a dict
     keyed by them. The arguments to ``build`` are plain values (str, int or an aware datetime)
-    or lists/tuples of str or int (for ``__in``); a sequence's length and element kind are part
-    of the compiled shape.
+    or lists of str or int, which ``build`` must filter with :class:`AnyOf` (one parameter
+    whatever the length; ``__in`` would make one statement per length and is refused). A
+    shape is the kinds of the arguments and the database, so a read has one statement per
+    database; at most ``CACHE_SIZE`` shapes are kept (the least recently used goes first).
     """
+
+    CACHE_SIZE = 16
 
     def __init__(self, build: Callable[..., QuerySet], columns: Sequence[str]):
         self.build = build
         self.columns = tuple(columns)
-        self._compiled: dict[tuple, _Compiled] = {}
+        self._compiled: OrderedDict[tuple, _Compiled] = OrderedDict()
+        self._lock = Lock()
 
     def _compile(self, alias: str, shape: tuple) -> _Compiled:
         connection = connections[alias]
-        stand_ins, flat, kinds = [], [], []
-        for kind in shape:
-            if isinstance(kind, tuple):  # (element kind, length) of a sequence
-                element, length = kind
-                values = [_stand_in(element) for _ in range(length)]
-                stand_ins.append(values)
-                flat.extend(values)
-                kinds.extend([element] * length)
-            else:
-                value = _stand_in(kind)
-                stand_ins.append(value)
-                flat.append(value)
-                kinds.append(kind)
-        compiler = self.build(*stand_ins).query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        expected = [_adapt(connection, k, value) for k, value in zip(kinds, flat, strict=True)]
-        if len(compiler.select) != len(self.columns) or any(
-            params.count(value) != 1 for value in expected
-        ):
-            raise ValueError("the query must select the named columns and use each value once")
-        converters = compiler.get_converters([column[0] for column in compiler.select])
+        stand_ins = [_stand_in(kind) for kind in shape]
+        sql, params = self.build(*stand_ins).query.get_compiler(using=alias).as_sql()
+        expected = [_adapt(connection, k, v) for k, v in zip(shape, stand_ins, strict=True)]
+        if any(list(params).count(value) != 1 for value in expected):
+            raise ValueError("the query must use each value once, and take each list through AnyOf")
+        params = list(params)
         return _Compiled(
             sql=sql,
             params=tuple(params),
             slots=tuple(params.index(value) for value in expected),
-            kinds=tuple(kinds),
-            converters=converters,
+            kinds=shape,
         )
 
+    def compiled(self, values: Sequence, using: str = "default") -> _Compiled:
+        """The compiled statement for ``values``' shape, from the cache or compiled now."""
+        key = (using, tuple(_kind(v) for v in values))
+        with self._lock:
+            compiled = self._compiled.get(key)
+            if compiled is not None:
+                self._compiled.move_to_end(key)
+                return compiled
+        compiled = self._compile(using, key[1])
+        with self._lock:
+            self._compiled[key] = compiled
+            while len(self._compiled) > self.CACHE_SIZE:
+                self._compiled.popitem(last=False)
+        return compiled
+
     def statements(self) -> list[str]:
-        """The SQL compiled so far in this process, one text per shape (what ``make bench``
-        prints: a prepared statement's text is not kept by the driver for Django's query log)."""
-        return [compiled.sql for compiled in self._compiled.values()]
+        """The SQL compiled so far in this process and still cached, one text per shape."""
+        with self._lock:
+            return [compiled.sql for compiled in self._compiled.values()]
 
     def rows(self, *values, using: str = "default") -> list[dict]:
         """Run the read with ``values``; each row as ``{column: value}``."""
-        shape = tuple(
-            (_kind(v[0]) if v else "str", len(v)) if isinstance(v, list | tuple) else _kind(v)
-            for v in values
-        )
-        key = (using, shape)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = self._compile(using, shape)
+        compiled = self.compiled(values, using)
         connection = connections[using]
+        if connection.vendor != "postgresql":
+            return [
+                dict(zip(self.columns, row, strict=True))
+                for row in self.build(*values).using(using)
+            ]
         params = list(compiled.params)
-        flat = [item for v in values for item in (v if isinstance(v, list | tuple) else [v])]
-        for slot, kind, value in zip(compiled.slots, compiled.kinds, flat, strict=True):
+        for slot, kind, value in zip(compiled.slots, compiled.kinds, values, strict=True):
             params[slot] = _adapt(connection, kind, value)
-        rows = []
-        for row in _execute(connection, compiled.sql, params):
-            row = list(row)
-            for position, (converters, expression) in compiled.converters.items():
-                for converter in converters:
-                    row[position] = converter(row[position], expression, connection)
-            rows.append(dict(zip(self.columns, row, strict=True)))
-        return rows
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            return [dict(zip(self.columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 class CompiledInsert:
@@ -147,22 +196,18 @@ class CompiledInsert:
     instances, no per-value field conversion. Used where an ORM ``bulk_create`` would cost more
     CPU than the rest of the request (the token service's decision log).
 
-    On PostgreSQL a few rows travel as one prepared ``INSERT`` with a ``VALUES`` list (one round
-    trip); more travel as one binary ``COPY`` in a transaction of its own, whose rows the
-    driver formats in C (a batch of thousands costs a few microseconds a row). With
-    ``asynchronous_commit`` the write turns ``synchronous_commit`` off for its own transaction
-    (``set_config(..., true)`` inside the ``INSERT``, ``SET LOCAL`` before the ``COPY``; the
-    session keeps its setting): the server answers without waiting for the WAL to reach the
-    disk, which halves the statement's cost and latency. The price: if PostgreSQL itself
-    crashes, the rows of its last fraction of a second may be lost (never half-written; see
-    PostgreSQL's "Asynchronous Commit"). Only for such rows, and only outside a transaction
-    (inside one, the whole transaction would commit asynchronously). Other databases get
-    ``VALUES`` lists (SQLite: about 50 rows per statement, in one transaction).
+    On PostgreSQL every number of rows travels as one statement, ``INSERT ... SELECT * FROM
+    unnest(%s::type[], ...)`` with one array parameter per column (psycopg adapts the lists,
+    in C): one round trip, one prepared statement whatever the number of rows, run through
+    Django's cursor. With ``asynchronous_commit`` the write turns ``synchronous_commit`` off
+    for its own transaction (``set_config(..., true)`` inside the ``INSERT``; the session keeps
+    its setting): the server answers without waiting for the WAL to reach the disk, which
+    halves the statement's cost and latency. The price: if PostgreSQL itself crashes, the rows
+    of its last fraction of a second may be lost (never half-written; see PostgreSQL's
+    "Asynchronous Commit"). Only for such rows, and only outside a transaction (inside one, the
+    whole transaction would commit asynchronously). Other databases get ``VALUES`` lists
+    (SQLite: about 50 rows per statement, in one transaction).
     """
-
-    #: Up to this many rows, an INSERT with a VALUES list (one prepared statement per number of
-    #: rows, one round trip); more travel by COPY (four round trips, any number of rows).
-    VALUES_ROWS = 32
 
     def __init__(self, model, columns: Sequence[str], *, asynchronous_commit: bool = False):
         self.model = model
@@ -171,7 +216,6 @@ class CompiledInsert:
         self.datetimes = frozenset(
             i for i, field in enumerate(self.fields) if field.get_internal_type() == "DateTimeField"
         )
-        self._sql: dict[tuple[str, int], str] = {}
 
     def _head(self, connection) -> str:
         quote = connection.ops.quote_name
@@ -180,33 +224,18 @@ class CompiledInsert:
             f"({', '.join(quote(field.column) for field in self.fields)})"
         )
 
-    def _types(self, connection) -> list[str]:
-        """The columns' types without their length: a too long value is an error, not cut."""
-        return [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in self.fields]
-
-    def _values(self, connection, rows: int) -> str:
-        key = (connection.alias, rows)
-        sql = self._sql.get(key)
-        if sql is None:
-            if connection.vendor == "postgresql":
-                # Typed placeholders: a VALUES list in FROM does not take its types from the
-                # table.
-                values = "(" + ", ".join(f"%s::{kind}" for kind in self._types(connection)) + ")"
-                sql = (
-                    f"INSERT INTO {self._head(connection)} SELECT * FROM (VALUES "
-                    f"{', '.join([values] * rows)}) AS v{self._condition()}"
-                )
-            else:
-                values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
-                sql = f"INSERT INTO {self._head(connection)} VALUES {', '.join([values] * rows)}"
-            if rows <= self.VALUES_ROWS:  # the usual sizes; others are built each time
-                self._sql[key] = sql
-        return sql
-
-    def _condition(self) -> str:
-        if not self.asynchronous_commit:
-            return ""
-        return " WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
+    def _unnest(self, connection) -> str:
+        # The columns' types without their length: a too long value is an error, not cut.
+        types = [re.sub(r"\(.*\)", "", field.db_type(connection)) for field in self.fields]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        condition = (
+            " WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL"
+            if self.asynchronous_commit
+            else ""
+        )
+        return (
+            f"INSERT INTO {self._head(connection)} SELECT * FROM unnest({arrays}) AS v{condition}"
+        )
 
     def insert(self, rows: Sequence[tuple], using: str = "default") -> None:
         """Insert ``rows``: one statement (on SQLite, more for many rows, in one transaction)."""
@@ -214,108 +243,25 @@ class CompiledInsert:
             return
         connection = connections[using]
         if connection.vendor == "postgresql":
-            if len(rows) > self.VALUES_ROWS:
-                self._copy(connection, rows)
-            else:
-                self._insert(connection, rows)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    self._unnest(connection), [list(column) for column in zip(*rows, strict=True)]
+                )
             return
         per_statement = max(1, connection.features.max_query_params // len(self.fields))
         adapt = connection.ops.adapt_datetimefield_value
         rows = [
             tuple(adapt(v) if i in self.datetimes else v for i, v in enumerate(row)) for row in rows
         ]
+        head = self._head(connection)
+        values = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         chunks = [rows[i : i + per_statement] for i in range(0, len(rows), per_statement)]
-        if len(chunks) == 1:
-            self._insert(connection, chunks[0])
-            return
-        with transaction.atomic(using=using, savepoint=False):
+        # Several statements in one transaction; one alone needs none (and a failure would then
+        # break a transaction the caller is in).
+        several = transaction.atomic(using=using, savepoint=False) if len(chunks) > 1 else None
+        with several or contextlib.nullcontext(), connection.cursor() as cursor:
             for chunk in chunks:
-                self._insert(connection, chunk)
-
-    def _insert(self, connection, rows: Sequence[tuple]) -> None:
-        params = [value for row in rows for value in row]
-        _execute(connection, self._values(connection, len(rows)), params, fetch=False)
-
-    def _copy(self, connection, rows: Sequence[tuple]) -> None:
-        sql = f"COPY {self._head(connection)} FROM STDIN (FORMAT BINARY)"
-        with (
-            transaction.atomic(using=connection.alias),
-            connection.cursor() as cursor,
-        ):
-            if self.asynchronous_commit:
-                cursor.execute("SET LOCAL synchronous_commit TO off")
-            # The driver's own cursor: Django's wrapper has no COPY.
-            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-                copy.set_types(self._types(connection))
-                for row in rows:
-                    copy.write_row(row)
-
-
-def _execute(connection, sql: str, params: list, fetch: bool = True) -> list[tuple]:
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if fetch else []
-    # Django checks a reused connection with a round trip (SELECT 1) before the first query of
-    # each request (CONN_HEALTH_CHECKS). This read checks it by running instead: if the
-    # connection turns out to be broken (the server restarted, say), it is replaced and the
-    # read runs once more, unless a transaction was under way on it.
-    try:
-        return _run_prepared(connection, sql, params, fetch)
-    except (InterfaceError, OperationalError):
-        # A write is not retried: it may have happened before the connection broke.
-        if not fetch or connection.in_atomic_block or connection.is_usable():
-            raise
-        connection.close()
-    return _run_prepared(connection, sql, params, fetch)
-
-
-def _run_prepared(connection, sql: str, params: list, fetch: bool) -> list[tuple]:
-    connection.ensure_connection()
-    if connection.queries_logged or connection.execute_wrappers:
-        # Someone is watching (DEBUG's query log, the tests' query counts, an execute_wrapper):
-        # through Django's cursor wrapper, like any other query.
-        with connection.wrap_database_errors:
-            raw = _preparing_cursor_class()(connection.connection)
-        with connection._prepare_cursor(raw) as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall() if fetch else []
-    else:
-        # What Django's wrapper would do with nobody watching (refuse to run in a transaction
-        # that must be rolled back, translate the driver's errors), on a cursor kept for the
-        # connection: a new cursor each time costs more than PostgreSQL's answer.
-        connection.validate_no_broken_transaction()
-        with connection.wrap_database_errors:
-            cursor = _kept_cursor(connection)
-            cursor.execute(sql, params, prepare=True, binary=True)
-            rows = cursor.fetchall() if fetch else []
-    connection.health_check_done = True  # it just answered: no SELECT 1 in this request
-    return rows
-
-
-def _kept_cursor(connection):
-    """The driver's server-binding cursor kept on ``connection`` (a thread's own connection
-    wrapper) for its current database connection; a new one after a reconnection."""
-    raw = connection.connection
-    kept = getattr(connection, "_prepared_cursor", None)
-    if kept is None or kept.connection is not raw or kept.closed:
-        connection.validate_thread_sharing()
-        kept = connection._prepared_cursor = psycopg.Cursor(raw)
-    return kept
-
-
-def _preparing_cursor_class():
-    """Django's server-binding psycopg cursor, preparing every statement it runs."""
-    global _PreparingCursor
-    if _PreparingCursor is None:
-        from django.db.backends.postgresql.base import ServerBindingCursor
-
-        class PreparingCursor(ServerBindingCursor):
-            def execute(self, query, params=None, *, prepare=True, binary=True):
-                return super().execute(query, params, prepare=prepare, binary=binary)
-
-        _PreparingCursor = PreparingCursor
-    return _PreparingCursor
-
-
-_PreparingCursor = None
+                cursor.execute(
+                    f"INSERT INTO {head} VALUES {', '.join([values] * len(chunk))}",
+                    [value for row in chunk for value in row],
+                )

@@ -40,13 +40,17 @@ if DATABASES["default"]["ENGINE"] not in (
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The token service's reads run as server-side prepared statements (portal/prepared.py); turn
-# this off behind a connection pooler in transaction mode that cannot keep them (PgBouncer
-# before 1.21). Django's own queries bind on the client and are never prepared.
+# PostgreSQL connections bind parameters on the server (psycopg's server_side_binding, which
+# Django documents), so that psycopg prepares a statement once it has run 5 times on a
+# connection (prepare_threshold): the token service's compiled reads (portal/prepared.py) are then
+# planned once per connection. Turn DATABASE_PREPARED_STATEMENTS off behind a connection
+# pooler in transaction mode that cannot keep named prepared statements (PgBouncer before
+# 1.21, or max_prepared_statements=0): the statements then run unprepared.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        5 if DATABASE_PREPARED_STATEMENTS else None
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if DATABASE_PREPARED_STATEMENTS else None,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,16 +1,18 @@
-"""portal.prepared: the compiled INSERT of the decision log (a few rows as one INSERT, many as a
-binary COPY on PostgreSQL) and the compiled read's path with nobody watching its queries."""
+"""portal.prepared: the compiled INSERT of the decision log (one statement whatever the number of
+rows on PostgreSQL) and the compiled reads (Django's own cursor, one statement whatever the
+number of values in a list, a bounded cache of compiled shapes)."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import F
 from django.db.transaction import TransactionManagementError
 
 from activity.decisions import DECISION_COLUMNS
 from activity.models import PullDecision
-from portal.prepared import CompiledInsert, CompiledRead
+from portal.prepared import AnyOf, CompiledInsert, CompiledRead
 from tests.factories import make_org, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -54,13 +56,11 @@ def stored() -> list[tuple]:
     ]
 
 
-@pytest.mark.parametrize(
-    "count", [1, CompiledInsert.VALUES_ROWS, CompiledInsert.VALUES_ROWS + 1, 700]
-)
+@pytest.mark.parametrize("count", [1, 3, 33, 700])
 def test_rows_are_stored_exactly_whatever_their_number(count):
-    """Up to VALUES_ROWS rows go as one INSERT, more (on PostgreSQL) as one binary COPY: either
-    way each value comes back as it went in (NULLs, booleans, microseconds, non-ASCII text,
-    quotes, tabs and backslashes)."""
+    """Whatever the number of rows (one INSERT of arrays on PostgreSQL, VALUES lists on
+    SQLite), each value comes back as it went in (NULLs, booleans, microseconds, non-ASCII
+    text, quotes, tabs and backslashes)."""
     mike = make_user("mike")
     acme = make_org("acme", owner=mike)
     rows = [
@@ -94,8 +94,8 @@ def test_a_row_that_breaks_a_constraint_is_an_error_and_nothing_is_written():
 
 @pytest.mark.parametrize("count", [3, 100])
 def test_asynchronous_commit_is_only_the_writes_own(count):
-    """The INSERT and the COPY turn synchronous_commit off for their own transaction only; the
-    connection's next transactions wait for the disk again."""
+    """The INSERT turns synchronous_commit off for its own transaction only; the connection's
+    next transactions wait for the disk again."""
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is a PostgreSQL setting")
     CompiledInsert(PullDecision, DECISION_COLUMNS, asynchronous_commit=True).insert(
@@ -119,26 +119,77 @@ USERNAMES = CompiledRead(
 )
 
 
-def test_a_read_nobody_watches_gives_the_same_rows_as_one_that_is_watched():
-    """With nobody watching the connection's queries the read runs on a cursor kept for the
-    connection; watched (the tests' query counts, DEBUG's log) it goes through Django's cursor
-    wrapper and is counted. Both give the same rows."""
+def test_a_read_goes_through_djangos_cursor():
+    """Counted like any other query (the tests' query counts, DEBUG's log), with each row as a
+    dict of the named columns, converted as the ORM converts them (booleans on SQLite)."""
     from django.test.utils import CaptureQueriesContext
 
     for name in ("ann", "bob", "cid"):
         make_user(name, is_active=name != "cid")
-    unwatched = [USERNAMES.rows("ann"), USERNAMES.rows("ann")]
     with CaptureQueriesContext(connection) as queries:
-        watched = USERNAMES.rows("ann")
+        rows = USERNAMES.rows("ann")
     assert len(queries) == 1
-    expected = [{"username": "bob", "is_active": True}, {"username": "cid", "is_active": False}]
-    assert unwatched == [expected, expected]
-    assert watched == expected
+    assert rows == [
+        {"username": "bob", "is_active": True},
+        {"username": "cid", "is_active": False},
+    ]
+
+
+# The usernames among given ones.
+NAMED = CompiledRead(
+    lambda names: (
+        get_user_model()
+        .objects.filter(AnyOf(F("username"), names))
+        .order_by("username")
+        .values_list("username")
+    ),
+    ["username"],
+)
+
+
+def test_a_list_is_one_parameter_whatever_its_length():
+    """1, 5, 50 or 500 values: one compiled statement, and the right rows each time."""
+    for name in ("ann", "bob"):
+        make_user(name)
+    for length in (1, 5, 50, 500):
+        names = ["bob", *(f"nobody-{n}" for n in range(length - 1))]
+        assert NAMED.rows(names) == [{"username": "bob"}]
+    assert NAMED.rows(["ann", "bob"]) == [{"username": "ann"}, {"username": "bob"}]
+    assert NAMED.rows([]) == []
+    assert len(NAMED.statements()) == 1
+
+
+def test_a_list_filtered_with_in_is_refused():
+    """``__in`` would compile one statement per length: only AnyOf takes a list."""
+    by_in = CompiledRead(
+        lambda names: get_user_model().objects.filter(username__in=names).values_list("username"),
+        ["username"],
+    )
+    with pytest.raises(ValueError, match="AnyOf"):
+        by_in.rows(["ann"])
+
+
+def test_the_compiled_shapes_are_bounded():
+    """Past CACHE_SIZE shapes, the least recently used one is dropped."""
+    lookups = {str: "username", int: "pk", datetime: "date_joined__gt"}
+    read = CompiledRead(
+        lambda value: (
+            get_user_model().objects.filter(**{lookups[type(value)]: value}).values_list("username")
+        ),
+        ["username"],
+    )
+    read.CACHE_SIZE = 2
+    text = read.compiled(["ann"])
+    read.compiled([1])
+    assert read.compiled(["bob"]) is text  # the same shape; now the most recently used
+    read.compiled([WHEN])
+    assert len(read.statements()) == 2
+    assert read.compiled(["cid"]) is text
 
 
 def test_a_read_in_a_transaction_that_must_be_rolled_back_is_refused():
-    """As through Django's own cursor: after an error inside atomic(), no further query runs
-    until the transaction is rolled back."""
+    """Django's own cursor's rule: after an error inside atomic(), no further query runs until
+    the transaction is rolled back."""
     make_user("ann")
     with transaction.atomic():
         with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
@@ -147,3 +198,23 @@ def test_a_read_in_a_transaction_that_must_be_rolled_back_is_refused():
             USERNAMES.rows("a")
         transaction.set_rollback(True)
     assert [r["username"] for r in USERNAMES.rows("a")] == ["ann"]
+
+
+@pytest.mark.parametrize(("prepared", "threshold"), [("true", "5"), ("false", "None")])
+def test_postgresql_connections_bind_on_the_server_and_prepare_unless_turned_off(
+    prepared, threshold
+):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler in transaction mode) keeps server-side
+    binding but prepares nothing: psycopg's prepare_threshold is None."""
+    from tests.test_operations import manage, production_environment
+
+    result = manage(
+        production_environment(DATABASE_PREPARED_STATEMENTS=prepared),
+        "shell",
+        "-c",
+        "from django.conf import settings; "
+        "options = settings.DATABASES['default']['OPTIONS']; "
+        "print(options['server_side_binding'], options['prepare_threshold'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["True", threshold]

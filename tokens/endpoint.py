@@ -206,7 +206,7 @@ def requester_snapshot(signed_in: SignIn, references) -> PullSnapshot:
 
 
 def record_decisions(request, signed_in: SignIn, requester: Requester, grant) -> None:
-    """Record the request's pull decisions (:mod:`tokens.decisions`). A decision that cannot be
+    """Record the request's pull decisions (:mod:`activity.decisions`). A decision that cannot be
     recorded is not handed out: the request is refused with 503, like any other database
     failure (and when too many decisions wait to be written)."""
     caller = Caller(

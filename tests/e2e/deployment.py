@@ -1,6 +1,7 @@
 """The scale-out deployment for tests: gunicorn nodes as `make serve` runs them (gunicorn.conf.py,
-portal.wsgi) and nginx as the TLS reverse proxy of docs/deployment.md
-(deploy/nginx/iam-portal.conf, with only the addresses, ports and certificate paths replaced)."""
+portal.wsgi; each node a web pool and a token pool) and nginx as the TLS reverse proxy of
+docs/deployment.md (deploy/nginx/iam-portal.conf, with only the addresses, ports and certificate
+paths replaced)."""
 
 import contextlib
 import datetime as dt
@@ -22,10 +23,16 @@ from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX_CONF = REPO / "deploy" / "nginx" / "iam-portal.conf"
-#: The shipped systemd units: the application node, and the daily pruning of the activity log.
+#: The shipped systemd units: the application node's two pools, and the daily pruning of the
+#: activity log.
 SYSTEMD_UNITS = tuple(
     REPO / "deploy" / "systemd" / name
-    for name in ("iam-portal.service", "iam-portal-prune.service", "iam-portal-prune.timer")
+    for name in (
+        "iam-portal.service",
+        "iam-portal-token.service",
+        "iam-portal-prune.service",
+        "iam-portal-prune.timer",
+    )
 )
 
 
@@ -51,8 +58,9 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 20
 
 
 @contextlib.contextmanager
-def gunicorn_node(name: str, env: dict, workdir: Path):
-    """One application node on a free port; yields ``(url, log path)``."""
+def gunicorn_node(name: str, env: dict, workdir: Path, pool: str = "web"):
+    """One pool (``web`` or ``token``, gunicorn.conf.py's PORTAL_POOL) of an application node,
+    with one worker on a free port; yields ``(url, log path)``."""
     port = free_port()
     log = workdir / f"{name}.log"
     command = [
@@ -61,7 +69,14 @@ def gunicorn_node(name: str, env: dict, workdir: Path):
         str(REPO / "gunicorn.conf.py"),
         "portal.wsgi:application",
     ]
-    node_env = {**env, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"}
+    node_env = {
+        **env,
+        "PORTAL_POOL": pool,
+        "HOST": "127.0.0.1",
+        "PORT" if pool == "web" else "TOKEN_PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "TOKEN_WORKERS": "1",
+    }
     with open(log, "wb") as output:
         process = subprocess.Popen(
             command, cwd=REPO, env=node_env, stdout=output, stderr=subprocess.STDOUT
@@ -118,16 +133,17 @@ def find_nginx() -> str | None:
 
 
 @contextlib.contextmanager
-def nginx_proxy(nodes: list[str], workdir: Path):
-    """nginx with the shipped site configuration in front of ``nodes`` (``http://host:port``).
+def nginx_proxy(nodes: list[str], token_pools: list[str], workdir: Path):
+    """nginx with the shipped site configuration in front of two nodes: their web pools
+    ``nodes`` and their token pools ``token_pools`` (``http://host:port``).
 
     Yields ``(https url, certificate path)``."""
     cert, key = self_signed_certificate(workdir)
     https_port, http_port = free_port(), free_port()
     site = NGINX_CONF.read_text()
-    upstreams = ["server 10.0.0.11:8000", "server 10.0.0.12:8000"]
-    assert all(line in site for line in upstreams), "the shipped upstream block changed"
-    for placeholder, node in zip(upstreams, nodes, strict=True):
+    upstreams = [f"server 10.0.0.{host}:{port}" for port in (8000, 8001) for host in (11, 12)]
+    assert all(line in site for line in upstreams), "the shipped upstream blocks changed"
+    for placeholder, node in zip(upstreams, [*nodes, *token_pools], strict=True):
         site = site.replace(placeholder, "server " + node.removeprefix("http://"))
     replacements = {
         "listen 80;": f"listen 127.0.0.1:{http_port};",

@@ -1,11 +1,13 @@
-"""Several nodes on one database: two gunicorn nodes (as `make serve` runs them) on the test
-PostgreSQL and a shared Redis, behind nginx with the shipped TLS reverse-proxy configuration.
+"""Several nodes on one database: two gunicorn nodes (as `make serve` runs them: a web pool and a
+token pool each) on the test PostgreSQL and a shared Redis, behind nginx with the shipped TLS
+reverse-proxy configuration.
 
 They must behave as one: a settings change made through one node governs the next decision on
 the other, tokens from both verify with the one certificate, the decisions both record (each
 worker's writer, behind the answers) appear in the owners' activity read through either, failed
-sign-ins count across both, and the proxy spreads requests over both. The systemd units are
-checked by systemd-analyze.
+sign-ins count across both, and the proxy spreads requests over both. The proxy sends the
+registry's token requests to the token pools and nothing else. The systemd units are checked by
+systemd-analyze.
 """
 
 import base64
@@ -58,8 +60,9 @@ def request(url, *, method="GET", headers=None, body=None, context=None):
 
 @pytest.fixture
 def deployment(tmp_path, token_keys):
-    """Two nodes and the proxy; yields ``(node_a, node_b, proxy_url, proxy_certificate,
-    node logs)``."""
+    """Two nodes (a web pool and a token pool each) and the proxy; yields ``(node_a, node_b,
+    proxy_url, proxy_certificate, logs)``: node_a and node_b are the web pools' URLs, logs
+    ``{"web": [node a's, node b's], "token": [...]}``."""
     if connection.vendor != "postgresql":
         pytest.skip("several nodes share one PostgreSQL (the SQLite test database is in memory)")
     require_tool(find_nginx() is not None, "nginx (the reverse proxy of the deployment recipe)")
@@ -88,9 +91,12 @@ def deployment(tmp_path, token_keys):
     with (
         gunicorn_node("node-a", env, tmp_path) as (node_a, log_a),
         gunicorn_node("node-b", env, tmp_path) as (node_b, log_b),
-        nginx_proxy([node_a, node_b], tmp_path) as (proxy, certificate),
+        gunicorn_node("token-a", env, tmp_path, pool="token") as (token_a, token_log_a),
+        gunicorn_node("token-b", env, tmp_path, pool="token") as (token_b, token_log_b),
+        nginx_proxy([node_a, node_b], [token_a, token_b], tmp_path) as (proxy, certificate),
     ):
-        yield node_a, node_b, proxy, certificate, (log_a, log_b)
+        logs = {"web": [log_a, log_b], "token": [token_log_a, token_log_b]}
+        yield node_a, node_b, proxy, certificate, logs
     redis_flushed()
 
 
@@ -223,19 +229,25 @@ def test_two_nodes_behind_the_proxy_behave_as_one(deployment, token_keys):
     status, _, body = request(f"{proxy}/readyz", context=context)
     assert status == 200, body
     assert pull_access_through(proxy, context, mike_credentials, token_keys) == pull
-    for log in logs:
-        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
-        requests = [line for line in lines if line.get("logger") == "portal.requests"]
+    for log in logs["web"]:
+        requests = logged_requests(log)
         assert any(line["path"] == "/healthz" for line in requests), log.name
         # Behind the proxy, the logged client is the one the proxy saw, not the proxy.
         assert {line["remote"] for line in requests} <= {"127.0.0.1", "198.51.100.7", "203.0.113.9"}
 
 
-def pull_access_through(proxy, context, credentials, certificate):
+def logged_requests(log) -> list[dict]:
+    """The portal's request lines (LOG_FORMAT=json) in a pool's log."""
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("logger") == "portal.requests"]
+
+
+def pull_access_through(proxy, context, credentials, certificate, agent="e2e-client"):
     query = urllib.parse.urlencode(
         {"service": REGISTRY_SERVICE, "scope": "repository:library/alpine:pull"}
     )
-    status, _, body = request(f"{proxy}/auth/token?{query}", headers=credentials, context=context)
+    headers = {**credentials, "User-Agent": agent}
+    status, _, body = request(f"{proxy}/auth/token?{query}", headers=headers, context=context)
     assert status == 200, body
     public_key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
     return jwt.decode(
@@ -245,6 +257,66 @@ def pull_access_through(proxy, context, credentials, certificate):
         audience=REGISTRY_SERVICE,
         issuer=TOKEN_ISSUER,
     )["access"]
+
+
+def test_the_proxy_sends_token_requests_to_the_token_pools(deployment, token_keys):
+    """/auth/token (GET and the OAuth2 POST) is answered by the nodes' token pools, over both;
+    every other path, the Hub-compatible API's /v2/auth/token included, by the web pools. An
+    export or a slow page holding the web pools' workers then leaves the registry's pool free."""
+    _, _, proxy, proxy_certificate, logs = deployment
+    mike = make_user("mike")
+    secret = access_token_create(user=mike, name="laptop")[1]
+    context = ssl.create_default_context(cafile=str(proxy_certificate))
+    agent = "routing-check"
+    pull = [{"type": "repository", "name": "library/alpine", "actions": ["pull"]}]
+    for _ in range(4):
+        assert pull_access_through(proxy, context, basic("mike", secret), token_keys, agent) == pull
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "password",
+            "username": "mike",
+            "password": secret,
+            "service": REGISTRY_SERVICE,
+            "client_id": "routing-check",
+            "scope": "repository:library/alpine:pull",
+        }
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": agent}
+    status, _, body = request(
+        f"{proxy}/auth/token", method="POST", headers=headers, body=form, context=context
+    )
+    assert status == 200, body
+    status, _, _ = request(
+        f"{proxy}/v2/auth/token",
+        method="POST",
+        headers={"Content-Type": "application/json", "User-Agent": agent},
+        body=json.dumps({"identifier": "mike", "secret": secret}),
+        context=context,
+    )
+    assert status in (200, 401), status  # answered (by whichever pool), not a proxy error
+    for path in ("/healthz", "/accounts/login/"):
+        request(f"{proxy}{path}", headers={"User-Agent": agent}, context=context)
+
+    def seen(pool: str) -> list[list[tuple[str, str]]]:
+        return [
+            [
+                (line["method"], line["path"])
+                for line in logged_requests(log)
+                if line["user_agent"] == agent
+            ]
+            for log in logs[pool]
+        ]
+
+    token_pools, web_pools = seen("token"), seen("web")
+    assert all(requests for requests in token_pools), "the proxy spreads over both token pools"
+    assert sorted(request for pool in token_pools for request in pool) == [
+        ("GET", "/auth/token")
+    ] * 4 + [("POST", "/auth/token")]
+    assert sorted(request for pool in web_pools for request in pool) == [
+        ("GET", "/accounts/login/"),
+        ("GET", "/healthz"),
+        ("POST", "/v2/auth/token"),
+    ]
 
 
 def test_the_systemd_units_are_valid(tmp_path):

@@ -114,6 +114,15 @@ def test_token_queries_do_not_grow_with_the_allowlist_or_the_teams(
         assert granted(acme.member, "library/alpine", secret=secret) == {"library/alpine": ["pull"]}
 
 
+def prepared_statements(table: str) -> list[str]:
+    """The statements prepared on the test's connection that read ``table``."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall() if f'"{table}"' in row[0]]
+
+
 def test_the_allowlist_read_is_a_prepared_statement_on_postgresql(acme, granted):
     from django.db import connection
 
@@ -122,9 +131,33 @@ def test_the_allowlist_read_is_a_prepared_statement_on_postgresql(acme, granted)
     set_policy(acme.org, actor=acme.owner, enabled=True)
     add_entry(acme.org, "someone/*", actor=acme.owner)
     secret = access_token_create(user=acme.member, name="ci")[1]
-    for _ in range(2):
+    # psycopg prepares a statement once it has run prepare_threshold times on the connection.
+    for _ in range(connection.connection.prepare_threshold + 1):
         assert granted(acme.member, "someone/thing", secret=secret)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        statements = [row[0] for row in cursor.fetchall()]
-    assert any('"policies_allowlistentry"' in text and "$1" in text for text in statements)
+    assert any("$1" in text for text in prepared_statements("policies_allowlistentry"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_allowlist_read_is_one_statement_whatever_the_number_of_images(acme):
+    """The patterns (and organisations, teams) are one array parameter each: 1, 5, 50 and 500
+    refused images share one compiled statement (and on PostgreSQL one prepared statement),
+    instead of one per number, which a worker would keep for as long as it lives."""
+    from django.db import connection
+
+    from policies.references import parse_reference
+    from policies.selectors import _ALLOWLIST, pull_snapshot
+
+    connection.close()  # a new connection: no statement prepared by an earlier test
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    add_entry(acme.org, "someone/tool-1", actor=acme.owner)
+    connection.ensure_connection()
+    postgresql = connection.vendor == "postgresql"
+    runs = connection.connection.prepare_threshold + 1 if postgresql else 1
+    for length in (1, 5, 50, 500):
+        references = [parse_reference(f"someone/tool-{n}") for n in range(1, length + 1)]
+        for _ in range(runs):
+            snapshot = pull_snapshot(user=acme.member, references=references)
+            assert [entry.pattern for entry in snapshot.entries] == ["someone/tool-1"]
+    assert len(_ALLOWLIST.statements()) == 1
+    if postgresql:
+        assert len(prepared_statements("policies_allowlistentry")) == 1
