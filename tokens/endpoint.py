@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, Error
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -24,7 +25,7 @@ from portal import throttle
 from portal.middleware import printable
 from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
 from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
-from tokens.grants import Requester, grant_access
+from tokens.grants import Grant, Requester, grant_access, pull_refusal_message
 from tokens.protocol import (
     Password,
     Refusal,
@@ -181,6 +182,9 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
         logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(grant.refusals))
     if settings.DECISION_LOG_ENABLED:
         record_decisions(request, signed_in, requester, grant)
+    refused = refusal_response(request, grant)
+    if refused is not None:
+        return refused
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,
@@ -194,6 +198,31 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     if asked.offline and signed_in.user_id is not None:
         body["refresh_token"] = signed_in.refresh_token or open_session(signed_in, asked.client_id)
     return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+#: User agents that show the token service's refusal to the member: Docker Engine (and Docker
+#: Desktop's) daemon prints a 403's ``details`` as ``denied: ...`` (docs/docker-hub-cache.md).
+SHOWS_REFUSAL_REASON = ("docker/",)
+
+
+def refusal_response(request, grant: Grant) -> JsonResponse | None:
+    """A 403 carrying the policy's reason, for a client that shows it, when the request is
+    refused as a whole; otherwise None, and the token leaves the refused scopes out (the spec's
+    way, which every client reports as a bare "denied").
+
+    Only then: a non-200 would also stop a request whose other scopes are granted, and skopeo
+    and containerd show a 403's status without its body (skopeo even blames the password on a
+    401)."""
+    message = pull_refusal_message(grant)
+    if message is None or not request.META.get("HTTP_USER_AGENT", "").startswith(
+        SHOWS_REFUSAL_REASON
+    ):
+        return None
+    where = request.build_absolute_uri(reverse("policies:my_activity"))
+    message = f"{message}. Your pull activity says why: {where}"
+    return JsonResponse(
+        {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403
+    )
 
 
 def requester_snapshot(signed_in: SignIn, references) -> PullSnapshot:
