@@ -220,6 +220,7 @@ def refusal_response(request, grant: Grant) -> JsonResponse | None:
         return None
     where = request.build_absolute_uri(reverse("policies:my_activity"))
     message = f"{message}. Your pull activity says why: {where}"
+    request.refusal_logged = True  # issue_token logged it; portal.logfilters: not again
     return JsonResponse(
         {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403
     )

@@ -97,10 +97,11 @@ def _write_config(
     path: Path,
     *,
     port: int,
-    realm: str,
+    realm: str | None,
     service: str,
     issuer: str,
-    rootcertbundle: Path,
+    rootcertbundle: Path | None,
+    proxy_remoteurl: str | None = None,
 ) -> None:
     config = f"""\
 version: 0.1
@@ -116,6 +117,9 @@ storage:
 http:
   addr: {_yaml_str(f"{_HOST}:{port}")}
   secret: {_yaml_str(secrets.token_hex(32))}
+"""
+    if realm is not None:
+        config += f"""\
 auth:
   token:
     realm: {_yaml_str(realm)}
@@ -123,6 +127,8 @@ auth:
     issuer: {_yaml_str(issuer)}
     rootcertbundle: {_yaml_str(str(Path(rootcertbundle).resolve()))}
 """
+    if proxy_remoteurl is not None:
+        config += f"proxy:\n  remoteurl: {_yaml_str(proxy_remoteurl)}\n"
     path.write_text(config)
 
 
@@ -157,12 +163,13 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 def running_registry(
     *,
     port: int,
-    realm: str,
-    service: str,
-    issuer: str,
-    rootcertbundle: Path,
+    realm: str | None,
+    service: str = "",
+    issuer: str = "",
+    rootcertbundle: Path | None = None,
     workdir: Path,
     startup_timeout: float = 15.0,
+    proxy_remoteurl: str | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a token-authenticated, in-memory registry on 127.0.0.1:``port``.
 
@@ -170,7 +177,9 @@ def running_registry(
     ``auth.token`` with ``realm``/``service``/``issuer``/``rootcertbundle``),
     starts ``docker-registry serve`` with output to ``workdir/registry.log`` and
     waits until ``GET /v2/`` answers 401. Inherited ``REGISTRY_*`` environment
-    variables are removed, since they would override the config.
+    variables are removed, since they would override the config. ``realm=None`` runs it without
+    authentication (``/v2/`` answers 200: a stand-in for Docker Hub); ``proxy_remoteurl`` makes
+    it a pull-through cache of that registry.
 
     Yields a :class:`RunningRegistry`; terminates the process on exit. Raises
     RegistryStartError (with the log tail) if the binary is missing, the process
@@ -191,7 +200,9 @@ def running_registry(
         service=service,
         issuer=issuer,
         rootcertbundle=rootcertbundle,
+        proxy_remoteurl=proxy_remoteurl,
     )
+    ready = 401 if realm is not None else 200
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
 
     with open(log_path, "ab") as log_file:
@@ -220,11 +231,11 @@ def running_registry(
                     f"{_tail(registry.log())}"
                 )
             status = _probe_v2(port)
-            if status == 401:
+            if status == ready:
                 break
             if status is not None:
                 raise RegistryStartError(
-                    f"GET {registry.url}/v2/ answered {status}, expected 401 "
+                    f"GET {registry.url}/v2/ answered {status}, expected {ready} "
                     f"(is something else listening on port {port}?):\n{_tail(registry.log())}"
                 )
             if time.monotonic() > deadline:

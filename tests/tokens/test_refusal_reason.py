@@ -39,6 +39,7 @@ def test_docker_engine_is_told_the_policys_reason(enforcing, ask, token_of, meth
     )
     assert body == {"errors": [{"code": "DENIED", "message": message}], "details": message}
     assert response["Cache-Control"] == "no-store"
+    assert response.wsgi_request.refusal_logged  # logged once, not again by django.request
 
 
 def test_the_refusal_is_recorded_like_any_other(enforcing, ask, token_of):
