@@ -26,7 +26,7 @@ NGINX_CONF = REPO / "deploy" / "nginx" / "iam-portal.conf"
 SYSTEMD_UNITS = tuple(
     REPO / "deploy" / "systemd" / name
     for name in ("iam-portal.service", "iam-portal-prune.service", "iam-portal-prune.timer")
-)
+) + (REPO / "deploy" / "docker-hub-cache" / "docker-hub-cache.service",)
 
 
 def free_port() -> int:

@@ -132,6 +132,25 @@ auth:
     path.write_text(config)
 
 
+def _overrides(port, realm, service, issuer, rootcertbundle, proxy_remoteurl) -> dict:
+    """``REGISTRY_*`` variables that make a shipped config serve plain HTTP on 127.0.0.1:port
+    with these token settings (Distribution reads them over the file's values)."""
+    overrides = {
+        "REGISTRY_HTTP_ADDR": f"{_HOST}:{port}",
+        "REGISTRY_HTTP_HOST": f"http://{_HOST}:{port}",
+        "REGISTRY_HTTP_SECRET": secrets.token_hex(32),
+        "REGISTRY_HTTP_TLS_CERTIFICATE": "",
+        "REGISTRY_HTTP_TLS_KEY": "",
+        "REGISTRY_AUTH_TOKEN_REALM": realm,
+        "REGISTRY_AUTH_TOKEN_SERVICE": service,
+        "REGISTRY_AUTH_TOKEN_ISSUER": issuer,
+        "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": str(Path(rootcertbundle).resolve()),
+    }
+    if proxy_remoteurl is not None:
+        overrides["REGISTRY_PROXY_REMOTEURL"] = proxy_remoteurl
+    return overrides
+
+
 def _probe_v2(port: int) -> int | None:
     """Return the HTTP status of GET /v2/, or None if nothing answers yet."""
     connection = http.client.HTTPConnection(_HOST, port, timeout=1)
@@ -170,6 +189,7 @@ def running_registry(
     workdir: Path,
     startup_timeout: float = 15.0,
     proxy_remoteurl: str | None = None,
+    config: Path | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a token-authenticated, in-memory registry on 127.0.0.1:``port``.
 
@@ -179,7 +199,9 @@ def running_registry(
     waits until ``GET /v2/`` answers 401. Inherited ``REGISTRY_*`` environment
     variables are removed, since they would override the config. ``realm=None`` runs it without
     authentication (``/v2/`` answers 200: a stand-in for Docker Hub); ``proxy_remoteurl`` makes
-    it a pull-through cache of that registry.
+    it a pull-through cache of that registry. With ``config`` (a shipped file), that file is
+    served instead, with ``REGISTRY_*`` variables overriding its address, secret, storage (a
+    directory under ``workdir``), TLS (off), upstream and token settings with the arguments.
 
     Yields a :class:`RunningRegistry`; terminates the process on exit. Raises
     RegistryStartError (with the log tail) if the binary is missing, the process
@@ -193,17 +215,22 @@ def running_registry(
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "registry.yml"
     log_path = workdir / "registry.log"
-    _write_config(
-        config_path,
-        port=port,
-        realm=realm,
-        service=service,
-        issuer=issuer,
-        rootcertbundle=rootcertbundle,
-        proxy_remoteurl=proxy_remoteurl,
-    )
-    ready = 401 if realm is not None else 200
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    if config is not None:
+        config_path = Path(config)
+        env.update(_overrides(port, realm, service, issuer, rootcertbundle, proxy_remoteurl))
+        env["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = str(workdir / "storage")
+    else:
+        _write_config(
+            config_path,
+            port=port,
+            realm=realm,
+            service=service,
+            issuer=issuer,
+            rootcertbundle=rootcertbundle,
+            proxy_remoteurl=proxy_remoteurl,
+        )
+    ready = 401 if realm is not None else 200
 
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(

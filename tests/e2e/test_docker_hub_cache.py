@@ -20,6 +20,7 @@ from policies.models import PullDecision
 from tests.conftest import require_tool
 from tests.e2e.conftest import ISSUER, SERVICE
 from tests.e2e.containerd import find_containerd, running_containerd
+from tests.e2e.deployment import REPO
 from tests.e2e.docker import find_docker, running_dockerd
 from tests.e2e.oci import build_oci_layout
 from tests.e2e.registry import free_port, running_registry, skopeo
@@ -78,11 +79,15 @@ def upstream(registry_tools, tmp_path):
         yield hub
 
 
+CACHE_CONFIG = REPO / "deploy" / "docker-hub-cache" / "config.yml"
+
+
 @pytest.fixture
 def cache(upstream, portal, cache_port, tmp_path):
-    """The cache: Distribution in proxy mode in front of ``upstream``, token auth against the
-    portal."""
+    """The cache: the shipped configuration (Distribution in proxy mode, token auth), in front
+    of ``upstream`` instead of Docker Hub, with the live portal as its token service."""
     with running_registry(
+        config=CACHE_CONFIG,
         port=cache_port,
         realm=portal.realm,
         service=SERVICE,
