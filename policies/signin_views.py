@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -11,6 +12,7 @@ from orgs.mixins import OrganizationMixin
 from orgs.models import Organization
 from policies import signin
 from policies.forms import SignInOrgsForm
+from policies.hub_cache import restriction_check
 
 
 class SignInOrgsMixin(OrganizationMixin):
@@ -87,6 +89,11 @@ class SignInView(SignInOrgsMixin, TemplateView):
                 precedence_note=signin.PRECEDENCE_NOTE,
                 multiple_orgs_note=signin.MULTIPLE_ORGS_NOTE,
                 installer_note=signin.INSTALLER_SINGLE_ORG_NOTE,
+                hub_cache_check=restriction_check(
+                    host=settings.DOCKER_HUB_CACHE_HOST,
+                    organization=self.organization.name,
+                    activity_url=request.build_absolute_uri(reverse("policies:my_activity")),
+                ),
             )
         response = self.render_to_response(context, status=200 if orgs is not None else 400)
         patch_vary_headers(response, ["User-Agent"])

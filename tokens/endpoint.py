@@ -20,12 +20,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from policies.engine import PullSnapshot
+from policies.hub_cache import refusal_message
 from policies.selectors import pull_snapshot
 from portal import throttle
 from portal.middleware import printable
 from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
 from tokens.decisions import Caller, DecisionBacklog, pull_decisions_record
-from tokens.grants import Grant, Requester, grant_access, pull_refusal_message
+from tokens.grants import Grant, Requester, grant_access, refused_as_a_whole
 from tokens.protocol import (
     Password,
     Refusal,
@@ -213,13 +214,11 @@ def refusal_response(request, grant: Grant) -> JsonResponse | None:
     Only then: a non-200 would also stop a request whose other scopes are granted, and skopeo
     and containerd show a 403's status without its body (skopeo even blames the password on a
     401)."""
-    message = pull_refusal_message(grant)
-    if message is None or not request.META.get("HTTP_USER_AGENT", "").startswith(
-        SHOWS_REFUSAL_REASON
-    ):
+    refused = refused_as_a_whole(grant)
+    if not refused or not request.META.get("HTTP_USER_AGENT", "").startswith(SHOWS_REFUSAL_REASON):
         return None
-    where = request.build_absolute_uri(reverse("policies:my_activity"))
-    message = f"{message}. Your pull activity says why: {where}"
+    activity_url = request.build_absolute_uri(reverse("policies:my_activity"))
+    message = refusal_message(refused, activity_url=activity_url)
     request.refusal_logged = True  # issue_token logged it; portal.logfilters: not again
     return JsonResponse(
         {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403

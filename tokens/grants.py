@@ -73,16 +73,9 @@ def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
     return Grant(access=access, refusals=refusals, decisions=decisions)
 
 
-def pull_refusal_message(grant: Grant) -> str | None:
-    """The policy's reason for refusing the whole request, in words for the member's client, or
-    None when the request is not refused as a whole (something is granted, or no scope asked to
-    pull). Built from the decisions' structure, not their prose: the repository asked for, its
-    category and the member's own organisation that blocks it, nothing else (no allowlist entry,
-    no other organisation)."""
-    if grant.access or not grant.decisions:
-        return None
-    return "; ".join(
-        f"pull of {item.scope.name} refused: {item.decision.category.label} are blocked by "
-        f"{item.decision.organization}'s Image Access Management"
-        for item in grant.decisions
-    )
+def refused_as_a_whole(grant: Grant) -> list[tuple[str, Decision]]:
+    """The refused pulls (repository, decision) of a request refused as a whole; empty when
+    something is granted or no scope asked to pull."""
+    if grant.access:
+        return []
+    return [(item.scope.name, item.decision) for item in grant.decisions]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from policies.hub_cache import hub_cache_help
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.models import AccessToken, RefreshToken
@@ -47,6 +48,7 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
                 ("docker", f"docker login {host} -u {shlex.quote(username)}"),
                 ("skopeo", f"skopeo login -u {shlex.quote(username)} {host}"),
             ),
+            hub_cache=hub_cache_help(host=settings.DOCKER_HUB_CACHE_HOST, username=username),
             sessions=RefreshToken.objects.filter(user=user, revoked_at__isnull=True).select_related(
                 "access_token"
             ),

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DockerStartError", "RunningDockerd", "find_docker", "running_dockerd"]
+from policies.hub_cache import DOCKER_HUB_AUTH_KEY
 
-#: Where the CLI keeps Docker Hub's credentials in ``config.json``; a registry mirror gets them.
-DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/"
+__all__ = ["DockerStartError", "RunningDockerd", "find_docker", "running_dockerd"]
 
 
 class DockerStartError(RuntimeError):

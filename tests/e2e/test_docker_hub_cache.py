@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from policies.hub_cache import hub_cache_help
 from policies.models import PullDecision
 from tests.conftest import require_tool
 from tests.e2e.conftest import ISSUER, SERVICE
@@ -101,13 +102,13 @@ def cache(upstream, portal, cache_port, tmp_path):
 
 @pytest.fixture
 def hosts_dir(cache, tmp_path):
-    """containerd's registry configuration: docker.io's ``hosts.toml`` names the cache."""
+    """containerd's registry configuration: docker.io's ``hosts.toml`` as the tokens page
+    gives it, naming the cache (plain HTTP here)."""
     directory = tmp_path / "certs.d"
     (directory / "docker.io").mkdir(parents=True)
+    hosts_toml = hub_cache_help(host=cache.address, username="mike").containerd[0].text
     (directory / "docker.io" / "hosts.toml").write_text(
-        'server = "https://registry-1.docker.io"\n\n'
-        f'[host."{cache.url}"]\n'
-        '  capabilities = ["pull", "resolve"]\n'
+        hosts_toml.replace(f"https://{cache.address}", cache.url)
     )
     return directory
 

@@ -5,6 +5,7 @@ refused scopes left out of the token."""
 
 import pytest
 
+from policies.hub_cache import restriction_check
 from policies.models import PullDecision
 from tests.factories import add_entry, make_org, make_user, set_policy
 
@@ -97,3 +98,13 @@ def test_the_reason_names_no_other_organization_nor_allowlist_entry(enforcing, a
     assert "acme" in message
     for other in ("initech", "globex", "gina", "secret"):
         assert other not in message
+
+
+def test_the_sign_in_pages_check_expects_what_docker_engine_is_told(enforcing, ask, token_of):
+    """The Enforce sign-in page's expected output (a plain member's refusal, decided by the
+    engine) is what the token service tells Docker Engine for the same pull."""
+    check = restriction_check(host="cache.example.com", organization="acme", activity_url=ACTIVITY)
+    response = ask(
+        *pulls("someone/tool"), auth=token_of(enforcing.member), headers={"User-Agent": ENGINE}
+    )
+    assert check.expected_output == f"denied: {response.json()['details']}"
