@@ -141,11 +141,14 @@ def _overrides(port, realm, service, issuer, rootcertbundle, proxy_remoteurl) ->
         "REGISTRY_HTTP_SECRET": secrets.token_hex(32),
         "REGISTRY_HTTP_TLS_CERTIFICATE": "",
         "REGISTRY_HTTP_TLS_KEY": "",
-        "REGISTRY_AUTH_TOKEN_REALM": realm,
-        "REGISTRY_AUTH_TOKEN_SERVICE": service,
-        "REGISTRY_AUTH_TOKEN_ISSUER": issuer,
-        "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": str(Path(rootcertbundle).resolve()),
     }
+    if realm is not None:
+        overrides.update(
+            REGISTRY_AUTH_TOKEN_REALM=realm,
+            REGISTRY_AUTH_TOKEN_SERVICE=service,
+            REGISTRY_AUTH_TOKEN_ISSUER=issuer,
+            REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE=str(Path(rootcertbundle).resolve()),
+        )
     if proxy_remoteurl is not None:
         overrides["REGISTRY_PROXY_REMOTEURL"] = proxy_remoteurl
     return overrides
