@@ -217,6 +217,11 @@ def test_refusals_as_each_client_shows_them(acme, cache, dockerd, node, hosts_di
     set_policy(organization, actor=olivia, enabled=True, official=True)
     seen = {}
     mirror = dockerd.client(tmp_path / "docker-mirror")
+    # `docker login` without a host asks Docker Hub itself: it cannot store the portal's token
+    # for the mirror (offline, it fails; online, Docker Hub refuses the token).
+    seen["docker login, no host"] = mirror.run(
+        "login", "-u", "mike", "--password-stdin", stdin=secret
+    )
     mirror.store_docker_hub_credentials("mike", secret)
     seen["docker, mirror"] = mirror.pull(f"someone/tool:{TAG}")
     by_host = dockerd.client(tmp_path / "docker-host")
@@ -235,6 +240,7 @@ def test_refusals_as_each_client_shows_them(acme, cache, dockerd, node, hosts_di
     print(json.dumps(shown, indent=2))  # -s shows them
     assert all(result.returncode != 0 for result in seen.values()), shown
     assert MIRROR_FALLBACK in shown["docker, mirror"]
+    assert "docker.io" in shown["docker login, no host"]
     assert (
         "denied: pull of someone/tool refused: Community images are blocked"
         in shown["docker, by host"]
