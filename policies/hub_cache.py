@@ -72,8 +72,7 @@ def hub_cache_help(*, host: str, username: str) -> HubCacheHelp | None:
     quoted_host, quoted_user = shlex.quote(host), shlex.quote(username)
     by_host = (
         Snippet(
-            "Sign in to the cache (paste the access token as the password), then name images "
-            "by the cache",
+            "Sign in with your access token as the password, then pull",
             f"docker login {quoted_host} -u {quoted_user}\n"
             f"docker pull {quoted_host}/{OFFICIAL_EXAMPLE}",
         ),
