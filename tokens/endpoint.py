@@ -4,7 +4,8 @@ The registry sends clients to the token service. They sign in by ``GET`` with Ba
 (username and access token, or the account password) or by ``POST`` with the OAuth2 form
 (:mod:`tokens.protocol`), and ask for ``scope=repository:NAME:ACTIONS``. Both flows go through
 :func:`issue_token`: the answer is a JWT signed with the portal's key whose ``access`` claim
-holds only what the policy grants.
+holds only what the policy grants; or, for Docker Engine asking only for pulls the policy
+refuses, a 403 with the reason, which it shows the member (:func:`refusal_response`).
 """
 
 import functools
