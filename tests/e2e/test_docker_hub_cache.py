@@ -114,7 +114,9 @@ def hosts_dir(cache, tmp_path):
 
 
 @pytest.fixture
-def acme(db):  # noqa: F811 (this module's own acme: a token for mike)
+def member(db):
+    """acme (owner olivia), its member mike and his access token; bitnami a verified
+    publisher."""
     olivia, mike = make_user("olivia"), make_user("mike")
     organization = make_org("acme", owner=olivia, members=[mike])
     make_publisher("bitnami")
@@ -167,9 +169,9 @@ MODES = {
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_docker_hub_pulls_through_the_cache_follow_the_policy(
-    mode, acme, cache, dockerd, node, hosts_dir, portal, tmp_path
+    mode, member, cache, dockerd, node, hosts_dir, portal, tmp_path
 ):
-    organization, olivia, mike, secret = acme
+    organization, olivia, mike, secret = member
     policy, expected = MODES[mode]
     if policy is not None:
         set_policy(organization, actor=olivia, **policy)
@@ -211,9 +213,9 @@ def test_docker_hub_pulls_through_the_cache_follow_the_policy(
     assert recorded == {"docker": expected, "containerd": expected}, recorded
 
 
-def test_refusals_as_each_client_shows_them(acme, cache, dockerd, node, hosts_dir, tmp_path):
+def test_refusals_as_each_client_shows_them(member, cache, dockerd, node, hosts_dir, tmp_path):
     """One refused pull with each client: what the member sees (docs/docker-hub-cache.md)."""
-    organization, olivia, mike, secret = acme
+    organization, olivia, mike, secret = member
     set_policy(organization, actor=olivia, enabled=True, official=True)
     seen = {}
     mirror = dockerd.client(tmp_path / "docker-mirror")
@@ -251,9 +253,9 @@ def test_refusals_as_each_client_shows_them(acme, cache, dockerd, node, hosts_di
 
 @pytest.mark.parametrize("anonymous_pulls", [False, True])
 def test_anonymous_pulls_through_the_cache_follow_the_setting(
-    anonymous_pulls, acme, cache, dockerd, node, hosts_dir, settings, tmp_path
+    anonymous_pulls, member, cache, dockerd, node, hosts_dir, settings, tmp_path
 ):
-    organization, olivia, _, _ = acme
+    organization, olivia, _, _ = member
     set_policy(organization, actor=olivia, enabled=True, official=True)
     settings.ANONYMOUS_PULLS = anonymous_pulls
     nobody = dockerd.client(tmp_path / "docker-anonymous")
