@@ -196,14 +196,22 @@ ANONYMOUS_PULLS = env.bool("ANONYMOUS_PULLS", default=False)
 # The registry clients sign in to and pull from (host[:port], as in `docker login HOST`): the
 # Access tokens page shows it in its login commands. The default is the development registry.
 REGISTRY_HOST = env.str("REGISTRY_HOST", default="127.0.0.1:5000")
-if not re.fullmatch(
+_HOST_AND_PORT = (
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
-    r"[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?",
-    REGISTRY_HOST,
-):
+    r"[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+if not re.fullmatch(_HOST_AND_PORT, REGISTRY_HOST):
     raise environ.ImproperlyConfigured(
         f"REGISTRY_HOST must be a host name with an optional port, e.g. registry.example.com or "
         f"127.0.0.1:5000, without a scheme or a path (got {REGISTRY_HOST!r})."
+    )
+# The organisation's policy-checked Docker Hub cache (host[:port], deploy/docker-hub-cache):
+# the Access tokens and Enforce sign-in pages show the commands that use it. Empty: no cache.
+DOCKER_HUB_CACHE_HOST = env.str("DOCKER_HUB_CACHE_HOST", default="")
+if DOCKER_HUB_CACHE_HOST and not re.fullmatch(_HOST_AND_PORT, DOCKER_HUB_CACHE_HOST):
+    raise environ.ImproperlyConfigured(
+        "DOCKER_HUB_CACHE_HOST must be a host name with an optional port, e.g. "
+        f"cache.example.com, without a scheme or a path (got {DOCKER_HUB_CACHE_HOST!r})."
     )
 # Registry clients may also sign in with the account password (slow by design: PBKDF2).
 REGISTRY_PASSWORD_AUTH = env.bool("REGISTRY_PASSWORD_AUTH", default=True)

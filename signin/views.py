@@ -3,6 +3,7 @@ system, and the files as downloads."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -10,6 +11,8 @@ from django.views.generic import TemplateView, View
 
 from orgs.mixins import OrganizationMixin
 from orgs.models import Organization
+from policies.hub_cache import restriction_check
+from portal.links import site_url
 from signin import files, instructions
 from signin.forms import SignInOrgsForm
 
@@ -88,6 +91,11 @@ class SignInView(SignInOrgsMixin, TemplateView):
                 precedence_note=instructions.PRECEDENCE_NOTE,
                 multiple_orgs_note=instructions.MULTIPLE_ORGS_NOTE,
                 installer_note=instructions.INSTALLER_SINGLE_ORG_NOTE,
+                hub_cache_check=restriction_check(
+                    host=settings.DOCKER_HUB_CACHE_HOST,
+                    organization=self.organization.name,
+                    activity_url=site_url(reverse("activity:my_activity")),
+                ),
             )
         response = self.render_to_response(context, status=200 if orgs is not None else 400)
         patch_vary_headers(response, ["User-Agent"])

@@ -4,7 +4,8 @@ The registry sends clients to the token service. They sign in by ``GET`` with Ba
 (username and access token, or the account password) or by ``POST`` with the OAuth2 form
 (:mod:`tokens.protocol`), and ask for ``scope=repository:NAME:ACTIONS``. Both flows go through
 :func:`issue_token`: the answer is a JWT signed with the portal's key whose ``access`` claim
-holds only what the policy grants.
+holds only what the policy grants; or, for Docker Engine asking only for pulls the policy
+refuses, a 403 with the reason, which it shows the member (:func:`refusal_response`).
 """
 
 import functools
@@ -15,16 +16,19 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, Error
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from activity.decisions import Caller, DecisionBacklog, pull_decisions_record
 from policies.engine import PullSnapshot
+from policies.hub_cache import refusal_message
 from policies.selectors import pull_snapshot
 from portal import throttle
+from portal.links import site_url
 from portal.middleware import printable
 from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
-from tokens.grants import Requester, grant_access
+from tokens.grants import Grant, Requester, grant_access, refused_as_a_whole
 from tokens.protocol import (
     Password,
     Refusal,
@@ -181,6 +185,9 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
         logger.info("Refused to %r: %s", requester.snapshot.username, "; ".join(grant.refusals))
     if settings.DECISION_LOG_ENABLED:
         record_decisions(request, signed_in, requester, grant)
+    refused = refusal_response(request, grant)
+    if refused is not None:
+        return refused
     jwt, claims = issue_registry_token(
         key=key,
         issuer=settings.TOKEN_ISSUER,
@@ -194,6 +201,30 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     if asked.offline and signed_in.user_id is not None:
         body["refresh_token"] = signed_in.refresh_token or open_session(signed_in, asked.client_id)
     return HttpResponse(json.dumps(body), content_type="application/json")
+
+
+#: User agents that show the token service's refusal to the member: Docker Engine (and Docker
+#: Desktop's) daemon prints a 403's ``details`` as ``denied: ...`` (docs/docker-hub-cache.md).
+SHOWS_REFUSAL_REASON = ("docker/",)
+
+
+def refusal_response(request, grant: Grant) -> JsonResponse | None:
+    """A 403 carrying the policy's reason, for a client that shows it, when the request is
+    refused as a whole; otherwise None, and the token leaves the refused scopes out (the spec's
+    way, which every client reports as a bare "denied").
+
+    Only then: a non-200 would also stop a request whose other scopes are granted, and skopeo
+    and containerd show a 403's status without its body (skopeo even blames the password on a
+    401)."""
+    refused = refused_as_a_whole(grant)
+    if not refused or not request.META.get("HTTP_USER_AGENT", "").startswith(SHOWS_REFUSAL_REASON):
+        return None
+    activity_url = site_url(reverse("activity:my_activity"))
+    message = refusal_message(refused, activity_url=activity_url)
+    request.refusal_logged = True  # issue_token logged it; portal.logfilters: not again
+    return JsonResponse(
+        {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403
+    )
 
 
 def requester_snapshot(signed_in: SignIn, references) -> PullSnapshot:

@@ -71,3 +71,11 @@ def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
         if decision is not None:
             decisions.append(ScopeDecision(scope=scope, decision=decision, granted=tuple(granted)))
     return Grant(access=access, refusals=refusals, decisions=decisions)
+
+
+def refused_as_a_whole(grant: Grant) -> list[tuple[str, Decision]]:
+    """The refused pulls (repository, decision) of a request refused as a whole; empty when
+    something is granted or no scope asked to pull."""
+    if grant.access:
+        return []
+    return [(item.scope.name, item.decision) for item in grant.decisions]

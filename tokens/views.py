@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from policies.hub_cache import hub_cache_help
 from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.selectors import access_tokens_of, registry_sessions_of
@@ -47,6 +48,7 @@ class AccessTokenListView(LoginRequiredMixin, ServiceFormView):
                 ("docker", f"docker login {host} -u {shlex.quote(username)}"),
                 ("skopeo", f"skopeo login -u {shlex.quote(username)} {host}"),
             ),
+            hub_cache=hub_cache_help(host=settings.DOCKER_HUB_CACHE_HOST, username=username),
             sessions=registry_sessions_of(user=user, open_only=True),
         )
         return context

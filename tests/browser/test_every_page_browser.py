@@ -95,6 +95,7 @@ def site(settings):
     on, grants, allowlist entries, exception requests, invitations and mike's tokens; globex
     (owner gina, member oscar, whom olivia invited to acme); admin, site staff."""
     settings.ROOT_URLCONF = "tests.error_urls"
+    settings.DOCKER_HUB_CACHE_HOST = "cache.example.com"  # the cache's commands shown too
     olivia, mike, oscar, gina = (
         make_user(name, email=f"{name}@example.com") for name in ("olivia", "mike", "oscar", "gina")
     )

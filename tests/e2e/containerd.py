@@ -40,9 +40,15 @@ class RunningContainerd:
         except FileNotFoundError:
             return ""
 
-    def fetch(self, reference: str, user: str) -> subprocess.CompletedProcess:
-        """Fetch ``reference``'s manifest and blobs over plain HTTP as ``user`` (USER:SECRET)
-        into the content store, without unpacking (no snapshotter needed)."""
+    def fetch(
+        self, reference: str, user: str | None, hosts_dir: Path | None = None
+    ) -> subprocess.CompletedProcess:
+        """Fetch ``reference``'s manifest and blobs over plain HTTP as ``user`` (USER:SECRET;
+        None: anonymously) into the content store, without unpacking (no snapshotter needed).
+        With ``hosts_dir``, the registry's ``hosts.toml`` there says where to fetch from (a
+        mirror), as on a Kubernetes node."""
+        where = ["--hosts-dir", str(hosts_dir)] if hosts_dir else ["--plain-http"]
+        who = ["--user", user] if user else []
         return subprocess.run(
             [
                 str(self.ctr),
@@ -50,9 +56,8 @@ class RunningContainerd:
                 str(self.socket),
                 "content",
                 "fetch",
-                "--plain-http",
-                "--user",
-                user,
+                *where,
+                *who,
                 reference,
             ],
             capture_output=True,

@@ -33,7 +33,7 @@ SYSTEMD_UNITS = tuple(
         "iam-portal-prune.service",
         "iam-portal-prune.timer",
     )
-)
+) + (REPO / "deploy" / "docker-hub-cache" / "docker-hub-cache.service",)
 
 
 def free_port() -> int:

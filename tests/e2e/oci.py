@@ -37,29 +37,36 @@ def _write_blob(directory: Path, data: bytes) -> dict:
     return {"digest": f"sha256:{hexdigest}", "size": len(data)}
 
 
-def _layer_tar(label: str) -> bytes:
-    """An uncompressed tar with /hello.txt holding ``label`` (fixed metadata)."""
-    content = f"hello from the iam-portal test image: {label}\n".encode()
+def _layer_tar(label: str, padding: bytes = b"") -> bytes:
+    """An uncompressed tar with /hello.txt holding ``label`` (fixed metadata), and
+    /padding.bin holding ``padding`` if any."""
+    files = {"hello.txt": f"hello from the iam-portal test image: {label}\n".encode()}
+    if padding:
+        files["padding.bin"] = padding
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo("hello.txt")
-        info.size = len(content)
-        info.mode = 0o644
-        info.mtime = _EPOCH
-        info.uid = info.gid = 0
-        info.uname = info.gname = "root"
-        tar.addfile(info, io.BytesIO(content))
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            info.mode = 0o644
+            info.mtime = _EPOCH
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            tar.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 
 
-def build_oci_layout(directory: Path, *, tag: str = "latest", label: str = "hello") -> Path:
+def build_oci_layout(
+    directory: Path, *, tag: str = "latest", label: str = "hello", padding: bytes = b""
+) -> Path:
     """Write (or extend) an OCI image layout at ``directory``; return ``directory``.
 
     The image has one gzip tar layer containing ``hello.txt`` whose text
     includes ``label``, an image config (``rootfs.diff_ids`` = sha256 of the
     uncompressed tar), an image manifest, ``oci-layout`` and ``index.json`` whose
     manifest entry carries the ``org.opencontainers.image.ref.name`` annotation
-    ``tag``. Calling it again on the same directory with another ``tag`` adds
+    ``tag``. ``padding`` (e.g. random bytes, for a layer of a realistic size) goes into the
+    layer as ``padding.bin``. Calling it again on the same directory with another ``tag`` adds
     that tag (an entry with the same tag is replaced).
 
     Use with skopeo as ``oci:<directory>:<tag>``.
@@ -67,7 +74,7 @@ def build_oci_layout(directory: Path, *, tag: str = "latest", label: str = "hell
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
 
-    tar_bytes = _layer_tar(label)
+    tar_bytes = _layer_tar(label, padding)
     diff_id = f"sha256:{hashlib.sha256(tar_bytes).hexdigest()}"
     layer = _write_blob(directory, gzip.compress(tar_bytes, mtime=_EPOCH))
 

@@ -97,10 +97,11 @@ def _write_config(
     path: Path,
     *,
     port: int,
-    realm: str,
+    realm: str | None,
     service: str,
     issuer: str,
-    rootcertbundle: Path,
+    rootcertbundle: Path | None,
+    proxy_remoteurl: str | None = None,
 ) -> None:
     config = f"""\
 version: 0.1
@@ -116,6 +117,9 @@ storage:
 http:
   addr: {_yaml_str(f"{_HOST}:{port}")}
   secret: {_yaml_str(secrets.token_hex(32))}
+"""
+    if realm is not None:
+        config += f"""\
 auth:
   token:
     realm: {_yaml_str(realm)}
@@ -123,7 +127,31 @@ auth:
     issuer: {_yaml_str(issuer)}
     rootcertbundle: {_yaml_str(str(Path(rootcertbundle).resolve()))}
 """
+    if proxy_remoteurl is not None:
+        config += f"proxy:\n  remoteurl: {_yaml_str(proxy_remoteurl)}\n"
     path.write_text(config)
+
+
+def _overrides(port, realm, service, issuer, rootcertbundle, proxy_remoteurl) -> dict:
+    """``REGISTRY_*`` variables that make a shipped config serve plain HTTP on 127.0.0.1:port
+    with these token settings (Distribution reads them over the file's values)."""
+    overrides = {
+        "REGISTRY_HTTP_ADDR": f"{_HOST}:{port}",
+        "REGISTRY_HTTP_HOST": f"http://{_HOST}:{port}",
+        "REGISTRY_HTTP_SECRET": secrets.token_hex(32),
+        "REGISTRY_HTTP_TLS_CERTIFICATE": "",
+        "REGISTRY_HTTP_TLS_KEY": "",
+    }
+    if realm is not None:
+        overrides.update(
+            REGISTRY_AUTH_TOKEN_REALM=realm,
+            REGISTRY_AUTH_TOKEN_SERVICE=service,
+            REGISTRY_AUTH_TOKEN_ISSUER=issuer,
+            REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE=str(Path(rootcertbundle).resolve()),
+        )
+    if proxy_remoteurl is not None:
+        overrides["REGISTRY_PROXY_REMOTEURL"] = proxy_remoteurl
+    return overrides
 
 
 def _probe_v2(port: int) -> int | None:
@@ -157,12 +185,14 @@ def _stop(process: subprocess.Popen, grace: float = 10.0) -> None:
 def running_registry(
     *,
     port: int,
-    realm: str,
-    service: str,
-    issuer: str,
-    rootcertbundle: Path,
+    realm: str | None,
+    service: str = "",
+    issuer: str = "",
+    rootcertbundle: Path | None = None,
     workdir: Path,
     startup_timeout: float = 15.0,
+    proxy_remoteurl: str | None = None,
+    config: Path | None = None,
 ) -> Iterator[RunningRegistry]:
     """Run a token-authenticated, in-memory registry on 127.0.0.1:``port``.
 
@@ -170,7 +200,11 @@ def running_registry(
     ``auth.token`` with ``realm``/``service``/``issuer``/``rootcertbundle``),
     starts ``docker-registry serve`` with output to ``workdir/registry.log`` and
     waits until ``GET /v2/`` answers 401. Inherited ``REGISTRY_*`` environment
-    variables are removed, since they would override the config.
+    variables are removed, since they would override the config. ``realm=None`` runs it without
+    authentication (``/v2/`` answers 200: a stand-in for Docker Hub); ``proxy_remoteurl`` makes
+    it a pull-through cache of that registry. With ``config`` (a shipped file), that file is
+    served instead, with ``REGISTRY_*`` variables overriding its address, secret, storage (a
+    directory under ``workdir``), TLS (off), upstream and token settings with the arguments.
 
     Yields a :class:`RunningRegistry`; terminates the process on exit. Raises
     RegistryStartError (with the log tail) if the binary is missing, the process
@@ -184,15 +218,22 @@ def running_registry(
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "registry.yml"
     log_path = workdir / "registry.log"
-    _write_config(
-        config_path,
-        port=port,
-        realm=realm,
-        service=service,
-        issuer=issuer,
-        rootcertbundle=rootcertbundle,
-    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    if config is not None:
+        config_path = Path(config)
+        env.update(_overrides(port, realm, service, issuer, rootcertbundle, proxy_remoteurl))
+        env["REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY"] = str(workdir / "storage")
+    else:
+        _write_config(
+            config_path,
+            port=port,
+            realm=realm,
+            service=service,
+            issuer=issuer,
+            rootcertbundle=rootcertbundle,
+            proxy_remoteurl=proxy_remoteurl,
+        )
+    ready = 401 if realm is not None else 200
 
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
@@ -220,11 +261,11 @@ def running_registry(
                     f"{_tail(registry.log())}"
                 )
             status = _probe_v2(port)
-            if status == 401:
+            if status == ready:
                 break
             if status is not None:
                 raise RegistryStartError(
-                    f"GET {registry.url}/v2/ answered {status}, expected 401 "
+                    f"GET {registry.url}/v2/ answered {status}, expected {ready} "
                     f"(is something else listening on port {port}?):\n{_tail(registry.log())}"
                 )
             if time.monotonic() > deadline:
