@@ -16,8 +16,8 @@ import time
 
 import pytest
 
+from activity.models import PullDecision
 from policies.hub_cache import hub_cache_help
-from policies.models import PullDecision
 from tests.conftest import require_tool
 from tests.e2e.conftest import ISSUER, SERVICE
 from tests.e2e.containerd import find_containerd, running_containerd

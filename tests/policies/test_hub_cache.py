@@ -20,7 +20,7 @@ from tests.conftest import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 TOKENS_PAGE = reverse("tokens:list")
-SIGN_IN_PAGE = reverse("policies:sign_in", kwargs={"org": "acme"})
+SIGN_IN_PAGE = reverse("signin:sign_in", kwargs={"org": "acme"})
 
 
 def test_no_cache_no_commands():
@@ -102,7 +102,7 @@ def test_the_sign_in_page_verifies_the_restrictions_through_the_cache(acme, logi
     assert "docker pull cache.example.com/someone/tool</pre>" in page
     assert (
         "Community images are blocked by acme&#x27;s Image Access Management. Your pull "
-        "activity says why: http://testserver/settings/activity/</pre>"
+        "activity says why: http://127.0.0.1:8000/settings/activity/</pre>"
     ) in page
 
 

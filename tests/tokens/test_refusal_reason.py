@@ -5,13 +5,13 @@ refused scopes left out of the token."""
 
 import pytest
 
+from activity.models import PullDecision
 from policies.hub_cache import restriction_check
-from policies.models import PullDecision
 from tests.factories import add_entry, make_org, make_user, set_policy
 
 ENGINE = "docker/20.10.24+dfsg1 go/go1.19.8 git-commit/5d6db84 kernel/6.1.0 os/linux arch/amd64"
 SKOPEO = "skopeo/1.9.3"
-ACTIVITY = "http://testserver/settings/activity/"
+ACTIVITY = "http://127.0.0.1:8000/settings/activity/"  # SITE_URL's default
 
 
 def pulls(*names):
