@@ -8,7 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 
 from accounts.forms import ProfileForm
 from accounts.services import user_profile_update
-from portal.mixins import ServiceFormView
+from core.mixins import ServiceFormView
 
 
 class ProfileView(LoginRequiredMixin, ServiceFormView):

@@ -34,11 +34,11 @@ from django.db import Error, IntegrityError, connection
 from django.utils import timezone
 
 from activity.models import PullDecision
+from core.prepared import CompiledInsert
+from core.text import CONTROL_CHARACTERS as _CONTROL_RE
 from orgs.models import Organization
 from policies.engine import Decision, PullSnapshot
 from policies.references import ImageReference
-from portal.prepared import CompiledInsert
-from portal.text import CONTROL_CHARACTERS as _CONTROL_RE
 
 logger = logging.getLogger(__name__)
 #: One JSON object per line for each decision of the token service (see docs/activity.md).

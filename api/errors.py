@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from portal.middleware import API_PATHS
+from core.middleware import API_PATHS
 
 # What a service's refusal code means over HTTP; any other refusal is invalid input (400).
 STATUS_OF_CODE = {

@@ -28,11 +28,11 @@ from api.pagination import HubPageNumbers, HubPageQuery, page_response
 from api.permissions import NotWithAccessToken, SignedIn
 from api.serializers import StrictCharField, StrictSerializer, settings_serializer, valid_data
 from api.views import OrganizationView, save_with_precondition, with_etag
+from core import throttle
+from core.middleware import printable
 from policies.models import AccessPolicy
 from policies.selectors import policy_for_organization
 from policies.services import policy_update
-from portal import throttle
-from portal.middleware import printable
 from tokens.authentication import SignInRefused
 from tokens.models import AccessToken, TokenScope
 from tokens.selectors import access_tokens_of

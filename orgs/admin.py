@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
@@ -15,6 +16,7 @@ from orgs import services
 from orgs.invitations.services import invitation_revoke
 from orgs.models import OWNERS_TEAM, Invitation, Organization, Team, TeamMembership
 from orgs.selectors import last_owner_refusal
+from orgs.user_admin import PortalUserAdmin
 
 OWNERS_TEAM_KEPT = "The owners team of an organization cannot be deleted or renamed."
 
@@ -226,3 +228,7 @@ class InvitationAdmin(admin.ModelAdmin):
                 continue  # no longer pending: nothing to revoke
             revoked += 1
         messages.info(request, f"Revoked {revoked} invitation(s).")
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), PortalUserAdmin)

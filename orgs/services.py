@@ -5,12 +5,16 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from core import ratelimit
 from orgs.models import MEMBERS_TEAM, OWNERS_TEAM, Organization, Team, TeamMembership
-from orgs.namespaces import is_personal_namespace, namespace_is_referenced
+from orgs.namespaces import (
+    is_personal_namespace,
+    namespace_is_referenced,
+    organization_setups_run,
+    registered_name_refusal,
+)
 from orgs.naming import org_name_error
 from orgs.selectors import last_owner_refusal, organization_creation_refusal
-from policies.models import AccessPolicy, Publisher
-from portal import ratelimit
 
 User = get_user_model()
 
@@ -28,10 +32,9 @@ def organization_name_refusal(name: str) -> str | None:
         return error
     if name in RESERVED_NAMES:
         return f"The name '{name}' is reserved."
-    if Publisher.objects.filter(namespace=name).exists():
-        # Members may push to their organisation's namespace: owning a publisher's namespace
-        # would let anyone publish "Verified Publisher" images.
-        return f"The name '{name}' belongs to a publisher."
+    refused = registered_name_refusal(name)  # e.g. a publisher's namespace (policies)
+    if refused is not None:
+        return refused
     if Organization.objects.filter(name=name).exists():
         return f"The name '{name}' is already taken."
     if is_personal_namespace(name):
@@ -107,7 +110,7 @@ def organization_create(*, name: str, creator) -> Organization:
         name=MEMBERS_TEAM,
         description="Members of the organization: Image Access Management applies to their pulls.",
     )
-    AccessPolicy.objects.create(organization=organization)
+    organization_setups_run(organization)  # e.g. its access policy (policies)
     return organization
 
 

@@ -7,10 +7,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.views.generic import RedirectView, TemplateView
 
+from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from orgs import selectors, services
 from orgs.forms import OrganizationCreateForm, TeamCreateForm
 from orgs.mixins import OrganizationMixin, TeamMixin
-from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 
 class OrganizationListView(LoginRequiredMixin, ServiceFormView):

@@ -8,7 +8,14 @@ class PoliciesConfig(AppConfig):
     def ready(self):
         # orgs sits below and never imports policies: it asks the apps above it whether they
         # name a namespace that someone wants as an organisation's (orgs/namespaces.py).
-        from orgs.namespaces import reference_reader_register
-        from policies.selectors import namespace_is_referenced
+        from orgs.namespaces import (
+            name_refusal_register,
+            organization_setup_register,
+            reference_reader_register,
+        )
+        from policies.selectors import namespace_is_referenced, publisher_namespace_refusal
+        from policies.services import policy_create
 
         reference_reader_register(namespace_is_referenced)
+        name_refusal_register(publisher_namespace_refusal)
+        organization_setup_register(policy_create)

@@ -21,6 +21,7 @@ from datetime import datetime
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from core.prepared import AnyOf, CompiledRead
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
 from policies.engine import (
     ListEntry,
@@ -41,7 +42,6 @@ from policies.models import (
 )
 from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
-from portal.prepared import AnyOf, CompiledRead
 
 
 def policy_for_organization(*, organization: Organization) -> AccessPolicy:
@@ -413,3 +413,12 @@ def organization_member_snapshots(
         )
         for user_id, member in rows.items()
     }
+
+
+def publisher_namespace_refusal(name: str) -> str | None:
+    """Why ``name`` can't be an organisation's namespace: it is a publisher's (members may
+    push to their organisation's namespace, so owning a publisher's would let anyone publish
+    "Verified Publisher" images); None otherwise. (Registered with :mod:`orgs.namespaces`.)"""
+    if Publisher.objects.filter(namespace=name).exists():
+        return f"The name '{name}' belongs to a publisher."
+    return None

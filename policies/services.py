@@ -46,6 +46,13 @@ def _settings_changes(current, values: Mapping[str, bool]) -> dict:
     }
 
 
+def policy_create(organization: Organization) -> AccessPolicy:
+    """The new organisation's access policy, Image Access Management off (run by
+    :func:`orgs.services.organization_create` in its transaction, registered from
+    ``PoliciesConfig.ready``)."""
+    return AccessPolicy.objects.create(organization=organization)
+
+
 @transaction.atomic
 def policy_update(
     *,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 
+from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from orgs.mixins import OrganizationMixin
 from orgs.models import OWNERS_TEAM, Team
 from orgs.selectors import team_of_organization
@@ -34,7 +35,6 @@ from policies.models import (
     policy_field_label,
     policy_value_word,
 )
-from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 
 ENTRIES_PER_PAGE = 50
 

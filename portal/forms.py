@@ -6,14 +6,14 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from portal import throttle
+from core import throttle
 
 logger = logging.getLogger(__name__)
 
 
 class ThrottledSignInMixin:
     """Refuse a locked account or address with a form error before the password is hashed
-    (:mod:`portal.throttle`), and say so when this failure was the one that locked it."""
+    (:mod:`core.throttle`), and say so when this failure was the one that locked it."""
 
     def clean(self):
         username = self.cleaned_data.get("username")

@@ -42,7 +42,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL connections bind parameters on the server (psycopg's server_side_binding, which
 # Django documents), so that psycopg prepares a statement once it has run 5 times on a
-# connection (prepare_threshold): the token service's compiled reads (portal/prepared.py) are then
+# connection (prepare_threshold): the token service's compiled reads (core/prepared.py) are then
 # planned once per connection. Turn DATABASE_PREPARED_STATEMENTS off behind a connection
 # pooler in transaction mode that cannot keep named prepared statements (PgBouncer before
 # 1.21, or max_prepared_statements=0): the statements then run unprepared.
@@ -73,19 +73,20 @@ INSTALLED_APPS = [
     "activity",
     "tokens",
     "api",
+    "portal",  # the wiring: seed_demo, which makes data of every app
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "portal.middleware.QueryControlCharactersMiddleware",
+    "core.middleware.QueryControlCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.middleware.PrivatePagesMiddleware",
+    "core.middleware.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -116,8 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Every password check is counted and bounded (portal.throttle).
-AUTHENTICATION_BACKENDS = ["portal.throttle.ThrottledModelBackend"]
+# Every password check is counted and bounded (core.throttle).
+AUTHENTICATION_BACKENDS = ["core.throttle.ThrottledModelBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orgs:list"
@@ -262,7 +263,7 @@ if ORGANIZATION_CREATION not in ("any", "staff"):
     raise environ.ImproperlyConfigured(
         f"ORGANIZATION_CREATION must be any or staff, not {ORGANIZATION_CREATION!r}."
     )
-# Rate limits (portal/ratelimit.py, counted in the shared cache; while it is down, these
+# Rate limits (core/ratelimit.py, counted in the shared cache; while it is down, these
 # actions are refused): invitations sent per organisation per hour and per invited address per
 # day, and the invitation and organisation-creation forms' answers per user per hour (each
 # answer says whether a username or an organisation name exists).
@@ -298,7 +299,7 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
         "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
     )
 
-# Throttled password sign-in (portal.throttle), on the web and admin sign-in forms, the API and
+# Throttled password sign-in (core.throttle), on the web and admin sign-in forms, the API and
 # the registry token service; access and refresh tokens are never throttled. Failures are
 # counted in the shared cache (in each process's memory while it is down). After
 # LOGIN_FAILURE_LIMIT failures of one account from one address, or LOGIN_ADDRESS_FAILURE_LIMIT
@@ -351,7 +352,7 @@ if not 0 <= DECISION_LOG_FLUSH_SECONDS <= 60 or DECISION_LOG_MAX_PENDING < 1:
 POLICY_IMPACT_PREVIEW = "activity.impact.draft_impact"
 
 # Logs go to stderr, one line per record: plain text, or JSON objects with LOG_FORMAT=json.
-# portal.requests has one line per request (portal/middleware.py); expected refusals (4xx) are
+# portal.requests has one line per request (core/middleware.py); expected refusals (4xx) are
 # logged without a traceback.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
@@ -368,7 +369,7 @@ LOGGING = {
         },
         "bare": {"format": "%(message)s"},  # the message is a JSON object already
     },
-    "filters": {"no_refusal_tracebacks": {"()": "portal.logfilters.NoRefusalTracebacks"}},
+    "filters": {"no_refusal_tracebacks": {"()": "core.logfilters.NoRefusalTracebacks"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
         "decisions": (

@@ -42,7 +42,7 @@ def _database_ready() -> Check:
 
 def _cache_ready() -> Check:
     """The shared cache holds only the password throttle's counters, which fall back to each
-    process's memory while it is down (:mod:`portal.throttle`): a dead cache degrades this
+    process's memory while it is down (:mod:`core.throttle`): a dead cache degrades this
     node, it does not take it out of rotation (that would take every node out at once)."""
     cache = caches["default"]
     try:

@@ -18,7 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 TOKEN_PATH = "/auth/token"
 TOKEN_MIDDLEWARE = [
-    "portal.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",  # validates the Host header (ALLOWED_HOSTS)
 ]

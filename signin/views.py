@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.generic import TemplateView, View
 
+from core.links import site_url
 from orgs.mixins import OrganizationMixin
 from orgs.models import Organization
 from policies.hub_cache import restriction_check
-from portal.links import site_url
 from signin import files, instructions
 from signin.forms import SignInOrgsForm
 

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 
 from activity.decisions import Caller, pull_decisions_record
 from activity.models import PullDecision
+from core.links import site_url
 from orgs import services
 from orgs.invitations.services import invitation_create
 from orgs.models import Invitation, Organization, Team
@@ -12,7 +13,6 @@ from policies.models import AccessPolicy, Publisher
 from policies.references import parse_reference
 from policies.selectors import pull_snapshot
 from policies.services import allowlist_entry_add, policy_update, team_grant_update
-from portal.links import site_url
 from tokens.grants import Requester, grant_access
 from tokens.scopes import parse_scopes
 

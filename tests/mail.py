@@ -1,4 +1,4 @@
-"""Helpers for the tests of the portal's mails (portal.mail): a mail server that is down, and
+"""Helpers for the tests of the portal's mails (core.mail): a mail server that is down, and
 mail templates of the test's own."""
 
 import copy

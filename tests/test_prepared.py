@@ -1,4 +1,4 @@
-"""portal.prepared: the compiled INSERT of the decision log (one statement whatever the number of
+"""core.prepared: the compiled INSERT of the decision log (one statement whatever the number of
 rows on PostgreSQL) and the compiled reads (Django's own cursor, one statement whatever the
 number of values in a list, a bounded cache of compiled shapes)."""
 
@@ -12,7 +12,7 @@ from django.db.transaction import TransactionManagementError
 
 from activity.decisions import DECISION_COLUMNS
 from activity.models import PullDecision
-from portal.prepared import AnyOf, CompiledInsert, CompiledRead
+from core.prepared import AnyOf, CompiledInsert, CompiledRead
 from tests.factories import make_org, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

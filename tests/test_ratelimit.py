@@ -1,12 +1,12 @@
-"""portal.ratelimit: a fixed-window count in the shared cache, clock-aligned, failing loudly."""
+"""core.ratelimit: a fixed-window count in the shared cache, clock-aligned, failing loudly."""
 
 from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from portal import ratelimit
-from portal.ratelimit import RateLimit, RateLimitUnavailable, hit, hit_or_refuse, peek, wait_text
+from core import ratelimit
+from core.ratelimit import RateLimit, RateLimitUnavailable, hit, hit_or_refuse, peek, wait_text
 
 HOURLY = RateLimit("test", limit=3, window=3600)
 # 2026-12-04 14:45:00 UTC: 15 minutes before the hourly window ends.

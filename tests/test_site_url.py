@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.urls import reverse
 
-from portal.links import site_url
+from core.links import site_url
 from tests.api.conftest import Api
 from tests.factories import set_policy
 from tokens.services import access_token_create

@@ -221,7 +221,7 @@ def test_with_the_cache_down_tokens_work_and_passwords_are_counted_in_the_proces
 ):
     """The shared cache is no single point of failure: access tokens never touch it, and
     password sign-ins are counted in this process's memory until it is back."""
-    from portal import throttle
+    from core import throttle
 
     throttle.local_counters.clear()
     settings.CACHES = {
@@ -254,7 +254,7 @@ RECORD_FAILURES = """
 import django
 django.setup()
 from django.test import RequestFactory
-from portal import throttle
+from core import throttle
 for _ in range({limit}):
     request = RequestFactory().post("/accounts/login/", REMOTE_ADDR="10.0.0.1")
     throttle.password_failed(request, "mike")
@@ -364,7 +364,7 @@ def test_a_flood_of_rotating_usernames_is_refused_per_address_before_any_hash(us
 def test_password_hashes_are_bounded_per_process(users, settings):
     """With every hashing slot taken, a password sign-in is refused at once (503 with
     Retry-After), while access tokens are served."""
-    from portal import throttle
+    from core import throttle
 
     settings.PASSWORD_HASH_CONCURRENCY = 1
     settings.PASSWORD_HASH_WAIT = 0
@@ -415,7 +415,7 @@ def own_redis(tmp_path):
 
 
 def test_pulls_with_access_tokens_go_on_when_redis_stops(users, settings, own_redis):
-    from portal import throttle
+    from core import throttle
 
     process, port = own_redis
     throttle.local_counters.clear()

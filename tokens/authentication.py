@@ -5,7 +5,7 @@ rule of the registry's token service (``/auth/token``) and the API (``/v2/auth/t
   guessed, so checking one costs a digest and one query, and it is never throttled nor refused
   because of anyone's failed passwords (nor while the throttle's cache is down).
 * The **account password**, while ``REGISTRY_PASSWORD_AUTH`` allows it, goes through
-  ``authenticate`` and so through :class:`portal.throttle.ThrottledModelBackend`: refused
+  ``authenticate`` and so through :class:`core.throttle.ThrottledModelBackend`: refused
   while the account or the address is locked (before any hash), counted when wrong, bounded
   per process. What a password opens (a registry session, an API bearer) is bound to it
   (:func:`tokens.selectors.password_binding`), so a password change or reset ends it.
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 
 from activity.models import PullDecision
-from portal import throttle
+from core import throttle
 from tokens.models import TokenScope
 from tokens.protocol import Password, RefreshGrant
 from tokens.selectors import TokenHolder, access_token_holder, password_binding, session_holder

@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from activity.decisions import Caller, DecisionBacklog, pull_decisions_record
+from core import throttle
+from core.links import site_url
+from core.middleware import printable
 from policies.engine import PullSnapshot
 from policies.hub_cache import refusal_message
 from policies.selectors import pull_snapshot
-from portal import throttle
-from portal.links import site_url
-from portal.middleware import printable
 from tokens.authentication import SIGNED_IN_WITH, SignIn, SignInRefused, sign_in
 from tokens.grants import Grant, Requester, grant_access, refused_as_a_whole
 from tokens.protocol import (
@@ -138,7 +138,7 @@ def registry_token(request):
             printable(throttle.client_address(request)),
             getattr(refusal, "detail", refusal.message),
         )
-        request.refusal_logged = True  # portal.logfilters: not again by django.request
+        request.refusal_logged = True  # core.logfilters: not again by django.request
         response = error_response(refusal.status, refusal.code, refusal.message)
         if refusal.status == 405:
             response["Allow"] = ALLOWED_METHODS
@@ -221,7 +221,7 @@ def refusal_response(request, grant: Grant) -> JsonResponse | None:
         return None
     activity_url = site_url(reverse("activity:my_activity"))
     message = refusal_message(refused, activity_url=activity_url)
-    request.refusal_logged = True  # issue_token logged it; portal.logfilters: not again
+    request.refusal_logged = True  # issue_token logged it; core.logfilters: not again
     return JsonResponse(
         {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403
     )

@@ -19,7 +19,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from portal.text import CONTROL_CHARACTERS as _CONTROL_RE
+from core.text import CONTROL_CHARACTERS as _CONTROL_RE
 from tokens.scopes import InvalidScope, Scope, TooManyScopes, check_scope_size, parse_scopes
 
 MAX_USERNAME = 150  # Django's username field

@@ -7,7 +7,7 @@ back from one query (the membership columns are those of
 :func:`policies.selectors.membership_columns`, read through an outer join so that a user in no
 team still comes back); :func:`policies.selectors.snapshot_from_rows` adds the verified-publisher
 query when a requested namespace could be one and the allowlist query when a policy refuses a
-requested image. All run as prepared statements (:class:`portal.prepared.CompiledRead`).
+requested image. All run as prepared statements (:class:`core.prepared.CompiledRead`).
 """
 
 from dataclasses import dataclass, field
@@ -18,12 +18,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.prepared import CompiledRead
+from core.secrets import secret_digest
 from policies.engine import PullSnapshot
 from policies.references import ImageReference
 from policies.selectors import membership_columns, snapshot_from_rows
-from portal.prepared import CompiledRead
 from tokens.models import AccessToken, RefreshToken, token_status
-from tokens.services import secret_digest
 
 #: The user columns both readers select.
 _USER_COLUMNS = {

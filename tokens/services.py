@@ -1,6 +1,5 @@
 """Writes and checks for personal access tokens and registry sessions (refresh tokens)."""
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.secrets import secret_digest
 from tokens.models import AccessToken, RefreshToken, TokenScope
 
 TOKEN_PREFIX = "iamp_"
@@ -17,11 +17,6 @@ REFRESH_PREFIX = "iamr_"
 MAX_EXPIRY_DAYS = 3650
 DEFAULT_EXPIRY_DAYS = 90
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def secret_digest(secret: str) -> str:
-    """The stored form of a secret: its SHA-256 digest in hex."""
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def looks_like_token(secret: str) -> bool:

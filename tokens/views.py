@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
+from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from policies.hub_cache import hub_cache_help
-from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from tokens.forms import AccessTokenCreateForm
 from tokens.selectors import access_tokens_of, registry_sessions_of
 from tokens.services import (

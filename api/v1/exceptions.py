@@ -14,6 +14,7 @@ from api.pagination import PageQuery, page_response, paginated
 from api.serializers import StrictCharField, StrictSerializer, valid_data
 from api.v1.allowlist import RENAMED, EntrySerializer, TeamNameField
 from api.views import OrganizationView
+from core.links import site_url
 from policies.exceptions.selectors import exception_request_of, exception_requests_by
 from policies.exceptions.services import (
     exception_request_approve,
@@ -22,7 +23,6 @@ from policies.exceptions.services import (
 )
 from policies.models import ExceptionRequest
 from policies.references import MAX_REFERENCE_LENGTH, InvalidReference, parse_reference
-from portal.links import site_url
 
 TAG = "Exception requests"
 

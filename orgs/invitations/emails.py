@@ -1,10 +1,10 @@
 """The invitation e-mail: its body from ``templates/orgs/email/``, sent once the invitation is
-saved (:mod:`portal.mail`)."""
+saved (:mod:`core.mail`)."""
 
 from django.conf import settings
 
+from core.mail import OnFailure, render_mail, send_after_commit
 from orgs.models import Invitation
-from portal.mail import OnFailure, render_mail, send_after_commit
 
 
 def send_invitation_email(

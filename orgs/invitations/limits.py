@@ -1,4 +1,4 @@
-"""How often invitations may be sent, and looked up (:mod:`portal.ratelimit`, from settings).
+"""How often invitations may be sent, and looked up (:mod:`core.ratelimit`, from settings).
 
 * ``INVITATIONS_PER_ORGANIZATION_PER_HOUR``: invitations an organisation sends (clock hours);
 * ``INVITATIONS_PER_ADDRESS_PER_DAY``: invitation e-mails one address receives, from every
@@ -11,7 +11,7 @@ The count lives in the shared cache; while it is down no invitation is sent (fai
 
 from django.conf import settings
 
-from portal import ratelimit
+from core import ratelimit
 
 HOUR, DAY = 3600, 86400
 

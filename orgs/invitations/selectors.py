@@ -2,10 +2,10 @@
 
 from django.db.models import QuerySet
 
+from core import ratelimit
+from core.secrets import secret_digest
 from orgs.invitations import limits
 from orgs.models import Invitation, Organization
-from portal import ratelimit
-from tokens.services import secret_digest
 
 TOKEN_LENGTH = 43  # secrets.token_urlsafe(32)
 

@@ -17,13 +17,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core import ratelimit
+from core.mail import OnFailure
+from core.secrets import secret_digest
 from orgs.invitations import limits
 from orgs.invitations.emails import send_invitation_email
 from orgs.models import Invitation, Organization, Team, TeamMembership
 from orgs.services import team_member_add
-from portal import ratelimit
-from portal.mail import OnFailure
-from tokens.services import secret_digest
 
 User = get_user_model()
 Status = Invitation.Status
@@ -44,9 +44,9 @@ def invitation_create(
 
     The link is e-mailed to the address (or to the invited account's address, if it has one)
     once the invitation is saved; ``absolute_url`` turns its path into the URL to send (views
-    pass :func:`portal.links.site_url`). If the e-mail cannot be sent, the invitation stays
+    pass :func:`core.links.site_url`). If the e-mail cannot be sent, the invitation stays
     (its link can be passed on another way, or it can be revoked) and ``on_mail_failure`` is
-    called (:mod:`portal.mail`).
+    called (:mod:`core.mail`).
 
     Rate-limited (:mod:`orgs.invitations.limits`), failing closed while the shared cache is
     down: each call counts as one of ``invited_by``'s attempts (its answer says whether a

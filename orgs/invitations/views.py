@@ -20,19 +20,19 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView, View
 
+from core.links import site_url
+from core.mail import MailFailureWarning
+from core.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_service_error
 from orgs.invitations import selectors, services
 from orgs.invitations.forms import InvitationCreateForm, SignUpForm
 from orgs.mixins import OrganizationMixin
 from orgs.models import Invitation
-from portal.links import site_url
-from portal.mail import MailFailureWarning
-from portal.mixins import ConfirmActionView, Confirmation, ServiceFormView, add_service_error
 
 # --- owners ------------------------------------------------------------------------------
 
 # A new account is signed in without a password check, so Django needs to be told which of the
-# AUTHENTICATION_BACKENDS will load it on later requests (the one: portal.throttle's).
-NEW_ACCOUNT_BACKEND = "portal.throttle.ThrottledModelBackend"
+# AUTHENTICATION_BACKENDS will load it on later requests (the one: core.throttle's).
+NEW_ACCOUNT_BACKEND = "core.throttle.ThrottledModelBackend"
 
 
 class OrganizationInvitationsView(MailFailureWarning, OrganizationMixin, ServiceFormView):

@@ -1,13 +1,13 @@
 """The mails of exception requests: the owners are told of a new request, the requester of the
 answer. Bodies from ``templates/policies/exceptions/emails/``, sent once the change is saved
-(:mod:`portal.mail`)."""
+(:mod:`core.mail`)."""
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from core.mail import OnFailure, render_mail, send_after_commit
 from orgs.models import OWNERS_TEAM
 from policies.models import ExceptionRequest
-from portal.mail import OnFailure, render_mail, send_after_commit
 
 TEMPLATES = "policies/exceptions/emails"
 

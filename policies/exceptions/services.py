@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.mail import OnFailure
 from orgs.models import Organization, Team
 from policies.engine import pull_decide
 from policies.exceptions import emails
@@ -24,7 +25,6 @@ from policies.services import (
     lock_policy,
     record_change,
 )
-from portal.mail import OnFailure
 
 JUSTIFICATION_MAX_LENGTH = ExceptionRequest._meta.get_field("justification").max_length
 #: How many pending requests one member may have in one organisation.
@@ -48,7 +48,7 @@ def exception_request_create(
     most :data:`MAX_PENDING_REQUESTS` pending. Recorded (no new policy version: nothing members
     may pull has changed). The owners who have an e-mail address are told once the request is
     saved; ``site_url`` (e.g. ``https://portal.example.com``) makes the link in the mail
-    absolute, and ``on_mail_failure`` is called if that mail cannot be sent (:mod:`portal.mail`).
+    absolute, and ``on_mail_failure`` is called if that mail cannot be sent (:mod:`core.mail`).
     """
     justification = justification.strip()
     if not justification:

@@ -8,6 +8,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from core.links import site_url
+from core.mail import MailFailureWarning
+from core.mixins import ServiceFormView
 from orgs.mixins import OrganizationMixin
 from policies import selectors
 from policies.engine import pull_decide
@@ -22,9 +25,6 @@ from policies.forms import ImageCheckForm
 from policies.models import ExceptionRequest
 from policies.references import parse_reference
 from policies.views import permissions_url
-from portal.links import site_url
-from portal.mail import MailFailureWarning
-from portal.mixins import ServiceFormView
 
 
 class ExceptionCreateView(MailFailureWarning, OrganizationMixin, ServiceFormView):

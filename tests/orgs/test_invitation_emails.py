@@ -1,4 +1,4 @@
-"""The invitation e-mail (portal.mail's policy): its body from the templates, sent once the
+"""The invitation e-mail (core.mail's policy): its body from the templates, sent once the
 invitation is saved, never for one rolled back; a mail that cannot be sent is logged, the
 invitation stays, and the owner is warned (and, for an e-mail invitation, given its link)."""
 
@@ -74,7 +74,7 @@ def test_an_email_invitation_that_cannot_be_mailed_shows_its_link_once(
     settings.EMAIL_BACKEND = FAILING
     client = login(acme.owner)
     data = {"invitee": "someone@example.com", "team": members_team(acme)}
-    with caplog.at_level(logging.ERROR, logger="portal.mail"):
+    with caplog.at_level(logging.ERROR, logger="core.mail"):
         response = client.post(INVITATIONS, data)
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -94,7 +94,7 @@ def test_an_email_invitation_that_cannot_be_mailed_shows_its_link_once(
     link = LINK_RE.search(box).group(0)
     assert client.get(link).status_code == 200  # the link works
     assert 'name="invitee"' in html and 'value="someone@example.com"' not in html.split(box)[1]
-    (record,) = [record for record in caplog.records if record.name == "portal.mail"]
+    (record,) = [record for record in caplog.records if record.name == "core.mail"]
     assert record.getMessage() == (
         "Could not send 'olivia invited you to join acme' to 1 recipient(s)"
     )

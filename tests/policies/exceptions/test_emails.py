@@ -1,4 +1,4 @@
-"""The mails of exception requests (portal.mail's policy): bodies from templates, sent once the
+"""The mails of exception requests (core.mail's policy): bodies from templates, sent once the
 change is saved, never for a change rolled back; a mail that cannot be sent is logged and the
 person who triggered it is warned, and what it announces is saved anyway."""
 
@@ -112,7 +112,7 @@ def test_a_mail_that_cannot_be_sent_is_logged_and_the_requester_warned(
 ):
     settings.EMAIL_BACKEND = FAILING
     client = login(restricted.member)
-    with caplog.at_level(logging.ERROR, logger="portal.mail"):
+    with caplog.at_level(logging.ERROR, logger="core.mail"):
         response = client.post(
             CREATE, {"image": "someone/tool:1.0", "justification": "CI"}, follow=True
         )
@@ -129,7 +129,7 @@ def test_a_mail_that_cannot_be_sent_is_logged_and_the_requester_warned(
             "request on the organization's Org Permissions page.",
         ),
     ]
-    (record,) = [record for record in caplog.records if record.name == "portal.mail"]
+    (record,) = [record for record in caplog.records if record.name == "core.mail"]
     assert record.getMessage() == (
         "Could not send '[acme] mike asks to pull someone/tool' to 1 recipient(s)"
     )

@@ -9,8 +9,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
-from portal.text import has_control_characters
-from portal.throttle import client_address
+from core.text import has_control_characters
+from core.throttle import client_address
 
 request_logger = logging.getLogger("portal.requests")
 
@@ -102,7 +102,7 @@ CONTROL_IN_QUERY = (
 
 class QueryControlCharactersMiddleware:
     """Refuses (400) a request whose query string holds a control character
-    (:data:`portal.text.CONTROL_CHARACTERS`) in a parameter's name or value, before any view
+    (:data:`core.text.CONTROL_CHARACTERS`) in a parameter's name or value, before any view
     reads it: NUL in a search or filter would otherwise reach PostgreSQL, which refuses it in
     text. Pages get the 400 page; the API and the token service get JSON in their own error
     format."""

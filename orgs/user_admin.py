@@ -1,10 +1,9 @@
-"""Site staff's view of user accounts: Django's user admin, keeping the organisations' rule that
+"""Site staff's view of user accounts (registered by orgs/admin.py, since the rule is the
+organisations'): Django's user admin, keeping the organisations' rule that
 each has an active owner. Deleting an account removes its memberships, and a deactivated owner
 no longer counts, so neither may happen to an organisation's last active owner: the delete page
 says why instead of deleting, and the change form refuses to untick *Active*."""
 
-from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import ValidationError
@@ -28,7 +27,3 @@ class PortalUserAdmin(UserAdmin):
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         return deleted, model_count, perms_needed, [*protected, *last_owner_refusals(users=objs)]
-
-
-admin.site.unregister(get_user_model())
-admin.site.register(get_user_model(), PortalUserAdmin)

@@ -73,7 +73,7 @@ def send_now(mail: Mail, *, on_failure: OnFailure | None = None) -> bool:
 
 
 class MailFailureWarning:
-    """For a :class:`~portal.mixins.ServiceFormView` whose service sends a mail: pass
+    """For a :class:`~core.mixins.ServiceFormView` whose service sends a mail: pass
     ``on_failure=self.mail_not_sent`` to the service; when the mail could not be sent, the page
     after the success message also shows the warning :meth:`get_mail_failure_message` says."""
 
