@@ -86,6 +86,7 @@ def new_page(browser, live_server, settings):
     errors and failed static files are collected and fail the test at teardown.
     """
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, INSECURE_HOST]
+    settings.SITE_URL = live_server.url  # e-mailed links lead to the running portal
     contexts, problems = [], []
 
     def _new_page():

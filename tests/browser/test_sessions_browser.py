@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 from tokens.models import RefreshToken
+from tokens.selectors import password_binding
 from tokens.services import access_token_create, refresh_token_create
 
 pytestmark = pytest.mark.browser
@@ -14,7 +15,12 @@ def test_revoke_a_registry_session_after_confirming(acme, page, sign_in, screens
     mike = acme.member
     token, _ = access_token_create(user=mike, name="build-node")
     refresh_token_create(user_id=mike.pk, access_token_id=token.pk, client_id="containerd-client")
-    refresh_token_create(user_id=mike.pk, access_token_id=None, client_id="docker")
+    refresh_token_create(
+        user_id=mike.pk,
+        access_token_id=None,
+        client_id="docker",
+        password_binding=password_binding(password_hash=mike.password),
+    )
 
     sign_in(page, mike)
     page.goto("/settings/tokens/")
