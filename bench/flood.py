@@ -1,11 +1,17 @@
 """No starvation: valid token requests while a flood of wrong passwords hits the token service.
 
 The flood is a second wrk (``bench/wrk/flood.lua``, 30 connections by default) sending the
-OAuth2 POST with a wrong password for ``benchflood``, an account with a real, deliberately slow
-password hash. Before the rounds, the account is locked by ``LOGIN_FAILURE_LIMIT`` wrong
-attempts, as a flood would do within its first second; from then on the flood meets refusals
-(429) that cost no hashing. Rounds of the measured scenario alternate without and with the
-flood, and the report compares their req/s and p99.
+OAuth2 POST with a wrong password, in one of two kinds:
+
+* ``one account``: always ``benchflood``, an account with a real, deliberately slow password
+  hash. Before the rounds the account is locked by ``LOGIN_FAILURE_LIMIT`` wrong attempts, as a
+  flood would do within its first second.
+* ``rotating usernames``: a new made-up username on every request (``nx<random>``), which no
+  account lock catches. Before the rounds the address's budget is spent by
+  ``LOGIN_ADDRESS_FAILURE_LIMIT`` wrong attempts for made-up names.
+
+From then on the flood meets refusals (429) that cost no hashing. Rounds of the measured
+scenario alternate without and with the flood, and the report compares their req/s and p99.
 """
 
 import json
@@ -33,6 +39,7 @@ class FloodResult:
     flood_seconds: float
     flood_connections: int
     primed_statuses: list[int]
+    kind: str = "one account"
 
     @property
     def quiet_rps(self) -> float:
@@ -55,7 +62,8 @@ class FloodResult:
         )
         return [
             f"{scenario} without the flood: {self.quiet_rps:,.0f} req/s, p99 {p99[0]:.1f} ms; "
-            f"with {self.flood_connections} connections sending wrong passwords: "
+            f"with {self.flood_connections} connections sending wrong passwords "
+            f"({self.kind}): "
             f"{self.flooded_rps:,.0f} req/s, p99 {p99[1]:.1f} ms; ratio **{self.ratio:.2f}** "
             f"(median of {len(self.quiet)} rounds each)",
             f"the flood: {total / self.flood_seconds:,.0f} answers/s, {refused:,} of {total:,} "
@@ -77,14 +85,26 @@ def flood_form(*, username: str, service: str) -> str:
     )
 
 
-def lock_the_account(server, *, username: str, service: str, attempts: int) -> list[int]:
-    """The wrong attempts that lock ``username`` (each costs one real password check)."""
+def lock_the_account(
+    server, *, username: str, service: str, attempts: int, rotate: bool = False
+) -> list[int]:
+    """The wrong attempts that lock ``username``, or with ``rotate`` spend the address's budget
+    with made-up usernames (each costs one real password check)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    body = flood_form(username=username, service=service)
-    return [server.get("/auth/token", headers, "POST", body)[0] for _ in range(attempts)]
+    return [
+        server.get(
+            "/auth/token",
+            headers,
+            "POST",
+            flood_form(username=f"nxprime{attempt}" if rotate else username, service=service),
+        )[0]
+        for attempt in range(attempts)
+    ]
 
 
-def _start_flood(url: str, *, seconds: float, connections: int, username: str, service: str):
+def _start_flood(
+    url: str, *, seconds: float, connections: int, username: str, service: str, rotate: bool
+):
     command = [
         wrk.executable(),
         "--threads=1",
@@ -94,7 +114,12 @@ def _start_flood(url: str, *, seconds: float, connections: int, username: str, s
         f"--script={SCRIPT}",
         url,
     ]
-    env = {**os.environ, "FLOOD_USER": username, "FLOOD_SERVICE": service}
+    env = {
+        **os.environ,
+        "FLOOD_USER": username,
+        "FLOOD_SERVICE": service,
+        "FLOOD_ROTATE": "1" if rotate else "0",
+    }
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -119,9 +144,13 @@ def run(
     username: str,
     service: str,
     limit: int,
+    rotate: bool = False,
 ) -> FloodResult:
-    """Alternate rounds of ``scenario`` without and with the flood; every answer is checked."""
-    primed = lock_the_account(server, username=username, service=service, attempts=limit + 1)
+    """Alternate rounds of ``scenario`` without and with the flood (``rotate``: of made-up
+    usernames); every answer is checked."""
+    primed = lock_the_account(
+        server, username=username, service=service, attempts=limit + 1, rotate=rotate
+    )
     quiet, flooded, statuses, flood_seconds = [], [], {}, 0.0
     for _ in range(rounds):
         quiet.append(checked_run(scenario, round_seconds))
@@ -131,6 +160,7 @@ def run(
             connections=connections,
             username=username,
             service=service,
+            rotate=rotate,
         )
         time.sleep(LEAD_SECONDS)
         flooded.append(checked_run(scenario, round_seconds))
@@ -145,4 +175,5 @@ def run(
         flood_seconds=flood_seconds,
         flood_connections=connections,
         primed_statuses=primed,
+        kind="rotating usernames" if rotate else "one account",
     )

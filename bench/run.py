@@ -482,16 +482,23 @@ def measure_activity(config: Config) -> list[str]:
     return found
 
 
-def run_flood(config: Config, server, scenarios: list[Scenario]):
-    """The no-starvation phase (bench/flood.py) on the token scenario; None if not run."""
+def run_flood(config: Config, server, scenarios: list[Scenario]) -> list:
+    """The no-starvation phase (bench/flood.py) on the token scenario, with a flood at one
+    account and one of rotating usernames; their results (none if not run)."""
+
+    token = next((s for s in scenarios if s.name == "token"), None)
+    if token is None or not config.flood_rounds:
+        return []
+    return [run_one_flood(config, server, token, rotate=rotate) for rotate in (False, True)]
+
+
+def run_one_flood(config: Config, server, token: Scenario, *, rotate: bool):
     from django.conf import settings
 
     from bench import dataset
 
-    token = next((s for s in scenarios if s.name == "token"), None)
-    if token is None or not config.flood_rounds:
-        return None
-    heading(f"No starvation: {token.name} with and without a flood of wrong passwords")
+    kind = "rotating usernames" if rotate else "one account"
+    heading(f"No starvation: {token.name} with and without a flood of wrong passwords ({kind})")
     result = flood.run(
         server=server,
         scenario=token,
@@ -501,7 +508,8 @@ def run_flood(config: Config, server, scenarios: list[Scenario]):
         connections=config.flood_connections,
         username=dataset.FLOOD_USER,
         service=settings.REGISTRY_SERVICE,
-        limit=settings.LOGIN_FAILURE_LIMIT,
+        limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT if rotate else settings.LOGIN_FAILURE_LIMIT,
+        rotate=rotate,
     )
     if result.flood_statuses.get(429, 0) < 0.9 * sum(result.flood_statuses.values()):
         raise BenchError(f"the flood was not refused before hashing: {result.flood_statuses}")
@@ -646,8 +654,8 @@ def print_results(
             f"during {len(disturbed)} of {len(rounds)} rounds ({', '.join(disturbed)}): their "
             "req/s and CPU per request are off; the medians over the rounds are less affected"
         )
-    if flooded is not None:
-        notes.extend(flooded.lines("token"))
+    for result in flooded:
+        notes.extend(result.lines("token"))
     notes.extend(extra)
     for note in notes:
         say(note)

@@ -1,7 +1,9 @@
 -- wrk script for the no-starvation scenario of `make bench`: a flood of wrong-password
 -- sign-ins at the token service (the OAuth2 POST), counted by status.
 --
--- Configured through the environment: FLOOD_USER (the account attacked), FLOOD_SERVICE.
+-- Configured through the environment: FLOOD_USER (the account attacked), FLOOD_SERVICE, and
+-- FLOOD_ROTATE=1 for a new made-up username on every request (nx<random>), as a flood across
+-- accounts does.
 -- done() prints one line, "FLOOD_RESULT {json}", with the counts by status of all threads.
 
 local user = os.getenv("FLOOD_USER")
@@ -9,8 +11,19 @@ local service = os.getenv("FLOOD_SERVICE")
 wrk.method = "POST"
 wrk.path = "/auth/token"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.body = "grant_type=password&username=" .. user .. "&password=wrong-password&service="
-  .. service .. "&client_id=flood&scope=repository:library/alpine:pull"
+local rotate = os.getenv("FLOOD_ROTATE") == "1"
+local function body_for(name)
+  return "grant_type=password&username=" .. name .. "&password=wrong-password&service="
+    .. service .. "&client_id=flood&scope=repository:library/alpine:pull"
+end
+wrk.body = body_for(user)
+
+function request()
+  if rotate then
+    return wrk.format(nil, nil, nil, body_for(string.format("nx%08x", math.random(0, 0x7fffffff))))
+  end
+  return wrk.format()
+end
 
 statuses = {}
 local threads = {}
