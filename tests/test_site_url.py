@@ -34,13 +34,16 @@ def test_site_url_joins_paths(site):
     assert site_url("/") == f"{SITE}/"
 
 
-def test_an_invitation_mail_links_to_the_site(acme, login, mailoutbox, site):
+def test_an_invitation_mail_links_to_the_site(
+    acme, login, mailoutbox, site, django_capture_on_commit_callbacks
+):
     client = login(acme.owner)
     members = acme.org.teams.get(name="members")
     url = reverse("orgs:invitations", kwargs={"org": "acme"})
-    response = client.post(
-        url, {"invitee": "new@example.com", "team": members.pk}, HTTP_HOST=HOSTILE_HOST
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"invitee": "new@example.com", "team": members.pk}, HTTP_HOST=HOSTILE_HOST
+        )
     assert response.status_code == 302
     (mail,) = mailoutbox
     assert f"{SITE}/invite/" in mail.body

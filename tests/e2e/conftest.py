@@ -38,12 +38,14 @@ def registry_tools():
 
 
 @pytest.fixture
-def portal(live_server, token_keys):
-    """The live portal configured as the token service (a fresh key pair, issuer, service).
+def portal(live_server, token_keys, settings):
+    """The live portal configured as the token service (a fresh key pair, issuer, service),
+    and as the site its links lead to (``SITE_URL``).
 
     ``url`` uses 127.0.0.1 rather than ``localhost`` so that no client tries IPv6 first.
     """
     url = live_server.url.replace("://localhost:", "://127.0.0.1:")
+    settings.SITE_URL = url
     return SimpleNamespace(url=url, realm=f"{url}/auth/token", certificate=token_keys)
 
 
