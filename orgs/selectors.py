@@ -148,3 +148,28 @@ def organization_creation_refusal(*, user) -> str | None:
             "create one for you, or ask an owner of an existing organization to invite you."
         )
     return None
+
+
+def password_sign_in_refusal(*, user) -> str | None:
+    """Why ``user`` may not sign in with their password (the portal's and the admin's forms,
+    ``/auth/token`` and ``POST /v2/auth/token`` all ask, through
+    :class:`portal.throttle.ThrottledModelBackend`): the operator made single sign-on the only
+    way in (``SSO_ONLY``, except for the break-glass accounts of ``SSO_BREAK_GLASS_USERS``), or
+    an organisation of theirs requires it. ``None`` when the password may be used. Access
+    tokens and refresh tokens are never refused here."""
+    username = user.get_username()
+    if settings.SSO_ONLY and username not in settings.SSO_BREAK_GLASS_USERS:
+        return (
+            "Passwords are turned off on this portal: sign in with your company's single "
+            "sign-on. Registry clients sign in with an access token."
+        )
+    requiring = list(
+        Organization.objects.for_user(user).filter(require_sso=True).values_list("name", flat=True)
+    )
+    if requiring:
+        return (
+            f"{', '.join(requiring)} require{'s' if len(requiring) == 1 else ''} single sign-on: "
+            "sign in with your company's single sign-on, not a password. Registry clients sign "
+            "in with an access token (create one under Access tokens)."
+        )
+    return None

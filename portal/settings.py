@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from identity.config import ProviderConfigError, providers_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "accounts",
     "orgs",
     "policies",
+    "identity",
     "tokens",
     "api",
 ]
@@ -97,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.invitations",
+                "identity.context_processors.single_sign_on",
             ],
         },
     },
@@ -262,6 +266,25 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
     raise environ.ImproperlyConfigured(
         "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
     )
+
+# Single sign-on with OpenID Connect (identity/, docs/sso.md). OIDC_PROVIDERS is a JSON list of
+# {"id", "label", "issuer", "client_id", "client_secret"[, "scope", "groups_claim"]}: one button
+# each on the sign-in page. An existing account is linked only by an e-mail address the provider
+# marks verified, in one of SSO_LINK_EMAIL_DOMAINS. SSO_ONLY refuses every password sign-in
+# except those of the break-glass accounts named in SSO_BREAK_GLASS_USERS.
+try:
+    OIDC_PROVIDERS = providers_from(env.json("OIDC_PROVIDERS", default=[]))
+except (ValueError, ProviderConfigError) as error:
+    raise environ.ImproperlyConfigured(f"OIDC_PROVIDERS: {error}") from None
+SSO_LINK_EMAIL_DOMAINS = [
+    domain.lower() for domain in env.list("SSO_LINK_EMAIL_DOMAINS", default=[])
+]
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
+if SSO_ONLY and not OIDC_PROVIDERS:
+    raise environ.ImproperlyConfigured("SSO_ONLY needs at least one provider in OIDC_PROVIDERS.")
+# How long the provider may take to answer (discovery, code exchange, keys), in seconds.
+OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
 
 # Throttled password sign-in (portal.throttle), on the web and admin sign-in forms, the API and
 # the registry token service; access and refresh tokens are never throttled. Failures are

@@ -35,6 +35,8 @@ from django.core.cache import caches
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
+from orgs.selectors import password_sign_in_refusal
+
 logger = logging.getLogger(__name__)
 
 #: What the shared cache raises when it cannot be reached (Redis down, an unwritable directory).
@@ -60,6 +62,15 @@ class Lockout:
             f"Too many failed sign-ins for {what} from your address. "
             f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
+
+
+class PasswordRefused(Exception):
+    """The password was right, but this account must sign in through single sign-on
+    (:func:`orgs.selectors.password_sign_in_refusal`); ``message`` says what to use instead."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class Busy(Exception):
@@ -268,6 +279,7 @@ class ThrottledModelBackend(ModelBackend):
     throttled.
 
     :raises Busy: no hashing slot was free (it reaches ``authenticate``'s caller).
+    :raises PasswordRefused: the password was right, but the account must use single sign-on.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -279,6 +291,10 @@ class ThrottledModelBackend(ModelBackend):
             user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             password_failed(request, username)
-        else:
-            password_succeeded(request, username)
+            return None
+        password_succeeded(request, username)
+        refusal = password_sign_in_refusal(user=user)
+        if refusal is not None:
+            logger.info("Password sign-in of %r refused: single sign-on required", username)
+            raise PasswordRefused(refusal)
         return user

@@ -43,5 +43,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("orgs.invitations.urls")),
     path("", include("policies.urls")),
+    path("", include("identity.urls")),
     path("orgs/", include("orgs.urls")),
 ]

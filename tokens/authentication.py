@@ -8,7 +8,9 @@ rule of the registry's token service (``/auth/token``) and the API (``/v2/auth/t
   ``authenticate`` and so through :class:`portal.throttle.ThrottledModelBackend`: refused
   while the account or the address is locked (before any hash), counted when wrong, bounded
   per process. What a password opens (a registry session, an API bearer) is bound to it
-  (:func:`tokens.selectors.password_binding`), so a password change or reset ends it.
+  (:func:`tokens.selectors.password_binding`), so a password change or reset ends it. A
+  right password is still refused when the account must use single sign-on
+  (:func:`orgs.selectors.password_sign_in_refusal`): the message says to use an access token.
 
 The caller checks the request's scopes only after :func:`sign_in` has succeeded.
 """
@@ -117,6 +119,8 @@ def sign_in(request, credentials: Password | RefreshGrant) -> SignIn:
         user = authenticate(request, username=username, password=secret)
     except throttle.Busy as busy:
         raise SignInRefused(503, busy.message, busy.retry_after) from None
+    except throttle.PasswordRefused as refused:  # single sign-on required: use an access token
+        raise _wrong(refused.message) from None
     if user is None:
         _refuse_if_locked(request, username)  # this failure may have been the one that locks
         raise _wrong("Incorrect username or password.")
