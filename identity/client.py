@@ -81,11 +81,19 @@ def verified_claims(request, provider: Provider) -> dict:
     """
     client = client_for(provider)
     try:
-        token = client.authorize_access_token(request)
+        metadata = client.load_server_metadata()
+        # Authlib checks the issuer, expiry, nonce and signature; the audience must name us.
+        token = client.authorize_access_token(
+            request,
+            claims_options={
+                "iss": {"essential": True, "values": [metadata.get("issuer")]},
+                "aud": {"essential": True, "values": [provider.client_id]},
+            },
+        )
         claims = dict(token.get("userinfo") or {})
         if not claims:
             raise SsoFailed(f"{provider.label} sent no ID token: the sign-in was not completed.")
-        if client.load_server_metadata().get("userinfo_endpoint"):
+        if metadata.get("userinfo_endpoint"):
             extra = dict(client.userinfo(token=token))
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **claims}

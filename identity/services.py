@@ -194,7 +194,7 @@ def memberships_sync(*, user, provider: Provider, groups: list[str]) -> list[dic
         )
     )
     by_organization: dict[Organization, list[dict]] = {}
-    for team, present in sorted(wanted.items(), key=lambda item: item[0].pk):
+    for team, present in sorted(wanted.items(), key=lambda item: item[0].name):
         if present and team.pk not in member_of:
             team_member_add(team=team, user=user)
             change = {"user": user.username, "team": team.name, "action": "joined"}

@@ -20,7 +20,7 @@ DOMAIN = "corp.example"
 
 
 @pytest.fixture
-def idp(request, settings, live_server_host="testserver"):
+def idp(request, settings):
     """The provider, registered as ``corp`` in ``OIDC_PROVIDERS`` with a new client whose
     redirect URI is the test client's callback. Its ``sign_in(client, person)`` runs the whole
     redirect flow for a Canaille user and returns the portal's last response."""
@@ -46,6 +46,8 @@ class Idp:
                 scope=["openid", "profile", "email", "groups"],
             )
             server.backend.save(self.oidc_client)
+            self.oidc_client.audience = [self.oidc_client]  # the ID token's aud: this client
+            server.backend.save(self.oidc_client)
         self.provider = Provider(
             id=PROVIDER_ID,
             label=LABEL,
@@ -66,12 +68,9 @@ class Idp:
 
     def person(self, user_name: str, *, email: str | None = None, groups=(), **extra):
         """A person at the provider, in ``groups`` (created as needed)."""
-        user = self.server.random_user(
-            user_name=user_name,
-            display_name=user_name,
-            emails=[email or f"{user_name}@{DOMAIN}"],
-            **extra,
-        )
+        extra.setdefault("display_name", user_name)
+        extra.setdefault("emails", [email or f"{user_name}@{DOMAIN}"])
+        user = self.server.random_user(user_name=user_name, **extra)
         self.set_groups(user, groups)
         return user
 
