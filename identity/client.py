@@ -81,19 +81,19 @@ def verified_claims(request, provider: Provider) -> dict:
     """
     client = client_for(provider)
     try:
-        metadata = client.load_server_metadata()
-        # Authlib checks the issuer, expiry, nonce and signature; the audience must name us.
+        # The state is checked first (no request to the provider for a forged callback); then
+        # Authlib checks the ID token's signature, expiry and nonce, and these two claims.
         token = client.authorize_access_token(
             request,
             claims_options={
-                "iss": {"essential": True, "values": [metadata.get("issuer")]},
+                "iss": {"essential": True, "values": [provider.issuer]},
                 "aud": {"essential": True, "values": [provider.client_id]},
             },
         )
         claims = dict(token.get("userinfo") or {})
         if not claims:
             raise SsoFailed(f"{provider.label} sent no ID token: the sign-in was not completed.")
-        if metadata.get("userinfo_endpoint"):
+        if client.load_server_metadata().get("userinfo_endpoint"):
             extra = dict(client.userinfo(token=token))
             if extra.get("sub") == claims.get("sub"):
                 claims = {**extra, **claims}

@@ -111,7 +111,7 @@ class OrganizationSsoView(OrganizationMixin, TemplateView):
 class RequireSsoView(OrganizationMixin, ConfirmActionView):
     """``/orgs/<org>/sso/require/`` (owners): turn "Require single sign-on" on or off."""
 
-    template_name = "orgs/confirm.html"
+    template_name = "identity/confirm.html"
     owner_only = True
     tab = "settings"
 
@@ -161,7 +161,7 @@ class GroupMappingAddView(OrganizationMixin, ConfirmActionView):
     """``/orgs/<org>/sso/mappings/add/?provider=&group=&team=`` (owners): GET says what the
     mapping will do, POST (to the same URL) creates it."""
 
-    template_name = "orgs/confirm.html"
+    template_name = "identity/confirm.html"
     owner_only = True
     tab = "settings"
 
@@ -229,7 +229,7 @@ class GroupMappingAddView(OrganizationMixin, ConfirmActionView):
 class GroupMappingDeleteView(OrganizationMixin, ConfirmActionView):
     """``/orgs/<org>/sso/mappings/<id>/delete/`` (owners): GET explains, POST removes."""
 
-    template_name = "orgs/confirm.html"
+    template_name = "identity/confirm.html"
     owner_only = True
     tab = "settings"
 
