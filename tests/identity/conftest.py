@@ -19,18 +19,22 @@ LABEL = "Corp IdP"
 DOMAIN = "corp.example"
 
 
+def start_idp(request, settings, host="http://testserver") -> "Idp":
+    """The provider, registered as ``corp`` in ``OIDC_PROVIDERS`` with a new client whose
+    redirect URI is ``host``'s callback."""
+    require_tool(HAVE_IAM, "pytest-iam (a local OpenID provider)")
+    return Idp(request.getfixturevalue("iam_server"), settings, host)
+
+
 @pytest.fixture
 def idp(request, settings):
-    """The provider, registered as ``corp`` in ``OIDC_PROVIDERS`` with a new client whose
-    redirect URI is the test client's callback. Its ``sign_in(client, person)`` runs the whole
+    """The provider for Django's test client; its ``sign_in(client, person)`` runs the whole
     redirect flow for a Canaille user and returns the portal's last response."""
-    require_tool(HAVE_IAM, "pytest-iam (a local OpenID provider)")
-    iam_server = request.getfixturevalue("iam_server")
-    return Idp(iam_server, settings)
+    return start_idp(request, settings)
 
 
 class Idp:
-    def __init__(self, server, settings, host="http://testserver"):
+    def __init__(self, server, settings, host):
         self.server = server
         self.host = host
         secret = uuid.uuid4().hex
