@@ -128,6 +128,14 @@ class RequireSsoView(OrganizationMixin, ConfirmActionView):
                     "Access tokens keep working for registry clients; members who sign in with "
                     "their password today should create one first.",
                     "Signed-in sessions are not ended.",
+                    *(
+                        ()
+                        if selectors.has_sso_identity(user=self.request.user)
+                        else (
+                            "You have never signed in through single sign-on: do it once before, "
+                            "or you will be refused too.",
+                        )
+                    ),
                 ),
                 button="Require single sign-on",
                 cancel_url=back,

@@ -150,21 +150,24 @@ def organization_creation_refusal(*, user) -> str | None:
     return None
 
 
-def password_sign_in_refusal(*, user) -> str | None:
-    """Why ``user`` may not sign in with their password (the portal's and the admin's forms,
-    ``/auth/token`` and ``POST /v2/auth/token`` all ask, through
-    :class:`portal.throttle.ThrottledModelBackend`): the operator made single sign-on the only
-    way in (``SSO_ONLY``, except for the break-glass accounts of ``SSO_BREAK_GLASS_USERS``), or
-    an organisation of theirs requires it. ``None`` when the password may be used. Access
-    tokens and refresh tokens are never refused here."""
-    username = user.get_username()
+def password_sign_in_refusal(*, user_id: int, username: str) -> str | None:
+    """Why the account may not sign in with its password, nor keep using a registry session
+    opened with it: the operator made single sign-on the only way in (``SSO_ONLY``, except for
+    the break-glass accounts of ``SSO_BREAK_GLASS_USERS``), or an organisation of theirs
+    requires it. ``None`` when the password may be used. The portal's and the admin's sign-in
+    forms, ``/auth/token`` and ``POST /v2/auth/token`` all ask, through
+    :class:`portal.throttle.ThrottledModelBackend` and :func:`tokens.authentication.sign_in`.
+    Access tokens are never refused here."""
     if settings.SSO_ONLY and username not in settings.SSO_BREAK_GLASS_USERS:
         return (
             "Passwords are turned off on this portal: sign in with your company's single "
             "sign-on. Registry clients sign in with an access token."
         )
     requiring = list(
-        Organization.objects.for_user(user).filter(require_sso=True).values_list("name", flat=True)
+        Organization.objects.filter(require_sso=True, teams__memberships__user_id=user_id)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
     )
     if requiring:
         return (

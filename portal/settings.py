@@ -275,7 +275,7 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
 try:
     OIDC_PROVIDERS = providers_from(env.json("OIDC_PROVIDERS", default=[]))
 except (ValueError, ProviderConfigError) as error:
-    raise environ.ImproperlyConfigured(f"OIDC_PROVIDERS: {error}") from None
+    raise environ.ImproperlyConfigured(f"OIDC_PROVIDERS is not valid: {error}") from None
 SSO_LINK_EMAIL_DOMAINS = [
     domain.lower() for domain in env.list("SSO_LINK_EMAIL_DOMAINS", default=[])
 ]

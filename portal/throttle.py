@@ -293,7 +293,7 @@ class ThrottledModelBackend(ModelBackend):
             password_failed(request, username)
             return None
         password_succeeded(request, username)
-        refusal = password_sign_in_refusal(user=user)
+        refusal = password_sign_in_refusal(user_id=user.pk, username=user.get_username())
         if refusal is not None:
             logger.info("Password sign-in of %r refused: single sign-on required", username)
             raise PasswordRefused(refusal)

@@ -11,6 +11,7 @@ rule of the registry's token service (``/auth/token``) and the API (``/v2/auth/t
   (:func:`tokens.selectors.password_binding`), so a password change or reset ends it. A
   right password is still refused when the account must use single sign-on
   (:func:`orgs.selectors.password_sign_in_refusal`): the message says to use an access token.
+  So is a refresh token of a registry session that the password opened.
 
 The caller checks the request's scopes only after :func:`sign_in` has succeeded.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import authenticate
 
+from orgs.selectors import password_sign_in_refusal
 from policies.models import PullDecision
 from portal import throttle
 from tokens.models import TokenScope
@@ -101,6 +103,10 @@ def sign_in(request, credentials: Password | RefreshGrant) -> SignIn:
         )
         if holder is None:
             raise _wrong("Invalid or revoked refresh token.")
+        if holder.access_token_id is None:  # opened with the password: refused like it
+            refusal = password_sign_in_refusal(user_id=holder.user_id, username=holder.username)
+            if refusal is not None:
+                raise _wrong(refusal)
         refresh_token_record_use(session_id=holder.session_id, last_used_at=holder.last_used_at)
         return _from_holder(holder, SIGNED_IN_WITH.REFRESH_TOKEN, credentials.secret)
 

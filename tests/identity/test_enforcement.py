@@ -10,7 +10,8 @@ from identity.services import organization_require_sso_set
 from policies.models import PolicyChange
 from tests.factories import PASSWORD, make_user
 from tests.tokens.conftest import basic, post_form
-from tokens.services import access_token_create
+from tokens.selectors import password_binding
+from tokens.services import access_token_create, refresh_token_create
 
 SSO_MESSAGE = "single sign-on"
 PROVIDER = Provider(
@@ -133,3 +134,39 @@ def test_sso_only_sign_in_page_shows_only_the_buttons(sso_only, client):
     page = client.get("/accounts/login/").content.decode()
     assert "Sign in with Corp" in page
     assert 'name="password"' not in page
+
+
+def refresh(secret):
+    return post_form(
+        Client(REMOTE_ADDR="10.1.0.7"),
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": secret,
+            "client_id": "containerd-client",
+            "service": "test-registry",
+            "scope": "repository:library/alpine:pull",
+        },
+    )
+
+
+def test_a_registry_session_opened_with_the_password_ends_with_the_requirement(
+    acme, settings, token_keys
+):
+    mike = acme.member
+    token, _ = access_token_create(user=mike, name="ci")
+    _, by_password = refresh_token_create(
+        user_id=mike.pk,
+        access_token_id=None,
+        client_id="containerd-client",
+        password_binding=password_binding(password_hash=mike.password),
+    )
+    _, by_token = refresh_token_create(
+        user_id=mike.pk, access_token_id=token.pk, client_id="containerd-client"
+    )
+    assert refresh(by_password).status_code == 200
+    settings.OIDC_PROVIDERS = (PROVIDER,)
+    organization_require_sso_set(organization=acme.org, required=True, actor=acme.owner)
+    refused = refresh(by_password)
+    assert refused.status_code == 401
+    assert "acme requires single sign-on" in refused.content.decode()
+    assert refresh(by_token).status_code == 200

@@ -70,6 +70,7 @@ def test_owner_requires_sso_and_lifts_it(acme, login, providers):
     client = login(acme.owner)
     page = client.get("/orgs/acme/sso/require/").content.decode()
     assert "their passwords will be refused" in page
+    assert "You have never signed in through single sign-on" in page
     assert client.post("/orgs/acme/sso/require/").status_code == 302
     acme.org.refresh_from_db()
     assert acme.org.require_sso
