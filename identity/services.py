@@ -60,16 +60,17 @@ def _groups(claims: Mapping, provider: Provider) -> list[str] | None:
     return value
 
 
-def _free_username(wanted: str) -> str:
-    """``wanted`` made a valid username, or with ``-2``, ``-3``… when another account has it
-    (in any letter case): an account is never taken over by its name."""
+def _free_username(wanted: str) -> tuple[str, str]:
+    """``(username, taken)``: ``wanted`` made a valid username, or with ``-2``, ``-3``… when
+    another account has it (in any letter case), and then ``taken`` is the name that was
+    taken. An account is never taken over by its name."""
     base = _NOT_USERNAME.sub("", wanted)[: USERNAME_MAX_LENGTH - 4] or "user"
     users = get_user_model().objects
     candidate, number = base, 1
     while users.filter(username__iexact=candidate).exists():
         number += 1
         candidate = f"{base}-{number}"
-    return candidate
+    return candidate, base if candidate != base else ""
 
 
 def _link_or_create(*, provider: Provider, claims: Mapping, subject: str) -> SsoSignIn:
@@ -100,7 +101,7 @@ def _link_or_create(*, provider: Provider, claims: Mapping, subject: str) -> Sso
             f"{provider.label} sent neither a preferred_username nor an email claim: no account "
             "can be made. Ask your administrator to release these claims to the portal."
         )
-    username = _free_username(wanted)
+    username, taken = _free_username(wanted)
     name = (claims.get("name") or "").strip()
     user = users.create_user(
         username=username,
@@ -110,7 +111,7 @@ def _link_or_create(*, provider: Provider, claims: Mapping, subject: str) -> Sso
     )  # no password: an unusable one
     SsoIdentity.objects.create(user=user, provider=provider.id, subject=subject, email=email)
     logger.info("Single sign-on: account %s created for %s:%s", username, provider.id, subject)
-    return SsoSignIn(user=user, created=True, renamed_from=wanted if username != wanted else "")
+    return SsoSignIn(user=user, created=True, renamed_from=taken)
 
 
 @transaction.atomic

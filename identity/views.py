@@ -66,7 +66,7 @@ class SsoCallbackView(View):
 
     def get(self, request, provider_id):
         provider = _provider(provider_id)
-        next_url = request.session.get(NEXT_KEY) or settings.LOGIN_REDIRECT_URL
+        next_url = request.session.pop(NEXT_KEY, None) or settings.LOGIN_REDIRECT_URL
         try:
             claims = client.verified_claims(request, provider)
             result = services.sso_sign_in(provider=provider, claims=claims)

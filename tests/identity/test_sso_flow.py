@@ -246,3 +246,21 @@ def test_a_missing_claim_creates_nothing(idp, client, db):
 def test_an_unknown_provider_is_404(client, db):
     assert client.get("/sso/nope/login/").status_code == 404
     assert client.get("/sso/nope/callback/").status_code == 404
+
+
+def test_a_username_is_made_valid_and_next_is_followed(idp, client, db):
+    """'Ann Smith' is not a valid username: the account is AnnSmith (no collision message),
+    and the sign-in comes back to the page it started from."""
+    person = idp.person("ann", display_name="Ann Smith")
+    callback = idp.authorize(client, person, path="/sso/corp/login/?next=/settings/tokens/")
+    response = client.get(callback)
+    assert response["Location"] == "/settings/tokens/"
+    assert "was taken" not in client.get("/settings/tokens/").content.decode()
+    assert User.objects.filter(username="AnnSmith").exists()
+
+
+def test_next_may_not_leave_the_portal(idp, client, db):
+    callback = idp.authorize(
+        client, idp.person("otto"), path="/sso/corp/login/?next=https://evil.example/"
+    )
+    assert client.get(callback)["Location"] == "/orgs/"
