@@ -2,7 +2,7 @@
 settings. Pure: no Django models, so that ``portal/settings.py`` can validate at start-up."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PROVIDER_ID_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,29}")
 DEFAULT_SCOPE = "openid email profile"
@@ -23,7 +23,7 @@ class Provider:
     label: str
     issuer: str
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     scope: str = DEFAULT_SCOPE
     groups_claim: str = DEFAULT_GROUPS_CLAIM
 

@@ -91,6 +91,12 @@ def _link_or_create(*, provider: Provider, claims: Mapping, subject: str) -> Sso
         user = same_email[0]
         if not user.is_active:
             raise SsoFailed(f"The account {user.username} is deactivated.", status=403)
+        if SsoIdentity.objects.filter(user=user, provider=provider.id).exists():
+            raise SsoFailed(
+                f"The account with the e-mail address {email} is linked to another "
+                f"{provider.label} identity. Ask your administrator.",
+                status=403,
+            )
         SsoIdentity.objects.create(user=user, provider=provider.id, subject=subject, email=email)
         logger.info("Single sign-on: %s linked to %s by %s", user.username, provider.id, email)
         return SsoSignIn(user=user, linked=True)

@@ -264,3 +264,16 @@ def test_next_may_not_leave_the_portal(idp, client, db):
         client, idp.person("otto"), path="/sso/corp/login/?next=https://evil.example/"
     )
     assert client.get(callback)["Location"] == "/orgs/"
+
+
+def test_an_account_is_linked_to_one_identity_per_provider(idp, client, db):
+    local = make_user("robert", email="bob@corp.example")
+    idp.sign_in(client, idp.person("bob"))
+    client.post("/accounts/logout/")
+    other = idp.person("bobby", email="BOB@corp.example")
+    assert refused(idp.sign_in(client, other), status=403, words="linked to another")
+    assert SsoIdentity.objects.get().user == local
+
+
+def test_the_client_secret_is_not_in_the_providers_repr(idp):
+    assert idp.provider.client_secret not in repr(idp.provider)
