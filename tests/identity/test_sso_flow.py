@@ -2,6 +2,7 @@
 accounts created just in time, linked by a verified e-mail address, username collisions,
 teams following the groups claim, and every bad answer refused with a page and no writes."""
 
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
@@ -277,3 +278,27 @@ def test_an_account_is_linked_to_one_identity_per_provider(idp, client, db):
 
 def test_the_client_secret_is_not_in_the_providers_repr(idp):
     assert idp.provider.client_secret not in repr(idp.provider)
+
+
+def test_an_expired_id_token_is_refused(idp, client, db, monkeypatch):
+    """The provider signs an ID token that expired an hour ago (its clock is wrong, or the
+    answer was replayed): refused, nothing created."""
+    from canaille.oidc.provider import OIDCGrantMixin
+
+    issued_claims = OIDCGrantMixin.get_client_claims
+
+    def expired(self, oidc_client):
+        now = int(time.time())
+        return {**issued_claims(self, oidc_client), "iat": now - 7200, "exp": now - 3600}
+
+    monkeypatch.setattr(OIDCGrantMixin, "get_client_claims", expired)
+    assert refused(idp.sign_in(client, idp.person("lena")), words="answer has expired")
+    assert "lena" not in usernames()
+
+
+def test_a_provider_down_at_the_callback_gives_a_clear_page(idp, client, db, settings):
+    callback = idp.authorize(client, idp.person("mona"))
+    down = Provider(**{**idp.provider.__dict__, "issuer": "http://127.0.0.1:9"})
+    settings.OIDC_PROVIDERS = (down,)
+    assert refused(client.get(callback), status=502, words="could not be reached")
+    assert "mona" not in usernames()
