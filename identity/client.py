@@ -27,11 +27,6 @@ class SsoFailed(Exception):
         self.message, self.status = message, status
 
 
-def provider_by_id(provider_id: str) -> Provider | None:
-    """The configured provider ``provider_id``, or None."""
-    return next((p for p in settings.OIDC_PROVIDERS if p.id == provider_id), None)
-
-
 @functools.lru_cache(maxsize=32)
 def _client(provider: Provider, timeout: float):
     """One Authlib client per provider configuration: it keeps the discovery document and the

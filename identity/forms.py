@@ -1,8 +1,8 @@
 """The owners' form that maps a provider's group to a team."""
 
 from django import forms
-from django.conf import settings
 
+from identity.selectors import configured_providers
 from orgs.selectors import organization_teams
 
 
@@ -19,7 +19,7 @@ class GroupMappingForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [(p.id, p.label) for p in settings.OIDC_PROVIDERS]
+        self.fields["provider"].choices = [(p.id, p.label) for p in configured_providers()]
         self.teams = {team.name: team for team in organization_teams(organization=organization)}
         self.fields["team"].choices = [(name, name) for name in self.teams]
 

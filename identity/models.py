@@ -2,10 +2,70 @@
 owners mapped to its teams."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from identity.config import DEFAULT_GROUPS_CLAIM, DEFAULT_SCOPE, PROVIDER_ID_RE, Provider
 from orgs.models import Team
+
+
+class IdentityProvider(models.Model):
+    """An OpenID provider configured by site staff in the admin, next to those of the
+    ``OIDC_PROVIDERS`` setting (which win when both use the same id)."""
+
+    slug = models.CharField(
+        _("id"),
+        max_length=30,
+        unique=True,
+        validators=[
+            RegexValidator(
+                rf"\A{PROVIDER_ID_RE.pattern}\Z",
+                _("1 to 30 lowercase letters, digits and '-', starting with a letter or digit."),
+            )
+        ],
+        help_text=_("Part of the callback URL to register at the provider: /sso/<id>/callback/."),
+    )
+    label = models.CharField(
+        _("button label"), max_length=60, help_text=_("Shown as 'Sign in with <label>'.")
+    )
+    issuer = models.URLField(
+        _("issuer"),
+        help_text=_("The provider's exact issuer identifier, as in its discovery document."),
+    )
+    client_id = models.CharField(_("client id"), max_length=255)
+    client_secret = models.CharField(_("client secret"), max_length=255)
+    scope = models.CharField(_("scope"), max_length=255, default=DEFAULT_SCOPE)
+    groups_claim = models.CharField(_("groups claim"), max_length=100, default=DEFAULT_GROUPS_CLAIM)
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["label"]
+        verbose_name = _("identity provider")
+        verbose_name_plural = _("identity providers")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self):
+        if "openid" not in self.scope.split():
+            raise ValidationError({"scope": _("The scope must include openid.")})
+        if any(provider.id == self.slug for provider in settings.OIDC_PROVIDERS):
+            raise ValidationError(
+                {"slug": _("OIDC_PROVIDERS already configures a provider with this id.")}
+            )
+
+    def as_provider(self) -> Provider:
+        return Provider(
+            id=self.slug,
+            label=self.label,
+            issuer=self.issuer,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            scope=self.scope,
+            groups_claim=self.groups_claim,
+        )
 
 
 class SsoIdentity(models.Model):

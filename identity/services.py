@@ -17,6 +17,7 @@ from django.utils import timezone
 from identity.client import SsoFailed
 from identity.config import Provider
 from identity.models import GroupMapping, SsoIdentity
+from identity.selectors import configured_providers
 from orgs.models import Organization, Team, TeamMembership
 from orgs.services import team_member_add, team_member_remove
 from policies.models import AccessPolicy, PolicyChange
@@ -283,7 +284,7 @@ def organization_require_sso_set(*, organization: Organization, required: bool, 
 
     :raises ValidationError: requiring it while no provider is configured.
     """
-    if required and not settings.OIDC_PROVIDERS:
+    if required and not configured_providers():
         raise ValidationError(
             "No identity provider is configured on this portal, so members could not sign in "
             "at all. Ask the operator to configure one first."

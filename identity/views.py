@@ -24,7 +24,7 @@ NEXT_KEY = "sso_next"
 
 
 def _provider(provider_id: str):
-    provider = client.provider_by_id(provider_id)
+    provider = selectors.provider_by_id(provider_id)
     if provider is None:
         raise Http404("No such identity provider.")
     return provider
@@ -97,13 +97,14 @@ class OrganizationSsoView(OrganizationMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         mappings = selectors.group_mappings_of(organization=self.organization)
-        labels = {provider.id: provider.label for provider in settings.OIDC_PROVIDERS}
+        providers = selectors.configured_providers()
+        labels = {provider.id: provider.label for provider in providers}
         return super().get_context_data(
             mappings=[
                 (mapping, labels.get(mapping.provider, mapping.provider)) for mapping in mappings
             ],
             form=GroupMappingForm(organization=self.organization),
-            providers=settings.OIDC_PROVIDERS,
+            providers=providers,
             **kwargs,
         )
 
@@ -140,7 +141,7 @@ class RequireSsoView(OrganizationMixin, ConfirmActionView):
                 button="Require single sign-on",
                 cancel_url=back,
                 refusal=None
-                if settings.OIDC_PROVIDERS
+                if selectors.configured_providers()
                 else "No identity provider is configured on this portal.",
             )
         return Confirmation(
@@ -192,7 +193,7 @@ class GroupMappingAddView(OrganizationMixin, ConfirmActionView):
                 refusal=f"Check the mapping: {errors}",
             )
         data = self.form.cleaned_data
-        provider = client.provider_by_id(data["provider"])
+        provider = selectors.provider_by_id(data["provider"])
         team, group = data["team"], data["group"]
         owners = (
             " It is the owners team: its members manage the organization."
@@ -222,7 +223,7 @@ class GroupMappingAddView(OrganizationMixin, ConfirmActionView):
         data = self.form.cleaned_data
         return services.group_mapping_create(
             team=self.form.teams[data["team"]],
-            provider=client.provider_by_id(data["provider"]),
+            provider=selectors.provider_by_id(data["provider"]),
             group=data["group"],
             actor=self.request.user,
         )
@@ -248,7 +249,7 @@ class GroupMappingDeleteView(OrganizationMixin, ConfirmActionView):
             )
         except GroupMapping.DoesNotExist:
             raise Http404("No such group mapping.") from None
-        provider = client.provider_by_id(self.mapping.provider)
+        provider = selectors.provider_by_id(self.mapping.provider)
         self.provider_label = provider.label if provider else self.mapping.provider
 
     def confirmation(self):

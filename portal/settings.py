@@ -269,9 +269,9 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
 
 # Single sign-on with OpenID Connect (identity/, docs/sso.md). OIDC_PROVIDERS is a JSON list of
 # {"id", "label", "issuer", "client_id", "client_secret"[, "scope", "groups_claim"]}: one button
-# each on the sign-in page. An existing account is linked only by an e-mail address the provider
-# marks verified, in one of SSO_LINK_EMAIL_DOMAINS. SSO_ONLY refuses every password sign-in
-# except those of the break-glass accounts named in SSO_BREAK_GLASS_USERS.
+# each on the sign-in page (staff may add more in the admin). An existing account is linked
+# only by an e-mail address the provider marks verified, in one of SSO_LINK_EMAIL_DOMAINS.
+# SSO_ONLY refuses every password sign-in except those of the accounts in SSO_BREAK_GLASS_USERS.
 try:
     OIDC_PROVIDERS = providers_from(env.json("OIDC_PROVIDERS", default=[]))
 except (ValueError, ProviderConfigError) as error:
@@ -281,8 +281,6 @@ SSO_LINK_EMAIL_DOMAINS = [
 ]
 SSO_ONLY = env.bool("SSO_ONLY", default=False)
 SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
-if SSO_ONLY and not OIDC_PROVIDERS:
-    raise environ.ImproperlyConfigured("SSO_ONLY needs at least one provider in OIDC_PROVIDERS.")
 # How long the provider may take to answer (discovery, code exchange, keys), in seconds.
 OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
 

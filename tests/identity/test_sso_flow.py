@@ -302,3 +302,25 @@ def test_a_provider_down_at_the_callback_gives_a_clear_page(idp, client, db, set
     settings.OIDC_PROVIDERS = (down,)
     assert refused(client.get(callback), status=502, words="could not be reached")
     assert "mona" not in usernames()
+
+
+def test_a_provider_configured_in_the_admin(idp, client, db, settings):
+    from identity.models import IdentityProvider
+
+    settings.OIDC_PROVIDERS = ()
+    row = IdentityProvider.objects.create(
+        slug=PROVIDER_ID,
+        label="Corp from the admin",
+        issuer=idp.provider.issuer,
+        client_id=idp.provider.client_id,
+        client_secret=idp.provider.client_secret,
+        scope=idp.provider.scope,
+    )
+    assert "Sign in with Corp from the admin" in client.get("/accounts/login/").content.decode()
+    assert idp.sign_in(client, idp.person("nora")).status_code == 302
+    assert User.objects.filter(username="nora").exists()
+    client.post("/accounts/logout/")
+    row.enabled = False
+    row.save()
+    assert "Sign in with" not in client.get("/accounts/login/").content.decode()
+    assert client.get(f"/sso/{PROVIDER_ID}/login/").status_code == 404
