@@ -62,6 +62,16 @@ class Lockout:
         )
 
 
+class PasswordRefused(Exception):
+    """The password was right, but this account may not use it (a subclass's
+    :meth:`ThrottledModelBackend.refusal_after_password`: single sign-on required);
+    ``message`` says what to use instead."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class Busy(Exception):
     """Every password-hashing slot of this process is taken: retry in a moment."""
 
@@ -268,6 +278,7 @@ class ThrottledModelBackend(ModelBackend):
     throttled.
 
     :raises Busy: no hashing slot was free (it reaches ``authenticate``'s caller).
+    :raises PasswordRefused: the password was right, but the account must use single sign-on.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -279,6 +290,15 @@ class ThrottledModelBackend(ModelBackend):
             user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             password_failed(request, username)
-        else:
-            password_succeeded(request, username)
+            return None
+        password_succeeded(request, username)
+        refusal = self.refusal_after_password(user)
+        if refusal is not None:
+            logger.info("Password sign-in of %r refused: %s", username, refusal)
+            raise PasswordRefused(refusal)
         return user
+
+    def refusal_after_password(self, user) -> str | None:
+        """Why ``user``, whose password was right, may still not sign in with it; None here
+        (the portal's backend, :class:`orgs.backends.SignInBackend`, asks the organisations)."""
+        return None

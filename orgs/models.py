@@ -61,6 +61,14 @@ class Organization(models.Model):
         help_text=_("The organisation's namespace: 4 to 30 lowercase letters and digits."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    require_sso = models.BooleanField(
+        _("require single sign-on"),
+        default=False,
+        help_text=_(
+            "Members must sign in through the company's identity provider: their passwords are "
+            "refused in the portal and by the registry's token service (access tokens still work)."
+        ),
+    )
 
     objects = OrganizationQuerySet.as_manager()
 

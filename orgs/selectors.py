@@ -148,3 +148,31 @@ def organization_creation_refusal(*, user) -> str | None:
             "create one for you, or ask an owner of an existing organization to invite you."
         )
     return None
+
+
+def password_sign_in_refusal(*, user_id: int, username: str) -> str | None:
+    """Why the account may not sign in with its password, nor keep using a registry session
+    opened with it: the operator made single sign-on the only way in (``SSO_ONLY``, except for
+    the break-glass accounts of ``SSO_BREAK_GLASS_USERS``), or an organisation of theirs
+    requires it. ``None`` when the password may be used. The portal's and the admin's sign-in
+    forms, ``/auth/token`` and ``POST /v2/auth/token`` all ask, through
+    :class:`core.throttle.ThrottledModelBackend` and :func:`tokens.authentication.sign_in`.
+    Access tokens are never refused here."""
+    if settings.SSO_ONLY and username not in settings.SSO_BREAK_GLASS_USERS:
+        return (
+            "Passwords are turned off on this portal: sign in with your company's single "
+            "sign-on. Registry clients sign in with an access token."
+        )
+    requiring = list(
+        Organization.objects.filter(require_sso=True, teams__memberships__user_id=user_id)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if requiring:
+        return (
+            f"{', '.join(requiring)} require{'s' if len(requiring) == 1 else ''} single sign-on: "
+            "sign in with your company's single sign-on, not a password. Registry clients sign "
+            "in with an access token (create one under Access tokens)."
+        )
+    return None

@@ -393,7 +393,27 @@ def _describe_request(event: str, text_key: str):
     return describe
 
 
-# In the order their lines are shown (after the policy settings).
+def _describe_sso_required(value: dict) -> list[str]:
+    words = {False: "Not required", True: "Required"}
+    return [f"Single sign-on: {words[value['from']]} → {words[value['to']]}"]
+
+
+def _describe_group_mapping(value: dict) -> list[str]:
+    verb = "mapped to" if value["action"] == "added" else "no longer mapped to"
+    return [f"Group '{value['group']}' of {value['provider']}: {verb} team {value['team']}"]
+
+
+def _describe_sso_memberships(value: list) -> list[str]:
+    return [
+        f"Single sign-on: {change['user']} {change['action']} team {change['team']} "
+        f"(group {change['group']} {'in' if change['action'] == 'joined' else 'no longer in'} "
+        "their groups claim)"
+        for change in value
+    ]
+
+
+# In the order their lines are shown (after the policy settings). The single sign-on entries
+# are written by identity.services.
 _DESCRIBERS = {
     "team_grant": _describe_grant,
     "exception_requested": _describe_request("requested", "justification"),
@@ -401,6 +421,9 @@ _DESCRIBERS = {
     "exception_declined": _describe_request("declined", "note"),
     "allowlist_removed": _describe_entry("removed"),
     "allowlist_added": _describe_entry("added"),
+    "sso_required": _describe_sso_required,
+    "sso_group_mapping": _describe_group_mapping,
+    "sso_memberships": _describe_sso_memberships,
 }
 
 

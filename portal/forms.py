@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 class ThrottledSignInMixin:
     """Refuse a locked account or address with a form error before the password is hashed
-    (:mod:`core.throttle`), and say so when this failure was the one that locked it."""
+    (:mod:`core.throttle`), and say so when this failure was the one that locked it; say
+    what to use instead when the account must sign in through single sign-on."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -23,6 +24,8 @@ class ThrottledSignInMixin:
             return super().clean()
         except throttle.Busy as busy:
             raise ValidationError(busy.message, code="busy") from None
+        except throttle.PasswordRefused as refused:
+            raise ValidationError(refused.message, code="sso_required") from None
         except ValidationError:
             if username:
                 self._refuse_if_locked(username)

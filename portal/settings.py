@@ -9,6 +9,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from identity.config import ProviderConfigError, providers_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -71,6 +73,7 @@ INSTALLED_APPS = [
     "policies",
     "signin",
     "activity",
+    "identity",
     "tokens",
     "api",
     "portal",  # the wiring: seed_demo, which makes data of every app
@@ -105,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.invitations",
+                "identity.context_processors.single_sign_on",
             ],
         },
     },
@@ -117,8 +121,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Every password check is counted and bounded (core.throttle).
-AUTHENTICATION_BACKENDS = ["core.throttle.ThrottledModelBackend"]
+# Every password check is counted and bounded (core.throttle), and refused where single sign-on
+# is required (orgs.backends).
+AUTHENTICATION_BACKENDS = ["orgs.backends.SignInBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orgs:list"
@@ -298,6 +303,23 @@ if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
     raise environ.ImproperlyConfigured(
         "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."
     )
+
+# Single sign-on with OpenID Connect (identity/, docs/sso.md). OIDC_PROVIDERS is a JSON list of
+# {"id", "label", "issuer", "client_id", "client_secret"[, "scope", "groups_claim"]}: one button
+# each on the sign-in page (staff may add more in the admin). An existing account is linked
+# only by an e-mail address the provider marks verified, in one of SSO_LINK_EMAIL_DOMAINS.
+# SSO_ONLY refuses every password sign-in except those of the accounts in SSO_BREAK_GLASS_USERS.
+try:
+    OIDC_PROVIDERS = providers_from(env.json("OIDC_PROVIDERS", default=[]))
+except (ValueError, ProviderConfigError) as error:
+    raise environ.ImproperlyConfigured(f"OIDC_PROVIDERS is not valid: {error}") from None
+SSO_LINK_EMAIL_DOMAINS = [
+    domain.lower() for domain in env.list("SSO_LINK_EMAIL_DOMAINS", default=[])
+]
+SSO_ONLY = env.bool("SSO_ONLY", default=False)
+SSO_BREAK_GLASS_USERS = env.list("SSO_BREAK_GLASS_USERS", default=[])
+# How long the provider may take to answer (discovery, code exchange, keys), in seconds.
+OIDC_TIMEOUT_SECONDS = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
 
 # Throttled password sign-in (core.throttle), on the web and admin sign-in forms, the API and
 # the registry token service; access and refresh tokens are never throttled. Failures are

@@ -54,5 +54,6 @@ urlpatterns = [
     path("", include("policies.urls")),
     path("", include("signin.urls")),
     path("", include("activity.urls")),
+    path("", include("identity.urls")),
     path("orgs/", include("orgs.urls")),
 ]

@@ -69,6 +69,11 @@ MATRIX = [
     ("activity:activity_csv", ORG, row((404, 403, 200), (404, 403, 405))),
     ("policies:permissions_preview", ORG, row((404, 403, 302), (404, 403, 400))),
     ("activity:my_activity", {}, row((200, 200, 200), (405, 405, 405))),
+    # Single sign-on (owners). No provider is configured here: "Require" says why it can't be
+    # turned on (POST 400); an empty mapping is shown as invalid (POST 400).
+    ("identity:organization", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("identity:require", ORG, row((404, 403, 200), (404, 403, 400))),
+    ("identity:mapping_add", ORG, row((404, 403, 200), (404, 403, 400))),
 ]
 
 CASES = [
@@ -541,6 +546,9 @@ OWN_TESTS = {
     "invitations:decline": "test_invitation_answer_matrix",
     "invitations:open": "test_invitation_link_matrix",
     "invitations:signup": "test_signup_matrix",
+    "identity:mapping_delete": "test_group_mapping_delete_matrix",
+    "identity:login": "test_sso_entry_pages_are_open_to_everyone",
+    "identity:callback": "test_sso_entry_pages_are_open_to_everyone",
 }
 
 # Parts of the site left out of the pages' matrix on purpose (by the start of their route), and
@@ -590,3 +598,50 @@ def test_every_page_is_in_the_matrix():
     # ... and no row names a page that is gone, nor a test that does not exist.
     assert pinned <= set(site_pages()), pinned - set(site_pages())
     assert all(test in globals() for test in OWN_TESTS.values())
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 404, 404),
+        ("member", 403, 403),
+        ("owner", 200, 302),
+    ],
+)
+def test_group_mapping_delete_matrix(acme, client, login, settings, role, get, post):
+    from identity.config import Provider
+    from identity.models import GroupMapping
+    from identity.services import group_mapping_create
+    from orgs.models import Team
+
+    provider = Provider(
+        id="corp", label="Corp", issuer="https://idp", client_id="c", client_secret="s"
+    )
+    settings.OIDC_PROVIDERS = (provider,)
+    team = Team.objects.get(organization=acme.org, name="developers")
+    mapping = group_mapping_create(team=team, provider=provider, group="devs", actor=acme.owner)
+    sign_in_as(acme, login, role)
+    url = reverse("identity:mapping_delete", kwargs={**ORG, "pk": mapping.pk})
+    assert client.get(url).status_code == get
+    assert client.post(url).status_code == post
+    assert GroupMapping.objects.filter(pk=mapping.pk).exists() is (role != "owner")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_sso_entry_pages_are_open_to_everyone(acme, client, login, settings, role):
+    """The way to the provider and back: for anyone (signing in is what they are for). Here
+    the provider cannot be reached (502) and the callback has no state (400); POST is 405; an
+    unknown provider is 404."""
+    from identity.config import Provider
+
+    settings.OIDC_PROVIDERS = (
+        Provider(
+            id="corp", label="Corp", issuer="http://127.0.0.1:9", client_id="c", client_secret="s"
+        ),
+    )
+    sign_in_as(acme, login, role)
+    for name, get in (("identity:login", 502), ("identity:callback", 400)):
+        assert client.get(reverse(name, args=["corp"])).status_code == get
+        assert client.post(reverse(name, args=["corp"])).status_code == 405
+        assert client.get(reverse(name, args=["other"])).status_code == 404

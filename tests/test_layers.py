@@ -8,7 +8,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["portal", "api", "tokens", "activity", "signin", "policies", "orgs", "accounts", "core"]
+PACKAGES = [
+    "portal",
+    "api",
+    "tokens",
+    "activity",
+    "signin",
+    "identity",
+    "policies",
+    "orgs",
+    "accounts",
+    "core",
+]
 
 
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:

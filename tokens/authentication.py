@@ -8,7 +8,10 @@ rule of the registry's token service (``/auth/token``) and the API (``/v2/auth/t
   ``authenticate`` and so through :class:`core.throttle.ThrottledModelBackend`: refused
   while the account or the address is locked (before any hash), counted when wrong, bounded
   per process. What a password opens (a registry session, an API bearer) is bound to it
-  (:func:`tokens.selectors.password_binding`), so a password change or reset ends it.
+  (:func:`tokens.selectors.password_binding`), so a password change or reset ends it. A
+  right password is still refused when the account must use single sign-on
+  (:func:`orgs.selectors.password_sign_in_refusal`): the message says to use an access token.
+  So is a refresh token of a registry session that the password opened.
 
 The caller checks the request's scopes only after :func:`sign_in` has succeeded.
 """
@@ -20,6 +23,7 @@ from django.contrib.auth import authenticate
 
 from activity.models import PullDecision
 from core import throttle
+from orgs.selectors import password_sign_in_refusal
 from tokens.models import TokenScope
 from tokens.protocol import Password, RefreshGrant
 from tokens.selectors import TokenHolder, access_token_holder, password_binding, session_holder
@@ -99,6 +103,10 @@ def sign_in(request, credentials: Password | RefreshGrant) -> SignIn:
         )
         if holder is None:
             raise _wrong("Invalid or revoked refresh token.")
+        if holder.access_token_id is None:  # opened with the password: refused like it
+            refusal = password_sign_in_refusal(user_id=holder.user_id, username=holder.username)
+            if refusal is not None:
+                raise _wrong(refusal)
         refresh_token_record_use(session_id=holder.session_id, last_used_at=holder.last_used_at)
         return _from_holder(holder, SIGNED_IN_WITH.REFRESH_TOKEN, credentials.secret)
 
@@ -117,6 +125,8 @@ def sign_in(request, credentials: Password | RefreshGrant) -> SignIn:
         user = authenticate(request, username=username, password=secret)
     except throttle.Busy as busy:
         raise SignInRefused(503, busy.message, busy.retry_after) from None
+    except throttle.PasswordRefused as refused:  # single sign-on required: use an access token
+        raise _wrong(refused.message) from None
     if user is None:
         _refuse_if_locked(request, username)  # this failure may have been the one that locks
         raise _wrong("Incorrect username or password.")

@@ -31,8 +31,8 @@ from orgs.models import Invitation
 # --- owners ------------------------------------------------------------------------------
 
 # A new account is signed in without a password check, so Django needs to be told which of the
-# AUTHENTICATION_BACKENDS will load it on later requests (the one: core.throttle's).
-NEW_ACCOUNT_BACKEND = "core.throttle.ThrottledModelBackend"
+# AUTHENTICATION_BACKENDS will load it on later requests (the one: orgs.backends.SignInBackend).
+NEW_ACCOUNT_BACKEND = "orgs.backends.SignInBackend"
 
 
 class OrganizationInvitationsView(MailFailureWarning, OrganizationMixin, ServiceFormView):

@@ -25,6 +25,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
+from identity.config import Provider
+from identity.services import group_mapping_create
 from orgs import services as org_services
 from policies.exceptions.services import exception_request_approve, exception_request_create
 from policies.references import parse_reference
@@ -49,6 +51,9 @@ SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "hei
 BLOCKING_IMPACTS = ("serious", "critical")
 PAGES_DIR = SCREENSHOT_DIR / "pages"
 GALLERY = SCREENSHOT_DIR.parent / "gallery" / "index.html"
+SSO_PROVIDER = Provider(
+    id="corp", label="Example Corp", issuer="http://127.0.0.1:9", client_id="c", client_secret="s"
+)
 LONG_TEAM = "platform-engineering-build-ops"  # 30 characters, the longest team name
 LONG_USERNAME = "u" * 150  # the longest username Django accepts
 LONG_EMAIL = "a" * 64 + "@" + "b" * 60 + ".example.com"
@@ -102,6 +107,10 @@ def site(settings):
     make_user("admin", is_staff=True, is_superuser=True)
     make_publisher("bitnami")
     acme = make_org("acme", owner=olivia, members=[mike])
+    settings.OIDC_PROVIDERS = (SSO_PROVIDER,)
+    group_mapping_create(
+        team=acme.teams.get(name="developers"), provider=SSO_PROVIDER, group="eng", actor=olivia
+    )
     make_org("globex", owner=gina, members=[oscar])
     org_services.organization_create(name="initech", creator=olivia)
     set_policy(acme, actor=olivia, enabled=True, official=True)
@@ -191,6 +200,7 @@ def visits(role: str, site) -> list[Visit]:
             Visit("error-400", "/test-errors/400/", 400),
             Visit("error-500", "/test-errors/500/", 500),
             Visit("csrf-failure", "/accounts/login/", prepare=submit_without_csrf_cookie),
+            Visit("sso-failed", "/sso/corp/callback/", 400),
         ]
     if role == "outsider":
         return [
@@ -265,6 +275,12 @@ def visits(role: str, site) -> list[Visit]:
                 prepare=open_all_details,
             ),
             Visit("leave-last-owner", "/orgs/acme/leave/"),
+            Visit("sso", "/orgs/acme/sso/"),
+            Visit("sso-require", "/orgs/acme/sso/require/"),
+            Visit(
+                "sso-mapping-add",
+                f"/orgs/acme/sso/mappings/add/?provider=corp&group={'g' * 80}&team={LONG_TEAM}",
+            ),
         ]
     assert role == "staff"
     return [Visit("organizations", "/orgs/"), *account[:3], Visit("admin", "/admin/")]
