@@ -299,6 +299,9 @@ CACHE_URL = (
     or f"filecache://{BASE_DIR / 'var' / 'cache'}?max_entries=100000"
 )
 CACHES = {"default": env.cache_url_config(CACHE_URL)}
+# django-environ reads ?key_prefix= into a lower-case key that Django ignores: make it Django's.
+if "key_prefix" in CACHES["default"]:
+    CACHES["default"]["KEY_PREFIX"] = CACHES["default"].pop("key_prefix")
 if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")):
     raise environ.ImproperlyConfigured(
         "CACHE_URL must be shared by every worker process: use redis://, filecache:// or dbcache://."

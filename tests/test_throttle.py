@@ -223,13 +223,7 @@ def test_with_the_cache_down_tokens_work_and_passwords_are_counted_in_the_proces
     password sign-ins are counted in this process's memory until it is back."""
     from core import throttle
 
-    throttle.local_counters.clear()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-        }
-    }
+    use_redis(settings, closed_port())
     mike_token = access_token_create(user=users["mike"], name="ci")[1]
     assert token_request("GET", "mike", mike_token).status_code == 200
     assert token_request("POST", "mike", PASSWORD).status_code == 200
@@ -240,6 +234,20 @@ def test_with_the_cache_down_tokens_work_and_passwords_are_counted_in_the_proces
     assert token_request("POST", "mike", mike_token).status_code == 200
     assert "counting in this process" in caplog.text
     throttle.local_counters.clear()
+
+
+def use_redis(settings, port: int) -> None:
+    """The shared cache is the Redis on ``port`` (a closed one: down), with this process's
+    fallback counters emptied."""
+    from core import throttle
+
+    throttle.local_counters.clear()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        }
+    }
 
 
 def closed_port() -> int:
@@ -298,7 +306,10 @@ def test_failures_counted_by_another_process_lock_here(users, settings, tmp_path
     )
     from portal.settings import env as environ
 
-    settings.CACHES = {"default": environ.cache_url_config(env["CACHE_URL"])}
+    config = environ.cache_url_config(env["CACHE_URL"])
+    if "key_prefix" in config:  # as portal/settings.py reads it
+        config["KEY_PREFIX"] = config.pop("key_prefix")
+    settings.CACHES = {"default": config}
     assert_locked_json(token_request("POST", "mike", PASSWORD))
     assert token_request("POST", "olivia", PASSWORD).status_code == 200
 
@@ -306,8 +317,8 @@ def test_failures_counted_by_another_process_lock_here(users, settings, tmp_path
 # --- settings -----------------------------------------------------------------------------------
 
 
-def cache_setting(**variables) -> str:
-    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+def cache_setting(key: str = "BACKEND", **variables) -> str:
+    code = f"from django.conf import settings; print(settings.CACHES['default'].get({key!r}))"
     result = subprocess.run(
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=BASE_DIR,
@@ -332,6 +343,9 @@ def test_cache_settings():
     assert cache_setting(REDIS_URL="redis://127.0.0.1:6379/0") == redis
     assert cache_setting(CACHE_URL="redis://127.0.0.1:6379/1") == redis
     assert "CACHE_URL must be shared" in cache_setting(CACHE_URL="locmemcache://")
+    # ?key_prefix= is Django's KEY_PREFIX (django-environ alone would leave it unused).
+    url = "redis://127.0.0.1:6379/1?key_prefix=node-a"
+    assert cache_setting("KEY_PREFIX", CACHE_URL=url) == "node-a"
 
 
 # --- floods across accounts, hashing slots, a Redis that goes away ------------------------------
@@ -418,13 +432,7 @@ def test_pulls_with_access_tokens_go_on_when_redis_stops(users, settings, own_re
     from core import throttle
 
     process, port = own_redis
-    throttle.local_counters.clear()
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{port}/0",
-        }
-    }
+    use_redis(settings, port)
     mike_token = access_token_create(user=users["mike"], name="ci")[1]
     token_request("POST", "mike", "wrong")  # counted in Redis
     assert token_request("GET", "mike", mike_token).status_code == 200
