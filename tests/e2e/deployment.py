@@ -133,9 +133,12 @@ def find_nginx() -> str | None:
 
 
 @contextlib.contextmanager
-def nginx_proxy(nodes: list[str], token_pools: list[str], workdir: Path):
+def nginx_proxy(
+    nodes: list[str], token_pools: list[str], workdir: Path, changes: dict[str, str] | None = None
+):
     """nginx with the shipped site configuration in front of two nodes: their web pools
-    ``nodes`` and their token pools ``token_pools`` (``http://host:port``).
+    ``nodes`` and their token pools ``token_pools`` (``http://host:port``); ``changes`` replaces
+    more of the shipped text (each must be found).
 
     Yields ``(https url, certificate path)``."""
     cert, key = self_signed_certificate(workdir)
@@ -150,6 +153,7 @@ def nginx_proxy(nodes: list[str], token_pools: list[str], workdir: Path):
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
         "/etc/ssl/certs/portal.example.com.pem": str(cert),
         "/etc/ssl/private/portal.example.com.key": str(key),
+        **(changes or {}),
     }
     for old, new in replacements.items():
         assert old in site, f"the shipped nginx configuration no longer has {old!r}"

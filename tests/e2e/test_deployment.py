@@ -29,7 +29,14 @@ from cryptography import x509
 from django.db import connection
 
 from tests.conftest import REGISTRY_SERVICE, TOKEN_ISSUER, require_tool
-from tests.e2e.deployment import REPO, SYSTEMD_UNITS, find_nginx, gunicorn_node, nginx_proxy
+from tests.e2e.deployment import (
+    NGINX_CONF,
+    REPO,
+    SYSTEMD_UNITS,
+    find_nginx,
+    gunicorn_node,
+    nginx_proxy,
+)
 from tests.factories import make_org, make_user
 from tokens.services import access_token_create
 
@@ -332,6 +339,38 @@ def test_the_proxy_sends_token_requests_to_the_token_pools(deployment, token_key
     assert all(requests for requests in token_pools), "the proxy spreads over both token pools"
     assert token_seen == expected_token
     assert web_seen == expected_web
+
+
+def test_the_proxy_limits_token_requests_per_address_in_the_protocol_s_json(deployment, tmp_path):
+    """The shipped per-address limit on /auth/token (with a small rate and burst here, so that a
+    test reaches it): past it nginx answers 429 in the token protocol's JSON, with Retry-After,
+    before any worker is involved; other paths are not limited."""
+    node_a, node_b, _, _, _ = deployment
+    shipped = NGINX_CONF.read_text()
+    limits = {"rate=50r/s": "rate=1r/s", "burst=500 nodelay": "burst=3 nodelay"}
+    assert all(old in shipped for old in limits), "the shipped limit changed"
+    workdir = tmp_path / "limited-proxy"
+    workdir.mkdir()
+    with nginx_proxy([node_a, node_b], [node_a, node_b], workdir, limits) as (proxy, cert):
+        context = ssl.create_default_context(cafile=str(cert))
+        answers = [request(f"{proxy}/auth/token", context=context) for _ in range(12)]
+        statuses = [status for status, _, _ in answers]
+        assert statuses[:4] == [401] * 4, statuses  # the burst reaches the portal (no credentials)
+        limited = [(headers, body) for status, headers, body in answers if status == 429]
+        assert len(limited) >= 6, statuses
+        headers, body = limited[0]
+        assert headers["Content-Type"] == "application/json"
+        assert headers["Retry-After"] == "1"
+        assert json.loads(body) == {
+            "errors": [
+                {
+                    "code": "TOOMANYREQUESTS",
+                    "message": "Too many token requests from your address. Try again in a moment.",
+                }
+            ]
+        }
+        for _ in range(5):
+            assert request(f"{proxy}/healthz", context=context)[0] == 200
 
 
 def test_the_systemd_units_are_valid(tmp_path):
