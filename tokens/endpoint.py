@@ -164,11 +164,12 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
     try:
         signed_in = identify(request, asked.credentials)
         scopes = requested_scopes(asked)
-        logger.debug(
-            "Token request with %d scope(s) from %s",
-            len(scopes),
-            printable(request.META.get("HTTP_USER_AGENT", "")[:200]),
-        )
+        if logger.isEnabledFor(logging.DEBUG):  # the agent is escaped only when it is logged
+            logger.debug(
+                "Token request with %d scope(s) from %s",
+                len(scopes),
+                printable(request.META.get("HTTP_USER_AGENT", "")[:200]),
+            )
         references = [scope.reference for scope in scopes if scope.reference is not None]
         requester = Requester(
             snapshot=requester_snapshot(signed_in, references),

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e.processes import stop
+
 __all__ = ["ContainerdStartError", "RunningContainerd", "find_containerd", "running_containerd"]
 
 
@@ -121,10 +123,4 @@ def running_containerd(startup_timeout: float = 15.0) -> Iterator[RunningContain
             time.sleep(0.05)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop(process, workdir, timeout=10)

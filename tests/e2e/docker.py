@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policies.hub_cache import DOCKER_HUB_AUTH_KEY
+from tests.e2e.processes import stop
 
 __all__ = ["DockerStartError", "RunningDockerd", "find_docker", "running_dockerd"]
 
@@ -155,10 +156,4 @@ def running_dockerd(
             time.sleep(0.1)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop(process, workdir, timeout=20)
