@@ -402,11 +402,11 @@ class AllowlistRemoveView(OrganizationMixin, ConfirmActionView):
         effect = (
             f"It has expired already ({entry.expiry_text}): removing it changes no pull."
             if entry.is_expired
-            else f"{who} can no longer pull what `{entry.pattern}` covers, unless another rule "
+            else f"{who} can no longer pull what '{entry.pattern}' covers, unless another rule "
             "allows it."
         )
         return Confirmation(
-            title=f"Remove `{entry.pattern}` for {entry.scope_text} from "
+            title=f"Remove '{entry.pattern}' for {entry.scope_text} from "
             f"{self.organization.name}'s allowlist?",
             consequences=(
                 effect,

@@ -129,10 +129,10 @@ def test_owner_removes_an_entry_after_confirming(acme, new_page, sign_in, screen
     remove.click()
     confirm = page.get_by_test_id("confirm")
     expect(confirm.get_by_role("heading")).to_have_text(
-        "Remove `someone/*` for the whole organization from acme's allowlist?"
+        "Remove 'someone/*' for the whole organization from acme's allowlist?"
     )
     expect(confirm.locator(".consequences li").first).to_have_text(
-        "acme's members can no longer pull what `someone/*` covers, unless another rule allows it."
+        "acme's members can no longer pull what 'someone/*' covers, unless another rule allows it."
     )
     screenshot(page, "owner-confirms-allowlist-remove")
     confirm.get_by_role("link", name="Cancel").click()
