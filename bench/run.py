@@ -660,8 +660,14 @@ def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Sce
     """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
     no-starvation phase; returns ``(rounds, flood result or None, report lines)``."""
     heading("Load")
-    with Gunicorn(env=env, log_dir=tmp) as server:
-        say(f"server: gunicorn {' '.join(server.command[1:])} (PORT={server.port})")
+    # The token pool as shipped (PORTAL_POOL=token: the token service's database settings), with
+    # the web pool's number of workers; it answers /healthz too.
+    pool_env = {**env, "TOKEN_WORKERS": str(config.workers)}
+    with Gunicorn(env=pool_env, log_dir=tmp, pool="token") as server:
+        say(
+            f"server: PORTAL_POOL=token gunicorn {' '.join(server.command[1:])} "
+            f"(TOKEN_PORT={server.port}, {config.workers} workers)"
+        )
         say(f"gunicorn master {server.proc.pid}, {len(server.workers())} workers")
         preflight(server, scenarios, claims_of)
         vacuums = Vacuums(config.database_url)

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from threading import Lock
 
-from django.db import connections, transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import BooleanField, FloatField, Func, Lookup, QuerySet
 
 _stand_ins = count(1)
@@ -207,9 +207,26 @@ class CompiledRead:
         params = list(compiled.params)
         for slot, kind, value in zip(compiled.slots, compiled.kinds, values, strict=True):
             params[slot] = _adapt(connection, kind, value)
+        try:
+            return self._fetch(connection, compiled.sql, params)
+        except (OperationalError, InterfaceError):
+            if not _dropped(connection):
+                raise
+        # The kept connection was dropped by the server (a restart, an idle timeout): a read
+        # outside a transaction is run once more, on a new connection.
+        connection.close()
+        return self._fetch(connection, compiled.sql, params)
+
+    def _fetch(self, connection, sql: str, params: list) -> list[dict]:
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(sql, params)
             return [dict(zip(self.columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _dropped(connection) -> bool:
+    """Whether a failed read may be run again on a new connection: outside a transaction, on a
+    connection that no longer answers."""
+    return not connection.in_atomic_block and not connection.is_usable()
 
 
 class CompiledInsert:
