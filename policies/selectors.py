@@ -13,6 +13,7 @@ teams: the memberships (with policies and grants), the verified publishers, and 
 entries that could match (only when some organisation refuses a requested image without them).
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -99,6 +100,17 @@ def membership_columns(prefix: str = "") -> dict[str, str]:
     }
 
 
+#: The membership rows' grant columns, in GRANT_FIELDS' order.
+_GRANT_COLUMNS = tuple(f"grant_{field}" for field in GRANT_FIELDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _team_policy(name: str, grants: tuple[bool, ...]) -> TeamPolicy:
+    """A team with these grant values (frozen, so one instance serves every snapshot: a member
+    of many organisations reads a row per team on every token request)."""
+    return TeamPolicy(name=name, **dict(zip(GRANT_FIELDS, grants, strict=True)))
+
+
 def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
     """One :class:`OrgPolicy` per organisation from membership rows (one row per team the user
     is in, with the columns of :func:`membership_columns`), with the user's teams and their
@@ -110,24 +122,32 @@ def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
         name = row["organization"]
         if name is None:
             continue
-        first.setdefault(name, row)
-        teams.setdefault(name, []).append(
-            TeamPolicy(
-                name=row["team"],
-                **{field: bool(row[f"grant_{field}"]) for field in GRANT_FIELDS},
+        team = _team_policy(row["team"], tuple([bool(row[column]) for column in _GRANT_COLUMNS]))
+        if name in teams:
+            teams[name].append(team)
+        else:
+            first[name] = row
+            teams[name] = [team]
+    policies = []
+    for name in sorted(first):
+        row, mine = first[name], teams[name]
+        if len(mine) > 1:
+            mine.sort(key=_team_name)
+        policies.append(
+            OrgPolicy(
+                name=name,
+                id=row["organization_id"],
+                is_owner=any(team.name == OWNERS_TEAM for team in mine),
+                version=row["policy_version"],
+                teams=tuple(mine),
+                **{field: row[field] for field in POLICY_FIELDS},
             )
         )
-    return tuple(
-        OrgPolicy(
-            name=name,
-            id=first[name]["organization_id"],
-            is_owner=any(team.name == OWNERS_TEAM for team in teams[name]),
-            version=first[name]["policy_version"],
-            teams=tuple(sorted(teams[name], key=lambda team: team.name)),
-            **{field: first[name][field] for field in POLICY_FIELDS},
-        )
-        for name in sorted(first)
-    )
+    return tuple(policies)
+
+
+def _team_name(team: TeamPolicy) -> str:
+    return team.name
 
 
 def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
