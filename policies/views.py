@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
@@ -408,13 +407,8 @@ class TeamGrantsView(PermissionsSection, ServiceFormView):
         if not changes:
             messages.info(self.request, "No changes to the team grants.")
         else:
-            teams = [change.changes["team_grant"]["team"] for change in changes]
-            messages.success(
-                self.request,
-                f"Saved the grant{pluralize(teams)} of team{pluralize(teams)} "
-                f"{', '.join(teams)}: "
-                f"{'; '.join(line for change in changes for line in change.described())}.",
-            )
+            lines = [line for change in changes for line in change.described()]
+            messages.success(self.request, f"Saved the team grants: {'; '.join(lines)}.")
         return redirect(permissions_url(self.organization, "grants"))
 
     def refused(self, form, error):

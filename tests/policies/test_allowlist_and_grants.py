@@ -381,7 +381,10 @@ def test_owner_saves_every_team_grant_with_one_form_and_stale_edits_are_refused(
     assert platform.grant.allow_official_images is True
     assert version(acme.org) == 3  # one version per team that changed
     html = client.get(GRANTS).content.decode()
-    assert "Saved the grants of teams developers, platform" in html
+    assert (
+        "Saved the team grants: Team developers: Community images: Restricted → Allowed; "
+        "Team platform: Docker Official Images: Restricted → Allowed." in html
+    )
     # Saving the same values again changes nothing.
     same = {
         "version": "3",
