@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from policies.models import AllowlistEntry, ExceptionRequest
 from tests.browser.test_permissions_browser import check_image, open_section
-from tests.factories import add_entry, ask_exception, set_policy
+from tests.factories import PASSWORD, add_entry, ask_exception, set_policy
 
 pytestmark = pytest.mark.browser
 
@@ -171,3 +171,35 @@ def test_declining_without_a_note_shows_the_error_at_the_top(acme, page, sign_in
     ).to_be_focused()
     assert ExceptionRequest.objects.get().is_pending
     assert timezone.now() - ExceptionRequest.objects.get().created_at < timedelta(minutes=5)
+
+
+def test_without_javascript_the_messages_are_in_view_too(acme, browser, live_server):
+    """The same pages with JavaScript off (a phone's size): the forms post, the pages open at
+    the top with the message."""
+    set_policy(acme.org, actor=acme.owner, enabled=True)
+    ask_exception(acme.org, acme.member, "first/app")
+    context = browser.new_context(
+        base_url=live_server.url, viewport=SIZES["phone"], java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(acme.owner.username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/orgs/acme/settings/permissions/teams/")
+        page.get_by_label("Allowed for team developers: Community images").check()
+        page.get_by_role("button", name="Save team grants").click()
+        assert_in_viewport(page, message(page, "Saved the team grants"))
+        open_section(page, "Allowlist")
+        form = page.get_by_test_id("allowlist-form")
+        form.get_by_label("Repository pattern").fill("new/*")
+        form.get_by_label("Reason").fill("CI")
+        form.get_by_role("button", name="Add to allowlist").click()
+        assert_in_viewport(page, message(page, "Added 'new/*'"))
+        open_section(page, "Requests")
+        page.get_by_label("Note to the requester (optional)").fill("No.")
+        page.get_by_role("button", name="Decline mike's request for first/app").click()
+        assert_in_viewport(page, message(page, "Declined mike's request"))
+    finally:
+        context.close()
