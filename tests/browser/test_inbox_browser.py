@@ -35,6 +35,14 @@ def assert_in_viewport(page, locator):
     assert box["y"] + box["height"] <= size["height"], (box, size, scrolled)
 
 
+def add_to_allowlist(page, pattern):
+    open_section(page, "Allowlist")
+    form = page.get_by_test_id("allowlist-form")
+    form.get_by_label("Repository pattern").fill(pattern)
+    form.get_by_label("Reason").fill("CI")
+    form.get_by_role("button", name="Add to allowlist").click()
+
+
 def message(page, text):
     return page.locator(".messages .message").filter(has_text=text)
 
@@ -124,11 +132,7 @@ def test_every_actions_message_is_in_view(acme, new_page, sign_in, screenshot, s
     screenshot(page, f"{size}-policy-saved")
 
     # The allowlist: add, then remove.
-    open_section(page, "Allowlist")
-    form = page.get_by_test_id("allowlist-form")
-    form.get_by_label("Repository pattern").fill("new/*")
-    form.get_by_label("Reason").fill("CI")
-    form.get_by_role("button", name="Add to allowlist").click()
+    add_to_allowlist(page, "new/*")
     assert_in_viewport(page, message(page, "Added 'new/*'"))
     screenshot(page, f"{size}-allowlist-added")
     page.get_by_role("link", name="Remove old/* for the whole organization").click()
@@ -191,11 +195,7 @@ def test_without_javascript_the_messages_are_in_view_too(acme, browser, live_ser
         page.get_by_label("Allowed for team developers: Community images").check()
         page.get_by_role("button", name="Save team grants").click()
         assert_in_viewport(page, message(page, "Saved the team grants"))
-        open_section(page, "Allowlist")
-        form = page.get_by_test_id("allowlist-form")
-        form.get_by_label("Repository pattern").fill("new/*")
-        form.get_by_label("Reason").fill("CI")
-        form.get_by_role("button", name="Add to allowlist").click()
+        add_to_allowlist(page, "new/*")
         assert_in_viewport(page, message(page, "Added 'new/*'"))
         open_section(page, "Requests")
         page.get_by_label("Note to the requester (optional)").fill("No.")
