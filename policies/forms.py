@@ -123,13 +123,6 @@ class AccessPolicyForm(SettingsForm):
         return confirm == "1" or confirm == self.signature(self.settings_values())
 
 
-class TeamGrantForm(SettingsForm):
-    """A team's grant: one checkbox per extra category its members may pull."""
-
-    settings_fields = GRANT_FIELDS
-    settings_model = TeamGrant
-
-
 class TeamGrantsForm(SettingsForm):
     """Every team's grant in one form (the Team grants page's one Save): a strict checkbox per
     team and grant setting, named ``<team>-<setting>``, and the policy version being edited.
