@@ -50,9 +50,29 @@ def policy_for_organization(*, organization: Organization) -> AccessPolicy:
     return AccessPolicy.objects.get(organization=organization)
 
 
-def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[PolicyChange]:
-    """The most recent recorded changes of the organisation's settings, newest first."""
-    return PolicyChange.objects.filter(organization=organization)[:limit]
+#: The kinds of recorded change the History page filters by: {kind: (label, keys of
+#: ``PolicyChange.changes`` that make a change of that kind)}.
+HISTORY_KINDS = {
+    "policy": ("Policy", POLICY_FIELDS),
+    "grants": ("Team grants", ("team_grant",)),
+    "allowlist": ("Allowlist", ("allowlist_added", "allowlist_removed")),
+    "requests": (
+        "Exception requests",
+        ("exception_requested", "exception_approved", "exception_declined"),
+    ),
+    "sso": ("Single sign-on", ("sso_required", "sso_group_mapping", "sso_memberships")),
+}
+
+
+def policy_history(
+    *, organization: Organization, kind: str | None = None, limit: int | None = 20
+) -> QuerySet[PolicyChange]:
+    """The recorded changes of the organisation's settings, newest first: of one ``kind`` of
+    :data:`HISTORY_KINDS` (None: every kind), the ``limit`` most recent (None: all)."""
+    changes = PolicyChange.objects.filter(organization=organization)
+    if kind is not None:
+        changes = changes.filter(changes__has_any_keys=list(HISTORY_KINDS[kind][1]))
+    return changes if limit is None else changes[:limit]
 
 
 def organization_grants(*, organization: Organization) -> QuerySet[Team]:
@@ -442,3 +462,30 @@ def publisher_namespace_refusal(name: str) -> str | None:
     if Publisher.objects.filter(namespace=name).exists():
         return f"The name '{name}' belongs to a publisher."
     return None
+
+
+def access_snapshot(*, user, organization: Organization) -> PullSnapshot:
+    """``user``'s snapshot for :func:`policies.engine.access_summary` in ``organization``: their
+    memberships and, when it restricts them, every entry of its allowlist in force for them
+    (organisation-wide or for one of their teams there). Two queries; the allowlist of one
+    organisation is bounded."""
+    as_of = timezone.now()
+    rows = _MEMBERSHIPS.rows(user.pk)
+    snapshot = snapshot_from_rows(
+        username=user.get_username(), rows=rows, references=[], as_of=as_of
+    )
+    this = next((org for org in snapshot.organizations if org.name == organization.name), None)
+    if this is None or not this.restricts:
+        return snapshot
+    teams = {
+        row["team_id"]: row["team"] for row in rows if row["organization_id"] == organization.pk
+    }
+    entries = _list_entries(
+        (
+            dict(zip(_ENTRY_COLUMNS, values, strict=True))
+            for values in _allowlist([organization.pk], sorted(teams), as_of)
+        ),
+        {organization.pk: organization.name},
+        teams,
+    )
+    return replace(snapshot, entries=entries)

@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.invitations",
+                "policies.context_processors.inbox",
                 "identity.context_processors.single_sign_on",
             ],
         },

@@ -54,8 +54,13 @@ MATRIX = [
     ("signin:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
     ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
     ("invitations:list", {}, row((200, 200, 200), (405, 405, 405))),
-    ("policies:allowlist_add", ORG, row((404, 403, 302), (404, 403, 400))),
-    ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 403, 302), (404, 403, 400))),
+    # Org Permissions' sub-pages: members read them (not Requests), owners save on them.
+    ("policies:allowlist", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("policies:grants", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("policies:requests", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:history", ORG, row((404, 200, 200), (404, 403, 405))),
+    # The former URL of one team's grant leads to the Team grants page.
+    ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 302, 302), (404, 403, 405))),
     ("policies:exception_create", ORG, row((404, 200, 200), (404, 400, 400))),
     ("policies:my_requests", {}, row((200, 200, 200), (405, 405, 405))),
     # A person's own account: the same for every signed-in role.

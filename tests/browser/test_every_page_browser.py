@@ -225,7 +225,21 @@ def visits(role: str, site) -> list[Visit]:
                 "permissions-check-long-valid",
                 f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
             ),
+            Visit("permissions-allowlist", "/orgs/acme/settings/permissions/allowlist/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-history", "/orgs/acme/settings/permissions/history/"),
+            Visit(
+                "permissions-requests-forbidden", "/orgs/acme/settings/permissions/requests/", 403
+            ),
             Visit("exception-request", "/orgs/acme/settings/permissions/exceptions/"),
+            Visit(
+                "exception-request-pending",
+                "/orgs/acme/settings/permissions/exceptions/?image=another/app:2.1",
+            ),
+            Visit(
+                "permissions-check-pending",
+                "/orgs/acme/settings/permissions/?image=another/app:2.1#check",
+            ),
             Visit("sign-in-forbidden", "/orgs/acme/settings/sign-in/", 403),
             Visit("leave", "/orgs/acme/leave/"),
             *account,
@@ -259,6 +273,15 @@ def visits(role: str, site) -> list[Visit]:
             Visit(
                 "permissions-check-long-valid",
                 f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
+            ),
+            Visit("my-requests-inbox", "/settings/exception-requests/"),
+            Visit("permissions-allowlist", "/orgs/acme/settings/permissions/allowlist/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-requests", "/orgs/acme/settings/permissions/requests/"),
+            Visit("permissions-history", "/orgs/acme/settings/permissions/history/"),
+            Visit(
+                "permissions-history-requests",
+                "/orgs/acme/settings/permissions/history/?kind=requests",
             ),
             Visit(
                 "exception-review",
@@ -373,6 +396,8 @@ def test_pages_without_the_portals_scripts_fit_and_pass_axe(size, site, browser,
         for visit in (
             Visit("sign-in", "/orgs/acme/settings/sign-in/?os=macos", prepare=open_all_details),
             Visit("permissions", "/orgs/acme/settings/permissions/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-requests", "/orgs/acme/settings/permissions/requests/"),
             Visit("tokens", "/settings/tokens/"),
         ):
             check(page, visit, "owner-no-js", size, findings, axe)
