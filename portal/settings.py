@@ -110,6 +110,7 @@ TEMPLATES = [
                 "orgs.context_processors.invitations",
                 "identity.context_processors.single_sign_on",
             ],
+            "builtins": ["core.templatefilters"],
         },
     },
 ]
