@@ -210,12 +210,12 @@ class ListEntry:
         return entry_in_force(self.expires_at, as_of)
 
     def describe(self) -> str:
-        """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
+        """E.g. "acme's allowlist entry 'someone/*' for team platform, added by olivia,
         expires 2026-12-31: 'CI base images'"."""
         scope = f" for team {self.team}" if self.team else ""
         added = f", added by {self.added_by}" if self.added_by else ""
         return (
-            f"{self.organization}'s allowlist entry `{self.pattern}`{scope}{added}, "
+            f"{self.organization}'s allowlist entry '{self.pattern}'{scope}{added}, "
             f"{expiry_text(self.expires_at)}: '{self.reason}'"
         )
 
@@ -274,7 +274,7 @@ class Decision:
 
     @property
     def verdict(self) -> str:
-        """E.g. "✖ Blocked", or "⚠ Would be blocked (audit only) — pulled" (:attr:`Outcome.verdict`)."""
+        """The outcome in words, e.g. "⚠ Would be blocked (audit only) — pulled"."""
         return self.outcome.verdict
 
     def as_dict(self) -> dict:

@@ -284,11 +284,11 @@ class ExceptionRequest(models.Model):
 
     @property
     def granted_text(self) -> str:
-        """What an approval granted, e.g. "`someone/*` for team platform, expires 2026-12-31"."""
+        """What an approval granted, e.g. "'someone/*' for team platform, expires 2026-12-31"."""
         if self.status != self.Status.APPROVED:
             return ""
         return (
-            f"`{self.granted_pattern}` for {scope_text(self.granted_team or None)}, "
+            f"'{self.granted_pattern}' for {scope_text(self.granted_team or None)}, "
             f"{expiry_text(self.granted_expires_at)}"
         )
 
@@ -333,7 +333,7 @@ class PolicyChange(models.Model):
     def described(self) -> list[str]:
         """Each change as a line, e.g. 'Docker Official Images: Restricted → Allowed',
         'Team platform: Community images: Restricted → Allowed', "Allowlist: added
-        `someone/*` for the whole organization, no expiry: 'CI base images'"."""
+        'someone/*' for the whole organization, no expiry: 'CI base images'"."""
         lines = []
         for key in _ordered(self.changes, [*POLICY_FIELDS, *_DESCRIBERS]):
             describe = _DESCRIBERS.get(key)
@@ -374,7 +374,7 @@ def _describe_entry(verb: str):
     def describe(value: dict) -> list[str]:
         replaced = " (replacing an expired entry)" if value.get("replaced_expired") else ""
         return [
-            f"Allowlist: {verb} `{value['pattern']}` for {scope_text(value['team'])}, "
+            f"Allowlist: {verb} '{value['pattern']}' for {scope_text(value['team'])}, "
             f"{_stored_expiry(value['expires_at'])}: '{value['reason']}'{replaced}"
         ]
 

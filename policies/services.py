@@ -161,7 +161,7 @@ def team_grant_update(
         raise StalePolicyEdit(
             f"Someone else changed {team.organization.name}'s settings while you were editing "
             f"(you edited version {expected_version}, the current one is {policy.version}). "
-            f"Team {team.name}'s grant was not saved: review it below and save again.",
+            f"The grant of team {team.name} was not saved: review it below and save again.",
             code="stale",
         )
     grant, _ = TeamGrant.objects.get_or_create(team=team)
@@ -242,7 +242,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             raise ValidationError(
                 {
                     "pattern": (
-                        f"{organization.name}'s allowlist already has `{same.pattern}` for "
+                        f"{organization.name}'s allowlist already has '{same.pattern}' for "
                         f"{same.scope_text} ({same.expiry_text}), added by "
                         f"{same.added_by_username}."
                     )
@@ -266,7 +266,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             )
     except IntegrityError as exc:  # a concurrent add of the same pattern won
         raise ValidationError(
-            {"pattern": f"{organization.name}'s allowlist already has `{fields['pattern']}`."},
+            {"pattern": f"{organization.name}'s allowlist already has '{fields['pattern']}'."},
             code="duplicate",
         ) from exc
     return entry, {**_entry_record(entry), "replaced_expired": replaced}

@@ -438,7 +438,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "IAM Portal API",
     "DESCRIPTION": (
         "Docker Hub-compatible endpoints (/v2/...) and the portal's own API (/api/v1/...). "
-        "Authenticate with 'Authorization: Bearer <access token>' or with the bearer that "
+        "Authenticate with `Authorization: Bearer <access token>` or with the bearer that "
         "POST /v2/auth/token returns."
     ),
     "VERSION": "1",

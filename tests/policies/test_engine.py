@@ -373,7 +373,7 @@ def test_the_reason_names_the_entry():
     decision = decide([acme()], "someone/tool", [entry("someone/*", expires=LATER)])
     assert decision.reason == (
         "Community images are blocked by acme's Image Access Management, but someone/tool is "
-        "allowed by acme's allowlist entry `someone/*`, added by olivia, expires 2026-12-31: "
+        "allowed by acme's allowlist entry 'someone/*', added by olivia, expires 2026-12-31: "
         "'CI base images'."
     )
     decision = decide(
@@ -382,7 +382,7 @@ def test_the_reason_names_the_entry():
         [entry("someone/tool", team="platform", reason="build", by="gina")],
     )
     assert (
-        "acme's allowlist entry `someone/tool` for team platform, added by gina, no expiry: "
+        "acme's allowlist entry 'someone/tool' for team platform, added by gina, no expiry: "
         "'build'."
     ) in decision.reason
 
@@ -562,7 +562,7 @@ def test_blocked_exactly_when_some_applicable_policy_refuses(data, case, orgs):
         assert decision.organization in refusing
         assert decision.organization in decision.reason
     if decision.rule is Rule.ALLOWLIST:
-        assert f"{decision.organization}'s allowlist entry `" in decision.reason
+        assert f"{decision.organization}'s allowlist entry '" in decision.reason
 
 
 @given(data=st.data(), case=references, orgs=org_lists)
@@ -659,7 +659,7 @@ def test_a_reason_names_no_organisation_of_the_users_but_the_deciding_one(data, 
     decision = pull_decide(snapshot_of(orgs, entries), reference)
     words = decision.reason.replace(reference.path, " ")
     for pattern in {e.pattern for e in entries}:  # an entry's pattern is an image's name
-        words = words.replace(f"`{pattern}`", " ")
+        words = words.replace(f"'{pattern}'", " ")
     named = {o.name for o in orgs if re.search(rf"\b{o.name}\b", words)}
     assert named <= {decision.organization}
     restricting = {o.name for o in orgs if o.enabled and not o.is_owner}
