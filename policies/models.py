@@ -412,6 +412,17 @@ def _describe_sso_memberships(value: list) -> list[str]:
     ]
 
 
+def _describe_team_deleted(value: dict) -> list[str]:
+    lines = [f"Team {value['team']} deleted"]
+    if value["grant"]:
+        lines.append(f"Team {value['team']}: grant removed ({', '.join(value['grant'])} allowed)")
+    lines.extend(
+        f"Allowlist: removed '{pattern}' for team {value['team']} (with the team)"
+        for pattern in value["entries"]
+    )
+    return lines
+
+
 # In the order their lines are shown (after the policy settings). The single sign-on entries
 # are written by identity.services.
 _DESCRIBERS = {
@@ -421,6 +432,7 @@ _DESCRIBERS = {
     "exception_declined": _describe_request("declined", "note"),
     "allowlist_removed": _describe_entry("removed"),
     "allowlist_added": _describe_entry("added"),
+    "team_deleted": _describe_team_deleted,
     "sso_required": _describe_sso_required,
     "sso_group_mapping": _describe_group_mapping,
     "sso_memberships": _describe_sso_memberships,

@@ -20,6 +20,7 @@ from policies.models import (
     AllowlistEntry,
     PolicyChange,
     TeamGrant,
+    policy_field_label,
 )
 from policies.patterns import InvalidPattern, parse_pattern
 
@@ -179,6 +180,27 @@ def team_grant_update(
         policy=policy,
     )
     return grant, change
+
+
+def team_deletion_record(team: Team, actor) -> None:
+    """Before ``team`` is deleted (with its grant and allowlist entries, by the database's
+    cascade): record what its members lose in the settings history, as a new policy version
+    (run by :func:`orgs.services.team_delete` in its transaction, registered from
+    ``PoliciesConfig.ready``). Nothing is recorded for a team that allowed nothing."""
+    grant = TeamGrant.objects.filter(team=team).first()
+    allowed = [
+        policy_field_label(f, TeamGrant) for f in GRANT_FIELDS if grant and getattr(grant, f)
+    ]
+    entries = list(team.allowlist_entries.order_by("pattern").values_list("pattern", flat=True))
+    if not allowed and not entries:
+        return
+    record_change(
+        organization=team.organization,
+        actor=actor,
+        changes={"team_deleted": {"team": team.name, "grant": allowed, "entries": entries}},
+        bump=True,
+        policy=lock_policy(team.organization),
+    )
 
 
 def entry_fields(

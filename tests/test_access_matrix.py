@@ -40,7 +40,11 @@ MATRIX = [
     ("orgs:leave", ORG, row((404, 200, 200), (404, 302, 400))),
     ("orgs:invitations", ORG, row((404, 403, 200), (404, 403, 400))),
     ("orgs:teams", ORG, row((404, 200, 200), (404, 403, 400))),
-    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 405))),
+    # Owners add the organisation's members to a team on its page (an empty POST: 400).
+    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 400))),
+    ("orgs:team_edit", {**ORG, "team": "developers"}, row((404, 403, 200), (404, 403, 400))),
+    ("orgs:team_delete", {**ORG, "team": "developers"}, row((404, 403, 200), (404, 403, 302))),
+    ("orgs:next_steps_dismiss", ORG, row((404, 405, 405), (404, 403, 302))),
     (
         "orgs:team_member_remove",
         {**ORG, "team": "developers", "username": "mike"},
