@@ -242,6 +242,9 @@ class TeamEditView(TeamMixin, ServiceFormView):
         return reverse("orgs:team", kwargs={"org": self.organization.name, "team": result.name})
 
 
+LEAVING_SHOWN = 20  # members named on a team's deletion page; the others are counted
+
+
 class TeamDeleteView(TeamMixin, ConfirmActionView):
     """Delete a team (owners only; never the owners team): GET says what goes with it, POST
     deletes."""
@@ -254,8 +257,11 @@ class TeamDeleteView(TeamMixin, ConfirmActionView):
         consequences = [f"Team {team} and its memberships are deleted."]
         leaving = selectors.team_only_members(team=self.team)
         if leaving:
+            shown = ", ".join(leaving[:LEAVING_SHOWN])
+            more = len(leaving) - LEAVING_SHOWN
             consequences.append(
-                f"No longer members of {org} (they are in no other team): {', '.join(leaving)}."
+                f"No longer members of {org} (they are in no other team): {shown}"
+                + (f" and {more} more." if more > 0 else ".")
             )
         consequences.extend(
             section.deleted_with for section in team_sections(self.team) if section.deleted_with

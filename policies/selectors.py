@@ -106,8 +106,9 @@ def team_section(team: Team) -> TeamSection:
         link_text="Change the grant in Org Permissions",
         link_url=link,
         deleted_with=(
-            f"Image Access Management: {' and '.join(gone)} are deleted; its members keep only "
-            "what the organization's policy and their other teams allow."
+            f"Image Access Management: {' and '.join(gone)} "
+            f"{'are' if len(gone) > 1 or len(entries) > 1 else 'is'} deleted; its members keep "
+            "only what the organization's policy and their other teams allow."
             if gone
             else ""
         ),

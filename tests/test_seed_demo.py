@@ -19,7 +19,7 @@ def test_the_demo_accounts_are_the_last_lines(transactional_db, capsys, settings
     lines = seed()
     assert lines[0] == "Demo data ready. Accounts (password demo-pass-123):"
     assert [line.split()[0] for line in lines[1:6]] == ["olivia", "mike", "gina", "oscar", "admin"]
-    assert "not shown" in lines[-1]  # the invitation e-mail, in one line
+    assert "e-mail is not shown" in lines[-1]  # the invitation e-mail, in one line
     assert "Subject:" not in capsys.readouterr().out  # the e-mail itself is not printed
     assert Invitation.objects.pending().count() == 1
     # Again: nothing new, and no e-mail to mention.

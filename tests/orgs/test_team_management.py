@@ -197,3 +197,11 @@ def test_sso_group_mappings_show_on_the_team_page_and_go_with_the_team(acme, log
     )
     page = client.get(team_url(action="_delete")).content.decode()
     assert "Single sign-on: 1 group mapping to this team end." in page
+
+
+def test_a_deletion_page_counts_what_it_does_not_name(acme, login):
+    team = make_team(acme.org, "crowd", *(make_user(f"user{n:02}") for n in range(25)))
+    add_entry(acme.org, "someone/*", actor=acme.owner, team=team)
+    page = login(acme.owner).get(team_url("crowd", "_delete")).content.decode()
+    assert "user00, user01," in page and "user19 and 5 more." in page and "user20" not in page
+    assert "Image Access Management: 1 allowlist entry for it is deleted" in page

@@ -49,8 +49,7 @@ class Command(BaseCommand):
         self.stdout.write("Verified publishers: " + ", ".join(sorted(PUBLISHERS)))
         if invited and mail_output.getvalue():
             self.stdout.write(
-                "(The invitation e-mail to oscar was sent to the console and is not shown: "
-                "oscar sees the invitation when he signs in.)"
+                "(oscar's invitation e-mail is not shown: he sees it once signed in.)"
             )
 
     def seed(self):
