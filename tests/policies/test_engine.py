@@ -14,6 +14,7 @@ from policies.engine import (
     Category,
     ListEntry,
     OrgPolicy,
+    Outcome,
     PullSnapshot,
     Rule,
     TeamPolicy,
@@ -678,3 +679,23 @@ def test_engine_team_policy_has_every_setting_of_the_grant_model():
     """A grant setting added to TeamGrant must reach the engine, and allow a category."""
     assert set(GRANT_FIELDS) <= {field.name for field in dataclasses.fields(TeamPolicy)}
     assert set(GRANT_FIELDS) <= set(CATEGORY_SETTINGS.values())
+
+
+@pytest.mark.parametrize(
+    ("audit_only", "reference", "verdict"),
+    [
+        (False, "library/ubuntu", "✔ Allowed"),
+        (False, "someone/tool", "✖ Blocked"),
+        (True, "someone/tool", "⚠ Would be blocked (audit only) — pulled"),
+    ],
+)
+def test_the_verdict_says_what_became_of_the_pull(audit_only, reference, verdict):
+    """Audit-only mode never reads "Blocked" above a pull that went through."""
+    acme = OrgPolicy(
+        name="acme", is_owner=False, enabled=True, audit_only=audit_only, allow_official_images=True
+    )
+    decision = pull_decide(
+        PullSnapshot(username="mike", organizations=(acme,)), parse_reference(reference)
+    )
+    assert decision.verdict == verdict == decision.outcome.verdict
+    assert ("Blocked" in decision.verdict) is (decision.outcome is Outcome.BLOCKED)
