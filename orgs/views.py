@@ -77,7 +77,7 @@ class NextStepsDismissView(OrganizationMixin, View):
 
     def post(self, request, *args, **kwargs):
         services.organization_next_steps_dismiss(organization=self.organization)
-        messages.success(request, "Next steps hidden. They are all on the Settings pages.")
+        messages.success(request, "Next steps hidden.")
         return redirect("orgs:detail", org=self.organization.name)
 
 
