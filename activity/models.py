@@ -128,5 +128,9 @@ class PullDecision(models.Model):
         return Outcome(self.outcome).label
 
     @property
+    def outcome_verdict(self) -> str:
+        return Outcome(self.outcome).verdict
+
+    @property
     def category_label(self) -> str:
         return Category(self.category).label

@@ -115,11 +115,22 @@ class Outcome(StrEnum):
     def label(self) -> str:
         return OUTCOME_LABELS[self]
 
+    @property
+    def verdict(self) -> str:
+        """The outcome as a page shows it: what the policy says *and* what became of the pull,
+        so that audit-only mode never reads "Blocked" above "the pull is allowed"."""
+        return OUTCOME_VERDICTS[self]
+
 
 OUTCOME_LABELS = {
     Outcome.ALLOWED: "Allowed",
     Outcome.BLOCKED: "Blocked",
     Outcome.WOULD_BLOCK: "Would be blocked",
+}
+OUTCOME_VERDICTS = {
+    Outcome.ALLOWED: "✔ Allowed",
+    Outcome.BLOCKED: "✖ Blocked",
+    Outcome.WOULD_BLOCK: "⚠ Would be blocked (audit only) — pulled",
 }
 # When several organisations restrict a user and all allow an image, the decision names the
 # most exceptional of their rules: that is what explains why the pull goes through.
@@ -199,12 +210,12 @@ class ListEntry:
         return entry_in_force(self.expires_at, as_of)
 
     def describe(self) -> str:
-        """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
+        """E.g. "acme's allowlist entry 'someone/*' for team platform, added by olivia,
         expires 2026-12-31: 'CI base images'"."""
         scope = f" for team {self.team}" if self.team else ""
         added = f", added by {self.added_by}" if self.added_by else ""
         return (
-            f"{self.organization}'s allowlist entry `{self.pattern}`{scope}{added}, "
+            f"{self.organization}'s allowlist entry '{self.pattern}'{scope}{added}, "
             f"{expiry_text(self.expires_at)}: '{self.reason}'"
         )
 
@@ -260,6 +271,11 @@ class Decision:
         if self.allowed:
             return Outcome.ALLOWED
         return Outcome.BLOCKED if self.enforced else Outcome.WOULD_BLOCK
+
+    @property
+    def verdict(self) -> str:
+        """The outcome in words, e.g. "⚠ Would be blocked (audit only) — pulled"."""
+        return self.outcome.verdict
 
     def as_dict(self) -> dict:
         return {

@@ -20,10 +20,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from core.prepared import AnyOf, CompiledRead
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.team_extensions import TeamSection
 from policies.engine import (
     ListEntry,
     OrgPolicy,
@@ -40,6 +42,8 @@ from policies.models import (
     ExceptionRequest,
     PolicyChange,
     Publisher,
+    TeamGrant,
+    policy_field_label,
 )
 from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
@@ -83,6 +87,52 @@ def organization_grants(*, organization: Organization) -> QuerySet[Team]:
         .exclude(name=OWNERS_TEAM)
         .select_related("grant")
         .order_by("name")
+    )
+
+
+def team_allowed_categories(*, team: Team) -> list[str]:
+    """The categories ``team``'s grant allows, by their labels (none without a grant)."""
+    grant = TeamGrant.objects.filter(team=team).first()
+    if grant is None:
+        return []
+    return [policy_field_label(f, TeamGrant) for f in GRANT_FIELDS if getattr(grant, f)]
+
+
+def team_section(team: Team) -> TeamSection:
+    """The team's page's Image Access Management section: what its grant allows and the
+    allowlist entries for it, and what goes when it is deleted (registered with
+    :mod:`orgs.team_extensions` from ``PoliciesConfig.ready``)."""
+    link = reverse("policies:permissions", kwargs={"org": team.organization.name}) + "#grants"
+    if team.is_owners:
+        return TeamSection(
+            title="Image access",
+            lines=("The owners team can pull any image: it needs no grant.",),
+            link_text="Org Permissions",
+            link_url=link,
+        )
+    allowed = team_allowed_categories(team=team)
+    entries = list(team.allowlist_entries.order_by("pattern"))
+    lines = [f"Grant: {', '.join(allowed)} allowed" if allowed else "Grant: nothing extra"]
+    lines.extend(
+        f"Allowlist: '{entry.pattern}' ({entry.expiry_text}): {entry.reason}" for entry in entries
+    )
+    gone = []
+    if allowed:
+        gone.append(f"its grant ({', '.join(allowed)})")
+    if entries:
+        gone.append(f"{len(entries)} allowlist entr{'y' if len(entries) == 1 else 'ies'} for it")
+    return TeamSection(
+        title="Image access",
+        lines=tuple(lines),
+        link_text="Change the grant in Org Permissions",
+        link_url=link,
+        deleted_with=(
+            f"Image Access Management: {' and '.join(gone)} "
+            f"{'are' if len(gone) > 1 or len(entries) > 1 else 'is'} deleted; its members keep "
+            "only what the organization's policy and their other teams allow."
+            if gone
+            else ""
+        ),
     )
 
 

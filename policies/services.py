@@ -20,6 +20,7 @@ from policies.models import (
     AllowlistEntry,
     PolicyChange,
     TeamGrant,
+    policy_field_label,
 )
 from policies.patterns import InvalidPattern, parse_pattern
 
@@ -161,7 +162,7 @@ def team_grant_update(
         raise StalePolicyEdit(
             f"Someone else changed {team.organization.name}'s settings while you were editing "
             f"(you edited version {expected_version}, the current one is {policy.version}). "
-            f"Team {team.name}'s grant was not saved: review it below and save again.",
+            f"The grant of team {team.name} was not saved: review it below and save again.",
             code="stale",
         )
     return _grant_save(team=team, actor=actor, values=values, policy=policy)
@@ -233,6 +234,27 @@ def team_grants_update(
     return changes
 
 
+def team_deletion_record(team: Team, actor) -> None:
+    """Before ``team`` is deleted (with its grant and allowlist entries, by the database's
+    cascade): record what its members lose in the settings history, as a new policy version
+    (run by :func:`orgs.services.team_delete` in its transaction, registered from
+    ``PoliciesConfig.ready``). Nothing is recorded for a team that allowed nothing."""
+    grant = TeamGrant.objects.filter(team=team).first()
+    allowed = [
+        policy_field_label(f, TeamGrant) for f in GRANT_FIELDS if grant and getattr(grant, f)
+    ]
+    entries = list(team.allowlist_entries.order_by("pattern").values_list("pattern", flat=True))
+    if not allowed and not entries:
+        return
+    record_change(
+        organization=team.organization,
+        actor=actor,
+        changes={"team_deleted": {"team": team.name, "grant": allowed, "entries": entries}},
+        bump=True,
+        policy=lock_policy(team.organization),
+    )
+
+
 def entry_fields(
     *, organization: Organization, pattern: str, reason: str, team: Team | None, expires_at
 ) -> dict:
@@ -294,7 +316,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             raise ValidationError(
                 {
                     "pattern": (
-                        f"{organization.name}'s allowlist already has `{same.pattern}` for "
+                        f"{organization.name}'s allowlist already has '{same.pattern}' for "
                         f"{same.scope_text} ({same.expiry_text}), added by "
                         f"{same.added_by_username}."
                     )
@@ -318,7 +340,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             )
     except IntegrityError as exc:  # a concurrent add of the same pattern won
         raise ValidationError(
-            {"pattern": f"{organization.name}'s allowlist already has `{fields['pattern']}`."},
+            {"pattern": f"{organization.name}'s allowlist already has '{fields['pattern']}'."},
             code="duplicate",
         ) from exc
     return entry, {**_entry_record(entry), "replaced_expired": replaced}

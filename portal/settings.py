@@ -118,6 +118,7 @@ TEMPLATES = [
                 "policies.context_processors.inbox",
                 "identity.context_processors.single_sign_on",
             ],
+            "builtins": ["core.templatefilters"],
         },
     },
 ]
@@ -445,7 +446,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "IAM Portal API",
     "DESCRIPTION": (
         "Docker Hub-compatible endpoints (/v2/...) and the portal's own API (/api/v1/...). "
-        "Authenticate with 'Authorization: Bearer <access token>' or with the bearer that "
+        "Authenticate with `Authorization: Bearer <access token>` or with the bearer that "
         "POST /v2/auth/token returns."
     ),
     "VERSION": "1",

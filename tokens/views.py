@@ -10,6 +10,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
 
 from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from policies.hub_cache import hub_cache_help
@@ -147,7 +148,7 @@ class InactiveTokensDeleteView(LoginRequiredMixin, ConfirmActionView):
                 "They no longer work; deleting removes them from your list for good.",
                 "Tokens that still work are kept.",
             ),
-            button="Delete them",
+            button=ngettext("Delete it", "Delete them", count),
             cancel_url=reverse("tokens:list") + "?show=all",
             refusal="You have no revoked or expired tokens." if not count else None,
         )

@@ -96,7 +96,7 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
     )
     expect(history.nth(1).locator("li")).to_have_text(
         [
-            f"Allowlist: added `someone/*` for team developers, expires {expires:%Y-%m-%d}: "
+            f"Allowlist: added 'someone/*' for team developers, expires {expires:%Y-%m-%d}: "
             "'CI base images'"
         ]
     )
@@ -130,7 +130,7 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
     expect(decision.locator(".verdict")).to_have_text("✔ Allowed: docker.io/someone/tool:1.0")
     expect(decision.get_by_test_id("decision-rule")).to_have_text("Rule: Allowlist entry allowlist")
     expect(decision).to_contain_text(
-        "but someone/tool is allowed by acme's allowlist entry `someone/*` for team developers, "
+        "but someone/tool is allowed by acme's allowlist entry 'someone/*' for team developers, "
         f"added by olivia, expires {expires:%Y-%m-%d}: 'CI base images'."
     )
     screenshot(page, "member-allowed-by-allowlist")
@@ -257,7 +257,7 @@ def test_member_asks_for_an_exception_and_the_owner_approves_it(
     answer = member.get_by_test_id("my-requests").locator("tbody tr td").nth(5)
     expect(answer).to_contain_text(f"Approved by olivia, {timezone.now():%Y-%m-%d}")
     expect(answer).to_contain_text(
-        f"`another/*` for the whole organization, expires {in_30_days:%Y-%m-%d}"
+        f"'another/*' for the whole organization, expires {in_30_days:%Y-%m-%d}"
     )
     expect(answer).to_contain_text("“For one month.”")
     screenshot(member, "member-request-approved")

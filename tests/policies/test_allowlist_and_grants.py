@@ -61,7 +61,7 @@ def test_adding_an_entry_is_a_new_policy_version_and_recorded(acme):
     change = PolicyChange.objects.filter(organization=acme.org).first()
     assert change.version == before + 1 and change.actor == acme.owner
     assert change.described() == [
-        "Allowlist: added `library/ubuntu` for the whole organization, expires 2099-12-31: "
+        "Allowlist: added 'library/ubuntu' for the whole organization, expires 2099-12-31: "
         "'base image'"
     ]
     assert decide(acme.member, "ubuntu:22.04").rule is Rule.ALLOWLIST
@@ -70,7 +70,7 @@ def test_adding_an_entry_is_a_new_policy_version_and_recorded(acme):
     assert not AllowlistEntry.objects.exists()
     assert version(acme.org) == before + 2
     assert PolicyChange.objects.filter(organization=acme.org).first().described() == [
-        "Allowlist: removed `library/ubuntu` for the whole organization, expires 2099-12-31: "
+        "Allowlist: removed 'library/ubuntu' for the whole organization, expires 2099-12-31: "
         "'base image'"
     ]
     assert decide(acme.member, "ubuntu").allowed is False
@@ -113,7 +113,7 @@ def test_a_duplicate_is_refused_and_an_expired_one_replaced(acme):
     with pytest.raises(ValidationError) as excinfo:
         add_entry(acme.org, "someone/*", actor=acme.gina, reason="again")
     assert excinfo.value.message_dict["pattern"] == [
-        "acme's allowlist already has `someone/*` for the whole organization (no expiry), "
+        "acme's allowlist already has 'someone/*' for the whole organization (no expiry), "
         "added by olivia."
     ]
     # The same pattern for a team is another entry.
@@ -191,15 +191,19 @@ def test_a_team_grant_is_a_new_policy_version_and_applies_to_its_members(acme):
 
 
 def test_a_stale_grant_edit_is_refused(acme):
-    platform = make_team(acme.org, "platform")
+    members = Team.objects.get(organization=acme.org, name="members")
     set_policy(acme.org, actor=acme.owner, enabled=True)  # version 2
-    with pytest.raises(services.StalePolicyEdit, match="you edited version 1, the current one"):
+    with pytest.raises(
+        services.StalePolicyEdit, match="you edited version 1, the current one"
+    ) as refusal:
         services.team_grant_update(
-            team=platform,
+            team=members,
             actor=acme.owner,
             expected_version=1,
             values={"allow_official_images": True},
         )
+    # A team's name is never made possessive ("Team members's grant").
+    assert "The grant of team members was not saved" in refusal.value.messages[0]
     with pytest.raises(ValidationError, match="owners team can pull any image already"):
         services.team_grant_update(
             team=Team.objects.get(organization=acme.org, name="owners"),
@@ -293,7 +297,8 @@ def test_owner_adds_an_entry_on_the_page(acme, login):
     history = client.get(HISTORY, {"kind": "allowlist"}).content.decode()
     history = history.split('data-testid="history"')[1]
     assert (
-        "Allowlist: added `someone/*` for team developers, expires 2099-01-31: &#x27;CI" in history
+        "Allowlist: added &#x27;someone/*&#x27; for team developers, expires 2099-01-31: &#x27;CI"
+        in history
     )
 
 
@@ -461,7 +466,8 @@ def test_the_check_box_names_the_rule(acme, login):
     decision = html.split('data-testid="decision"')[1].split("</div>")[0]
     assert "Rule: <strong>Allowlist entry</strong>" in decision
     assert (
-        "allowed by acme&#x27;s allowlist entry `someone/*`, added by olivia, no expiry" in decision
+        "allowed by acme&#x27;s allowlist entry &#x27;someone/*&#x27;, added by olivia, no expiry"
+        in decision
     )
     # The owner's preview of a plain member counts the organisation-wide entry too.
     html = login(acme.owner).get(URL, {"image": "someone/tool"}).content.decode()

@@ -87,11 +87,11 @@ def test_request_approve_pull_expire(restricted, mailoutbox, django_capture_on_c
     assert AccessPolicy.objects.get(organization=acme.org).version == version + 1
     assert PolicyChange.objects.first().described() == [
         f"Exception request #{request.pk} by mike for someone/tool approved",
-        f"Allowlist: added `someone/*` for the whole organization, "
+        f"Allowlist: added 'someone/*' for the whole organization, "
         f"expires {IN_A_MONTH:%Y-%m-%d %H:%M} UTC: '{entry.reason}'",
     ]
     assert mailoutbox[1].to == ["mike@acme.example"]
-    assert "was approved: allowlist entry `someone/*` for the whole organization" in (
+    assert "was approved: allowlist entry 'someone/*' for the whole organization" in (
         mailoutbox[1].body
     )
     decision = decide(acme.member, "someone/tool")
@@ -101,7 +101,7 @@ def test_request_approve_pull_expire(restricted, mailoutbox, django_capture_on_c
     AllowlistEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now())
     assert decide(acme.member, "someone/tool").allowed is False
     # The request keeps what was granted.
-    assert request.granted_text.startswith("`someone/*` for the whole organization, expires ")
+    assert request.granted_text.startswith("'someone/*' for the whole organization, expires ")
 
 
 def test_decline_with_a_note(restricted, mailoutbox, django_capture_on_commit_callbacks):
@@ -282,7 +282,7 @@ def test_a_refused_check_offers_a_request_and_the_member_sees_the_answer(restric
     )
     row = client.get(MINE).content.decode().split('data-testid="my-requests"')[1]
     assert "Approved by olivia" in row
-    assert "`someone/*` for the whole organization, expires 2099-01-01" in row
+    assert "&#x27;someone/*&#x27; for the whole organization, expires 2099-01-01" in row
     check = client.get(URL, {"image": "someone/tool"}).content.decode()
     assert "Rule: <strong>Allowlist entry</strong>" in check
 
