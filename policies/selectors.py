@@ -102,7 +102,7 @@ def team_section(team: Team) -> TeamSection:
     """The team's page's Image Access Management section: what its grant allows and the
     allowlist entries for it, and what goes when it is deleted (registered with
     :mod:`orgs.team_extensions` from ``PoliciesConfig.ready``)."""
-    link = reverse("policies:permissions", kwargs={"org": team.organization.name}) + "#grants"
+    link = reverse("policies:grants", kwargs={"org": team.organization.name})
     if team.is_owners:
         return TeamSection(
             title="Image access",

@@ -220,3 +220,13 @@ def test_owner_also_sees_what_a_member_would_get(acme, login):
     # Members see only their own answer.
     html = login(acme.member).get(URL, {"image": "bitnami/redis"}).content.decode()
     assert 'data-testid="member-decision"' not in html
+
+
+def test_the_rule_is_named_once_in_words(acme, login):
+    """The check names the deciding rule by its label, not its label followed by its code
+    ("Rule: Image category category")."""
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
+    html = login(acme.member).get(URL, {"image": "someone/tool"}).content.decode()
+    rule = html.split('data-testid="decision-rule"')[1].split("</p>")[0]
+    assert "Image category" in rule
+    assert "category</code>" not in rule and rule.count("ategory") == 1
