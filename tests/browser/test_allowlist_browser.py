@@ -128,7 +128,7 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
     decision = page.get_by_test_id("decision")
     check_image(page, "someone/tool:1.0")
     expect(decision.locator(".verdict")).to_have_text("✔ Allowed: docker.io/someone/tool:1.0")
-    expect(decision.get_by_test_id("decision-rule")).to_have_text("Rule: Allowlist entry allowlist")
+    expect(decision.get_by_test_id("decision-rule")).to_have_text("Rule: Allowlist entry")
     expect(decision).to_contain_text(
         "but someone/tool is allowed by acme's allowlist entry 'someone/*' for team developers, "
         f"added by olivia, expires {expires:%Y-%m-%d}: 'CI base images'."
@@ -136,7 +136,7 @@ def test_owner_edits_the_allowlist_and_a_team_grant_and_a_member_reads_them(
     screenshot(page, "member-allowed-by-allowlist")
 
     check_image(page, "bitnami/redis")
-    expect(decision.get_by_test_id("decision-rule")).to_have_text("Rule: Team grant team_grant")
+    expect(decision.get_by_test_id("decision-rule")).to_have_text("Rule: Team grant")
     expect(decision).to_contain_text(
         "Docker Verified Publisher images are allowed by acme's grant to team developers."
     )
@@ -266,7 +266,7 @@ def test_member_asks_for_an_exception_and_the_owner_approves_it(
     expect(member.get_by_test_id("decision").locator(".verdict")).to_have_text(
         "✔ Allowed: docker.io/another/app:2.1"
     )
-    expect(member.get_by_test_id("decision-rule")).to_have_text("Rule: Allowlist entry allowlist")
+    expect(member.get_by_test_id("decision-rule")).to_have_text("Rule: Allowlist entry")
     screenshot(member, "member-allowed-after-approval")
 
 
