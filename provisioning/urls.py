@@ -1,11 +1,11 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from provisioning import views
 
 app_name = "provisioning"
 
 urlpatterns = [
-    re_path(r"^scim/v2/?(?P<path>.*)$", views.ScimView.as_view(), name="scim"),
+    path("scim/v2/<path:path>", views.ScimView.as_view(), name="scim"),
     path(
         "orgs/<org:org>/settings/provisioning/",
         views.ProvisioningView.as_view(),
