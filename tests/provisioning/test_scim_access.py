@@ -203,3 +203,22 @@ def test_a_request_django_refuses_is_a_scim_error(client, tokens, settings):
 
 def test_a_trailing_slash_is_the_same_endpoint(acme, client, tokens):
     assert call(client, "GET", "/Users/", tokens[0]).json()["totalResults"] == 2
+
+
+def test_search_by_post(acme, client, tokens):
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName sw "oli"',
+    }
+    found = call(client, "POST", "/Users/.search", tokens[0], body).json()
+    assert [user["userName"] for user in found["Resources"]] == ["olivia"]
+
+
+def test_a_deleted_user_can_be_provisioned_again(acme, client, tokens):
+    body = {"schemas": [USER_SCHEMA], "userName": "alice", "active": True}
+    alice_id = call(client, "POST", "/Users", tokens[0], body).json()["id"]
+    assert call(client, "DELETE", f"/Users/{alice_id}", tokens[0]).status_code == 204
+    again = call(client, "POST", "/Users", tokens[0], body)
+    assert again.status_code == 201, again.content
+    assert again.json()["id"] == alice_id and again.json()["active"] is True
+    assert acme.org.teams.get(name="members").memberships.filter(user_id=alice_id).exists()
