@@ -281,7 +281,13 @@ def scim_user_create(
     if existing is None:
         user = User(username=data.username)
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # the same user created twice at once
+            raise ValidationError(
+                f"The username '{data.username}' is taken.", code="uniqueness"
+            ) from None
         account = ProvisionedAccount(organization=organization, user=user, created_account=True)
         event = "user_created"
     elif account is None:

@@ -46,7 +46,7 @@ def scim_errors():
     try:
         yield
     except ValidationError as error:
-        raise _ERRORS.get(error.code, InvalidValueException)(
+        raise _ERRORS.get(getattr(error, "code", None), InvalidValueException)(
             detail=" ".join(error.messages)
         ) from error
 

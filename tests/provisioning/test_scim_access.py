@@ -222,3 +222,24 @@ def test_a_deleted_user_can_be_provisioned_again(acme, client, tokens):
     assert again.status_code == 201, again.content
     assert again.json()["id"] == alice_id and again.json()["active"] is True
     assert acme.org.teams.get(name="members").memberships.filter(user_id=alice_id).exists()
+
+
+def test_a_deactivated_account_cannot_join_a_team(acme, client, tokens):
+    """Site staff deactivated mike: the identity provider cannot put him in a team (400, not
+    a server error)."""
+    acme.member.is_active = False
+    acme.member.save()
+    members = Team.objects.get(organization=acme.org, name="members")
+    answer = call(
+        client,
+        "PATCH",
+        f"/Groups/{members.pk}",
+        tokens[0],
+        {
+            "schemas": [PATCH],
+            "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": str(acme.member.pk)}]}
+            ],
+        },
+    )
+    assert_scim_error(answer, 400, "invalidValue")
