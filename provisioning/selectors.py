@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from core.secrets import secret_digest
 from orgs.models import Organization, Team, TeamMembership
+from policies.models import PolicyChange
 from provisioning.models import ProvisionedAccount, ScimToken
 
 User = get_user_model()
@@ -60,3 +61,11 @@ def team_memberships(*, organization: Organization, user_ids=None, team_ids=None
     return memberships.order_by("team__name", "user_id").values_list(
         "user_id", "team_id", "team__name"
     )
+
+
+def provisioning_history(*, organization: Organization, limit: int = 20) -> QuerySet[PolicyChange]:
+    """The organisation's most recent provisioning records (SCIM tokens, users, teams), newest
+    first: the ``provisioning`` entries of its settings history."""
+    return PolicyChange.objects.filter(organization=organization, changes__has_key="provisioning")[
+        :limit
+    ]

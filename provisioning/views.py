@@ -26,7 +26,6 @@ from scim2_server.service import ScimService
 
 from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from orgs.mixins import OrganizationMixin
-from policies.selectors import policy_history
 from provisioning import schema, selectors, services
 from provisioning.forms import ScimTokenCreateForm
 from provisioning.models import ScimToken
@@ -120,15 +119,10 @@ class ProvisioningView(OrganizationMixin, ServiceFormView):
     tab = "settings"
 
     def get_context_data(self, **kwargs):
-        history = [
-            change
-            for change in policy_history(organization=self.organization, limit=200)
-            if "provisioning" in change.changes
-        ][:20]
         return super().get_context_data(
             scim_base_url=scim_base_url(),
             tokens=selectors.scim_tokens_of(organization=self.organization),
-            history=history,
+            history=selectors.provisioning_history(organization=self.organization),
             **kwargs,
         )
 
@@ -151,7 +145,7 @@ class ScimTokenRevokeView(OrganizationMixin, ConfirmActionView):
     """``/orgs/<org>/settings/provisioning/tokens/<id>/revoke/`` (owners): GET explains, POST
     revokes."""
 
-    template_name = "identity/confirm.html"
+    template_name = "provisioning/confirm.html"
     owner_only = True
     tab = "settings"
 

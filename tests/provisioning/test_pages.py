@@ -57,3 +57,21 @@ def test_the_settings_link_is_for_owners(acme, client, login):
     assert url in client.get(reverse("identity:organization", args=["acme"])).content
     login(acme.member)
     assert url not in client.get(reverse("policies:permissions", args=["acme"])).content
+
+
+def test_staff_see_tokens_and_provisioned_accounts_read_only(acme, client, login):
+    from provisioning.services import UserData, scim_token_create, scim_user_create
+    from tests.factories import make_user
+
+    token, secret = scim_token_create(organization=acme.org, name="Okta", actor=acme.owner)
+    scim_user_create(organization=acme.org, token=token, data=UserData(username="alice"))
+    login(make_user("admin", is_staff=True, is_superuser=True))
+    for model in ("scimtoken", "provisionedaccount", "provisionedteam"):
+        page = client.get(reverse(f"admin:provisioning_{model}_changelist"))
+        assert page.status_code == 200
+        assert client.get(reverse(f"admin:provisioning_{model}_add")).status_code == 403
+    page = client.get(reverse("admin:provisioning_scimtoken_change", args=[token.pk]))
+    assert page.status_code == 200 and token.secret_hash.encode() not in page.content
+    assert (
+        b"alice" in client.get(reverse("admin:provisioning_provisionedaccount_changelist")).content
+    )
