@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.middleware import API_PATHS
+from core.middleware import API_PATHS, SCIM_PATHS, scim_error
 
 # What a service's refusal code means over HTTP; any other refusal is invalid input (400).
 STATUS_OF_CODE = {
@@ -117,17 +117,21 @@ def exception_handler(exc, context):
 
 def bad_request(request, exception):
     """``handler400``: a request Django refused outside an API view's handling (a suspicious
-    one); JSON on the API's paths, Django's 400 page elsewhere."""
+    one); JSON on the API's paths, SCIM's error on ``/scim/``, Django's 400 page elsewhere."""
     if request.path.startswith(API_PATHS):
         return JsonResponse({"detail": "Bad request."}, status=400)
+    if request.path.startswith(SCIM_PATHS):
+        return scim_error(400, "Bad request.")
     return defaults.bad_request(request, exception)
 
 
 def server_error(request):
     """``handler500``: a server error (logged by Django with its traceback); JSON on the
-    API's paths, Django's 500 page elsewhere."""
+    API's paths, SCIM's error on ``/scim/``, Django's 500 page elsewhere."""
     if request.path.startswith(API_PATHS):
         return JsonResponse({"detail": "Server error: the portal could not answer."}, status=500)
+    if request.path.startswith(SCIM_PATHS):
+        return scim_error(500, "Server error: the portal could not answer.")
     return defaults.server_error(request)
 
 

@@ -96,6 +96,8 @@ class PrivatePagesMiddleware:
 #: ``{"errors": [{"code", "message"}]}``.
 API_PATHS = ("/api/", "/v2/")
 TOKEN_PROTOCOL_PATHS = ("/auth/",)
+#: Paths answered in SCIM's error format (RFC 7644 §3.12), for identity providers.
+SCIM_PATHS = ("/scim/",)
 CONTROL_IN_QUERY = (
     "The query string contains a control character (such as NUL): no name, search or filter "
     "has one."
@@ -121,6 +123,16 @@ class QueryControlCharactersMiddleware:
         return self.get_response(request)
 
 
+def scim_error(status: int, detail: str) -> JsonResponse:
+    """An error in SCIM's format (RFC 7644 §3.12), for answers outside the SCIM view."""
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+        "status": str(status),
+        "detail": detail,
+    }
+    return JsonResponse(body, status=status, content_type="application/scim+json")
+
+
 def refused_query(request):
     """The 400 answer to a query string with a control character, in the path's format."""
     if request.path.startswith(API_PATHS):
@@ -128,6 +140,8 @@ def refused_query(request):
     if request.path.startswith(TOKEN_PROTOCOL_PATHS):
         body = {"errors": [{"code": "INVALID_REQUEST", "message": CONTROL_IN_QUERY}]}
         return JsonResponse(body, status=400)
+    if request.path.startswith(SCIM_PATHS):
+        return scim_error(400, CONTROL_IN_QUERY)
     return render(request, "400.html", {"reason": CONTROL_IN_QUERY}, status=400)
 
 

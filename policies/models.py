@@ -423,8 +423,42 @@ def _describe_team_deleted(value: dict) -> list[str]:
     return lines
 
 
+_PROVISIONING_WORDS = {
+    "token_created": "SCIM token '{token}' created",
+    "token_revoked": "SCIM token '{token}' revoked",
+    "user_created": "account {user} created and provisioned",
+    "user_linked": "member {user} taken over by the identity provider",
+    "user_restored": "account {user} provisioned again",
+    "user_updated": "{user} updated ({fields})",
+    "user_reactivated": "account {user} reactivated",
+    "user_joined": "{user} joined team {team}",
+    "user_deprovisioned": "{user} deprovisioned: left {teams_left} team(s), "
+    "{tokens_revoked} access token(s) revoked",
+    "user_deleted": "{user} deleted",
+    "group_created": "team {team} created for group '{group}'",
+    "group_renamed": "team {from} renamed {team}",
+    "group_deleted": "team {team} deleted",
+    "member_added": "{user} added to team {team}",
+    "member_removed": "{user} removed from team {team}",
+}
+
+
+def _describe_provisioning(value: list) -> list[str]:
+    lines = []
+    for event in value:
+        words = _PROVISIONING_WORDS.get(event.get("event"), "{event}")
+        fields = {**event, "fields": ", ".join(event.get("fields", []))}
+        line = f"Provisioning (SCIM): {words.format_map(fields)}"
+        if event.get("deactivated"):
+            line += ", account deactivated (it belonged only to this identity provider)"
+        if event.get("token") and not event["event"].startswith("token_"):
+            line += f" (token '{event['token']}')"
+        lines.append(line)
+    return lines
+
+
 # In the order their lines are shown (after the policy settings). The single sign-on entries
-# are written by identity.services.
+# are written by identity.services, the provisioning ones by provisioning.services.
 _DESCRIBERS = {
     "team_grant": _describe_grant,
     "exception_requested": _describe_request("requested", "justification"),
@@ -436,6 +470,7 @@ _DESCRIBERS = {
     "sso_required": _describe_sso_required,
     "sso_group_mapping": _describe_group_mapping,
     "sso_memberships": _describe_sso_memberships,
+    "provisioning": _describe_provisioning,
 }
 
 

@@ -65,6 +65,8 @@ HISTORY_KINDS = {
         ("exception_requested", "exception_approved", "exception_declined"),
     ),
     "sso": ("Single sign-on", ("sso_required", "sso_group_mapping", "sso_memberships")),
+    "provisioning": ("Provisioning", ("provisioning",)),
+    "teams": ("Teams", ("team_deleted",)),
 }
 
 

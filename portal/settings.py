@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "identity",
     "tokens",
     "api",
+    "provisioning",
     "portal",  # the wiring: seed_demo, which makes data of every app
 ]
 

@@ -56,5 +56,6 @@ urlpatterns = [
     path("", include("signin.urls")),
     path("", include("activity.urls")),
     path("", include("identity.urls")),
+    path("", include("provisioning.urls")),
     path("orgs/", include("orgs.urls")),
 ]

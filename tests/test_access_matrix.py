@@ -83,6 +83,8 @@ MATRIX = [
     ("identity:organization", ORG, row((404, 403, 200), (404, 403, 405))),
     ("identity:require", ORG, row((404, 403, 200), (404, 403, 400))),
     ("identity:mapping_add", ORG, row((404, 403, 200), (404, 403, 400))),
+    # Provisioning (owners): an empty token name is invalid (POST 400).
+    ("provisioning:organization", ORG, row((404, 403, 200), (404, 403, 400))),
 ]
 
 CASES = [
@@ -210,6 +212,32 @@ def test_token_revoke_matrix(acme, client, login, role, get, post):
     assert client.post(url).status_code == post
     token.refresh_from_db()
     assert (token.revoked_at is not None) == (role == "owner")
+
+
+@pytest.mark.parametrize(
+    ("role", "get", "post"),
+    [
+        ("anonymous", LOGIN, LOGIN),
+        ("outsider", 404, 404),
+        ("member", 403, 403),
+        ("owner", 200, 302),
+    ],
+)
+def test_scim_token_revoke_matrix(acme, client, login, role, get, post):
+    from provisioning.models import ScimToken
+    from provisioning.services import scim_token_create
+
+    token, _ = scim_token_create(organization=acme.org, name="okta", actor=acme.owner)
+    sign_in_as(acme, login, role)
+    url = reverse("provisioning:token_revoke", kwargs={**ORG, "pk": token.pk})
+    assert client.get(url).status_code == get
+    assert ScimToken.objects.get(pk=token.pk).revoked_at is None  # the page changes nothing
+    assert client.post(url).status_code == post
+    assert (ScimToken.objects.get(pk=token.pk).revoked_at is not None) == (role == "owner")
+    # Another organisation's token is not found, even by an owner of that one.
+    other, _ = scim_token_create(organization=acme.globex, name="entra", actor=acme.gina)
+    url = reverse("provisioning:token_revoke", kwargs={**ORG, "pk": other.pk})
+    assert client.get(url).status_code == {"owner": 404}.get(role, get)
 
 
 @pytest.fixture
@@ -567,6 +595,7 @@ OWN_TESTS = {
     "invitations:open": "test_invitation_link_matrix",
     "invitations:signup": "test_signup_matrix",
     "identity:mapping_delete": "test_group_mapping_delete_matrix",
+    "provisioning:token_revoke": "test_scim_token_revoke_matrix",
     "identity:login": "test_sso_entry_pages_are_open_to_everyone",
     "identity:callback": "test_sso_entry_pages_are_open_to_everyone",
 }
@@ -580,6 +609,8 @@ EXCLUDED_ROUTES = {
     "^(?:api|v2)/": "The API's JSON 404 for any other URL under api/ or v2/.",
     "auth/token": "The registry's token endpoint: tests/tokens pin every credential and method "
     "(it answers registry clients, not a person in a browser).",
+    "scim/v2/": "The SCIM endpoint of identity providers (SCIM tokens, not people): "
+    "tests/provisioning/test_scim_access.py pins every credential and organisation.",
 }
 # Static files are served by WhiteNoise's middleware, not by a URL pattern.
 

@@ -128,7 +128,7 @@ def test_no_5xx_for_hostile_input(as_role, role, token_keys):
 def test_a_control_character_in_any_query_parameter_is_a_clear_400(as_role, role):
     """NUL (which PostgreSQL refuses in text) or another control character in a query string,
     in any parameter's value or name, is refused before any view reads it: the 400 page, or
-    JSON in the API's or the token protocol's format."""
+    JSON in the API's, the token protocol's or SCIM's format."""
     client = as_role(role)
     failures = []
     routes = sorted({fill(route, VALID) for route, _ in patterns()})
@@ -140,6 +140,8 @@ def test_a_control_character_in_any_query_parameter_is_a_clear_400(as_role, role
                 ok = kind == "application/json" and "control character" in response.json()["detail"]
             elif path.startswith("/auth/"):
                 ok = response.json()["errors"][0]["code"] == "INVALID_REQUEST"
+            elif path.startswith("/scim/"):
+                ok = kind == "application/scim+json" and "control" in response.json()["detail"]
             else:
                 ok = kind.startswith("text/html") and b"control character" in response.content
             if response.status_code != 400 or not ok:

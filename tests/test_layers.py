@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
     "portal",
     "api",
+    "provisioning",
     "tokens",
     "activity",
     "signin",

@@ -100,6 +100,18 @@ def access_token_revoke(*, token: AccessToken) -> AccessToken:
     return token
 
 
+@transaction.atomic
+def user_tokens_revoke(*, user) -> int:
+    """Revoke every access token of ``user`` that is not revoked yet and end every open
+    registry session (including those opened with the password); returns how many access
+    tokens were revoked. The token service reads ``revoked_at`` on every request (no cache), so
+    they are refused at once on every node."""
+    now = timezone.now()
+    revoked = AccessToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    RefreshToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    return revoked
+
+
 def inactive_tokens_q(now) -> Q:
     """Tokens that no longer work: revoked, or past their expiry (see ``token_status``)."""
     return Q(revoked_at__isnull=False) | Q(expires_at__lte=now)

@@ -31,6 +31,7 @@ from identity.services import group_mapping_create
 from orgs import services as org_services
 from policies.exceptions.services import exception_request_approve, exception_request_create
 from policies.references import parse_reference
+from provisioning.services import UserData, scim_token_create, scim_user_create
 from tests.browser.conftest import SCREENSHOT_DIR
 from tests.factories import (
     PASSWORD,
@@ -174,8 +175,15 @@ def site(settings):
     session, _ = refresh_token_create(
         user_id=mike.pk, access_token_id=laptop.pk, client_id="containerd-build-node-17"
     )
+    scim_token, _ = scim_token_create(organization=acme, name=LONG_TOKEN_NAME, actor=olivia)
+    scim_user_create(
+        organization=acme,
+        token=scim_token,
+        data=UserData(username="alice", email="alice@example.com", first_name="Alice"),
+    )
     reset_uid = urlsafe_base64_encode(force_bytes(mike.pk))
     return {
+        "scim_token": scim_token.pk,
         "pending_request": pending.pk,
         "oscar_invitation": oscar_invitation.pk,
         "oscar_token": oscar_token,
@@ -317,6 +325,11 @@ def visits(role: str, site) -> list[Visit]:
             ),
             Visit("leave-last-owner", "/orgs/acme/leave/"),
             Visit("sso", "/orgs/acme/sso/"),
+            Visit("provisioning", "/orgs/acme/settings/provisioning/"),
+            Visit(
+                "provisioning-token-revoke",
+                f"/orgs/acme/settings/provisioning/tokens/{site['scim_token']}/revoke/",
+            ),
             Visit("sso-require", "/orgs/acme/sso/require/"),
             Visit(
                 "sso-mapping-add",
