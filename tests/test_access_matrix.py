@@ -403,6 +403,12 @@ API_MATRIX = [
     (f"{ACME}/exception-requests/{{request}}", "GET", (401, 404, 403, 200)),
     (f"{ACME}/exception-requests/{{request}}/approve", "POST", (401, 404, 403, 400)),
     (f"{ACME}/exception-requests/{{request}}/decline", "POST", (401, 404, 403, 400)),
+    # Access tokens (owners): the organisation's and the members' personal ones.
+    (f"{ACME}/tokens", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/tokens", "POST", (401, 404, 403, 400)),
+    (f"{ACME}/tokens/{{org_token}}", "DELETE", (401, 404, 403, 204)),
+    (f"{ACME}/member-tokens", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/member-tokens/{{member_token}}", "DELETE", (401, 404, 403, 204)),
 ]
 
 
@@ -419,7 +425,17 @@ def test_api_access_matrix(acme, url, method, role, expected):
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
     request = ask_exception(acme.org, acme.member)
     token, _ = access_token_create(user=acme.owner, name="laptop")
-    url = url.format(entry=entry.pk, request=request.pk, token=token.uuid)
+    org_token, _ = organization_token_create(
+        organization=acme.org, actor=acme.owner, name="ci", expires_days=30
+    )
+    member_token, _ = access_token_create(user=acme.member, name="laptop")
+    url = url.format(
+        entry=entry.pk,
+        request=request.pk,
+        token=token.uuid,
+        org_token=org_token.uuid,
+        member_token=member_token.uuid,
+    )
     headers = {}
     if role != "anonymous":
         user = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}[role]

@@ -35,10 +35,18 @@ class Requester:
     capped: Mapping[str, int] = field(default_factory=dict)
 
 
+def within_patterns(patterns: tuple[str, ...], path: str) -> bool:
+    """Whether a requester limited to ``patterns`` (empty: no limit) may touch ``path``."""
+    return not patterns or any(matches(pattern, path) for pattern in patterns)
+
+
+OUTSIDE_PATTERNS = "outside the organization token's repositories"
+
+
 def _limit(requester: Requester, path: str, namespace: str) -> str | None:
     """Why the requester may not touch the repository ``path`` at all, or None."""
-    if requester.patterns and not any(matches(pattern, path) for pattern in requester.patterns):
-        return "outside the organization token's repositories"
+    if not within_patterns(requester.patterns, path):
+        return OUTSIDE_PATTERNS
     days = requester.capped.get(namespace)
     if days is not None:
         return (

@@ -4,6 +4,7 @@ revocations of members' tokens are recorded in the organisation's history
 (:class:`policies.models.PolicyChange`)."""
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -228,15 +229,16 @@ def token_policy_of(*, organization: Organization) -> OrganizationTokenPolicy:
     return found or OrganizationTokenPolicy(organization=organization)
 
 
-def repository_patterns(text: str) -> tuple[str, ...]:
-    """The normalised patterns of ``text`` (one a line, or separated by spaces or commas),
-    without repeats, in the order given.
+def repository_patterns(patterns: str | Sequence[str]) -> tuple[str, ...]:
+    """The normalised patterns of ``patterns``: a list, or a text with one a line (or
+    separated by spaces or commas); without repeats, in the order given.
 
     :raises ValidationError: for a pattern :func:`policies.patterns.parse_pattern` refuses, or
         more than :data:`MAX_TOKEN_PATTERNS` of them.
     """
+    words = patterns.replace(",", " ").split() if isinstance(patterns, str) else patterns
     found: dict[str, None] = {}
-    for word in text.replace(",", " ").split():
+    for word in words:
         try:
             found[parse_pattern(word).text] = None
         except InvalidPattern as error:
@@ -265,7 +267,7 @@ def organization_token_create(
     actor,
     name: str,
     scope: str = TokenScope.READ,
-    repositories: str = "",
+    repositories: str | Sequence[str] = "",
     expires_days: int | None,
 ) -> tuple[OrganizationToken, str]:
     """Create an access token owned by ``organization`` (``actor``, an owner, is recorded as
