@@ -36,14 +36,22 @@ from tests.factories import (
     add_entry,
     invite,
     make_org,
+    make_org_token,
     make_publisher,
     make_team,
     make_user,
     set_grant,
     set_policy,
+    set_token_policy,
 )
 from tokens.models import AccessToken
-from tokens.services import access_token_create, access_token_revoke, refresh_token_create
+from tokens.services import (
+    access_token_create,
+    access_token_revoke,
+    member_token_revoke,
+    organization_token_revoke,
+    refresh_token_create,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -164,8 +172,17 @@ def site(settings):
     session, _ = refresh_token_create(
         user_id=mike.pk, access_token_id=laptop.pk, client_id="containerd-build-node-17"
     )
+    ci, _ = make_org_token(
+        acme, by=olivia, scope="repo:write", repositories="acme/** library/* grafana/loki"
+    )
+    retired, _ = make_org_token(acme, by=olivia, name=LONG_TOKEN_NAME, expires_days=365)
+    organization_token_revoke(token=retired, actor=olivia)
+    set_token_policy(acme, by=olivia, personal_token_max_days=90)
+    revoked_by_owner, _ = access_token_create(user=mike, name="shared-ci")
+    member_token_revoke(organization=acme, token=revoked_by_owner, actor=olivia)
     reset_uid = urlsafe_base64_encode(force_bytes(mike.pk))
     return {
+        "org_token": ci.pk,
         "pending_request": pending.pk,
         "oscar_invitation": oscar_invitation.pk,
         "oscar_token": oscar_token,
@@ -227,6 +244,7 @@ def visits(role: str, site) -> list[Visit]:
             ),
             Visit("exception-request", "/orgs/acme/settings/permissions/exceptions/"),
             Visit("sign-in-forbidden", "/orgs/acme/settings/sign-in/", 403),
+            Visit("org-tokens-forbidden", "/orgs/acme/settings/tokens/", 403),
             Visit("leave", "/orgs/acme/leave/"),
             *account,
             Visit("tokens-all", "/settings/tokens/?show=all"),
@@ -275,6 +293,14 @@ def visits(role: str, site) -> list[Visit]:
                 prepare=open_all_details,
             ),
             Visit("leave-last-owner", "/orgs/acme/leave/"),
+            Visit("org-tokens", "/orgs/acme/settings/tokens/"),
+            Visit("org-tokens-all", "/orgs/acme/settings/tokens/?show=all"),
+            Visit("org-token-revoke", f"/orgs/acme/settings/tokens/{site['org_token']}/revoke/"),
+            Visit("token-rules", "/orgs/acme/settings/tokens/rules/"),
+            Visit("member-tokens", "/orgs/acme/settings/member-tokens/"),
+            Visit(
+                "member-token-revoke", f"/orgs/acme/settings/member-tokens/{site['laptop']}/revoke/"
+            ),
             Visit("sso", "/orgs/acme/sso/"),
             Visit("sso-require", "/orgs/acme/sso/require/"),
             Visit(
