@@ -6,8 +6,7 @@ from activity.models import PullDecision
 @admin.register(PullDecision)
 class PullDecisionAdmin(admin.ModelAdmin):
     """The activity log, for staff: read-only (the token service writes it, ``prune_activity``
-    deletes old rows; deleting stays possible so that deleting a user or an organisation from
-    the admin can cascade)."""
+    deletes old rows; deleting stays possible, for the admin's bulk action)."""
 
     list_display = (
         "decided_at",
@@ -16,11 +15,9 @@ class PullDecisionAdmin(admin.ModelAdmin):
         "outcome",
         "category",
         "deciding_organization",
-        "organization",
     )
     list_filter = ("outcome", "category", "signed_in_with")
     search_fields = ("username", "repository")
-    list_select_related = ("organization",)
     date_hierarchy = "decided_at"
     show_full_result_count = False  # a count over the whole log is slow
 

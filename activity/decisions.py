@@ -1,6 +1,6 @@
 """The token service's record of its pull decisions: one row per repository scope that asks to
-pull (:class:`activity.models.PullDecision`, filed under each organisation the user belongs to)
-and one JSON line per decision on the ``portal.decisions`` logger.
+pull (:class:`activity.models.PullDecision`, stored once with the organisations the user belongs
+to) and one JSON line per decision on the ``portal.decisions`` logger.
 
 Both are written one of two ways (``DECISION_LOG_FLUSH_SECONDS``):
 
@@ -8,7 +8,7 @@ Both are written one of two ways (``DECISION_LOG_FLUSH_SECONDS``):
   fails, no token is issued (503).
 * **More than 0 (the default, 0.5 s): behind the answer.** Each worker process queues the rows
   and lines, and a thread of its own writes everything queued at most that often (sooner once
-  :data:`FLUSH_ROWS` wait: a member of many organisations makes a row per organisation): first
+  :data:`FLUSH_ROWS` wait): first
   the JSON lines, then the rows in one write. A token request then costs no database round trip
   and no log write for its record, and the batch costs less than the same work spread over the
   requests. If the rows cannot be written, they stay queued and are retried (their JSON lines
@@ -36,13 +36,13 @@ from django.utils import timezone
 from activity.models import PullDecision
 from core.prepared import CompiledInsert
 from core.text import CONTROL_CHARACTERS as _CONTROL_RE
-from orgs.models import Organization
 from policies.engine import Decision, PullSnapshot
 from policies.references import ImageReference
 
 logger = logging.getLogger(__name__)
 #: One JSON object per line for each decision of the token service (see docs/activity.md).
 decision_logger = logging.getLogger("portal.decisions")
+_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _field(value: str, limit: int) -> str:
@@ -121,16 +121,14 @@ class DecisionValues(NamedTuple):
     also_allowed_by: str
 
 
-#: One row of the log as the writer inserts it: when, where it is filed, then the caller's and
-#: the decision's values. Its fields are PullDecision's, in the order of the INSERT (and of the
-#: binary COPY, to which a NamedTuple is a plain tuple).
+#: One row of the log as the writer inserts it: when, the organisations it is filed under (JSON
+#: text, one for all of a request's rows), then the caller's and the decision's values. Its fields
+#: are PullDecision's, in the order of the INSERT.
 DecisionRow = NamedTuple(
     "DecisionRow",
     [
         ("decided_at", datetime),
-        ("organization", int | None),
-        ("policy_version", int | None),
-        ("primary", bool),
+        ("filed_under", str),
         *CallerValues.__annotations__.items(),
         *DecisionValues.__annotations__.items(),
     ],
@@ -160,10 +158,10 @@ def pull_decisions_record(
     """Record the token service's decisions about one request's pull scopes; returns the
     number of rows.
 
-    Each decision is filed under every organisation the user belongs to in ``snapshot`` (with
-    that organisation's policy version; the first copy is the primary one), or once under none.
-    The rows are written now (one INSERT) or queued (see the module's docstring); each decision
-    is also one JSON line on ``portal.decisions``, written now or queued the same way.
+    Each decision is one row, filed under every organisation the user belongs to in
+    ``snapshot`` (with that organisation's policy version). The rows are written now (one
+    INSERT) or queued (see the module's docstring); each decision is also one JSON line on
+    ``portal.decisions``, written now or queued the same way.
 
     :raises django.db.Error: the rows could not be written (``DECISION_LOG_FLUSH_SECONDS=0``).
     :raises DecisionBacklog: too many decisions wait to be written.
@@ -171,8 +169,9 @@ def pull_decisions_record(
     if not decisions:
         return 0
     decided_at = snapshot.as_of or timezone.now()
-    filed = [(org.id, org.version) for org in snapshot.organizations if org.id is not None]
-    filed = filed or [(None, None)]
+    filed = _JSON.encode(
+        {str(org.id): org.version for org in snapshot.organizations if org.id is not None}
+    )
     who = CallerValues(
         user=caller.user_id,
         username=caller.username,
@@ -196,13 +195,7 @@ def pull_decisions_record(
             outcome=decision.outcome.value,
             also_allowed_by=",".join(decision.also_allowed_by),
         )
-        values = (*who, *what)
-        primary = True
-        for org_id, version in filed:
-            # _make: a third less CPU than DecisionRow(...) (a member of 50 organisations makes
-            # 50 rows a scope).
-            rows.append(_row((decided_at, org_id, version, primary, *values)))
-            primary = False
+        rows.append(_row((decided_at, filed, *who, *what)))
         described.append((item, what))
     lines = RequestLines(decided_at, who, described, [o.name for o in snapshot.organizations])
     if settings.DECISION_LOG_FLUSH_SECONDS > 0:
@@ -218,9 +211,6 @@ def _log_lines(lines: RequestLines) -> None:
     if decision_logger.isEnabledFor(logging.INFO):
         for item, what in lines.decisions:
             decision_logger.info(_decision_line(lines, item, what))
-
-
-_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def _decision_line(lines: RequestLines, item: ScopeDecision, what: DecisionValues) -> str:
@@ -252,11 +242,10 @@ def _decision_line(lines: RequestLines, item: ScopeDecision, what: DecisionValue
 
 
 def _write_queued(rows: list[DecisionRow]) -> None:
-    """Write queued rows. A user or an organisation deleted while their rows waited makes the
-    write fail (the table's foreign keys); the rows are then filed as the deletion would have
-    filed them (a deleted user's rows keep the username without the user; a deleted
-    organisation's rows go with it) and written, so that one deletion cannot hold up the
-    queue."""
+    """Write queued rows. A user deleted while their rows waited makes the write fail (the
+    table's foreign key); the rows are then filed as the deletion would have filed them (a
+    deleted user's rows keep the username without the user) and written, so that one deletion
+    cannot hold up the queue."""
     try:
         _INSERT_DECISIONS.insert(rows)
     except IntegrityError:
@@ -265,20 +254,12 @@ def _write_queued(rows: list[DecisionRow]) -> None:
             .objects.filter(pk__in={row.user for row in rows} - {None})
             .values_list("pk", flat=True)
         )
-        organizations = set(
-            Organization.objects.filter(
-                pk__in={row.organization for row in rows} - {None}
-            ).values_list("pk", flat=True)
-        )
-        if all(row.user in users or row.user is None for row in rows) and all(
-            row.organization in organizations or row.organization is None for row in rows
-        ):
+        if all(row.user in users or row.user is None for row in rows):
             raise  # something else
         _INSERT_DECISIONS.insert(
             [
-                row if row.user in users else row._replace(user=None)
+                row if row.user in users or row.user is None else row._replace(user=None)
                 for row in rows
-                if row.organization is None or row.organization in organizations
             ]
         )
 

@@ -21,6 +21,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from activity.models import PullDecision
+from activity.selectors import filed_under
 from orgs.models import Organization
 from policies.engine import Category, Outcome, pull_decide
 from policies.references import ImageReference, InvalidReference, parse_repository_name
@@ -90,7 +91,7 @@ class _Pair:
 def _pairs(organization: Organization, since: datetime) -> list[_Pair]:
     rows = (
         PullDecision.objects.filter(
-            organization=organization, decided_at__gte=since, user__isnull=False
+            filed_under(organization), decided_at__gte=since, user__isnull=False
         )
         .values("user_id", "repository")
         .annotate(pulls=Count("id"), username=Max("username"))

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from orgs.models import Organization
 from policies.engine import Category, Outcome, Rule, explanation
 from policies.references import MAX_REFERENCE_LENGTH
 
@@ -15,12 +14,13 @@ class PullDecision(models.Model):
     pull: who asked, how they signed in, from where, what they asked and got, and what the
     engine said (category, deciding organisation, rule, reason, outcome).
 
-    A decision is filed once under each organisation the user belonged to at that moment
-    (``organization``, with that organisation's policy version), or once with no organisation
-    for a user in none, all in the same INSERT: the owners' activity page reads the rows filed
-    under their organisation, so it shows exactly the decisions made while people were members,
-    whatever the memberships are today. ``primary`` marks one row of each decision (the user's
-    own page reads those). Old rows are deleted by ``manage.py prune_activity``.
+    A decision is one row, stored once, with the organisations it concerns: ``filed_under``
+    holds every organisation the user belonged to at that moment, with the version of its
+    policy. The owners' activity page reads the rows filed under their organisation
+    (:func:`activity.selectors.organization_activity`), so it shows exactly the decisions made
+    while people were members, whatever the memberships are today; the user's own page reads
+    their rows. On PostgreSQL the table is partitioned by month of ``decided_at`` and old
+    decisions go by whole partitions (:mod:`activity.partitions`, ``manage.py prune_activity``).
 
     Which organisations decided is stored as data: ``deciding_organization``, whose words
     ``reason`` is (it names no other organisation), and ``also_allowed_by``. An organisation's
@@ -36,23 +36,16 @@ class PullDecision(models.Model):
         ORGANIZATION_TOKEN = "org_token", _("Organization token")
 
     decided_at = models.DateTimeField(_("when"))
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        null=True,
+    filed_under = models.JSONField(
+        _("filed under"),
+        default=dict,
         blank=True,
-        db_index=False,  # the composite indexes below start with it
-        related_name="pull_decisions",
-        verbose_name=_("filed under"),
-        help_text=_("An organisation the user was a member of at the time (empty: none)."),
+        help_text=_(
+            "The organisations the user was a member of at the time, each with the version of "
+            'its policy the decision was made under: {"<organization id>": <version>} '
+            "(empty: none)."
+        ),
     )
-    policy_version = models.PositiveIntegerField(
-        _("policy version"),
-        null=True,
-        blank=True,
-        help_text=_("The version of that organisation's policy the decision was made under."),
-    )
-    primary = models.BooleanField(_("primary copy"), default=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -104,22 +97,22 @@ class PullDecision(models.Model):
         verbose_name = _("pull decision")
         verbose_name_plural = _("pull decisions")
         indexes = [
-            # The owners' page: an organisation's decisions by time, by member, by outcome.
-            models.Index(fields=["organization", "-decided_at"], name="decision_org_time"),
-            models.Index(
-                fields=["organization", "username", "-decided_at"], name="decision_org_member"
-            ),
-            models.Index(
-                fields=["organization", "outcome", "-decided_at"], name="decision_org_outcome"
-            ),
+            # The owners' page: an organisation's decisions by time (PostgreSQL adds a GIN index
+            # on filed_under for its "has key" test: migration 0004), by member, by outcome.
+            models.Index(fields=["-decided_at"], name="decision_time"),
+            models.Index(fields=["username", "-decided_at"], name="decision_member_time"),
+            models.Index(fields=["outcome", "-decided_at"], name="decision_outcome_time"),
             # A user's own page (and SET_NULL when a user is deleted).
             models.Index(fields=["user", "-decided_at"], name="decision_user_time"),
-            # No index on the time alone: pruning goes through decision_org_time, one
-            # organisation at a time (an index less to update on the token service's path).
         ]
 
     def __str__(self) -> str:
         return f"{self.username or 'anonymous'} {self.repository}: {self.outcome}"
+
+    def policy_version_for(self, organization_id: int) -> int | None:
+        """The version of ``organization_id``'s policy the decision was made under (None: not
+        filed under it)."""
+        return self.filed_under.get(str(organization_id))
 
     @property
     def also_allowed_by_names(self) -> tuple[str, ...]:

@@ -66,6 +66,7 @@ class OrganizationActivityView(OrganizationMixin, FilteredActivity, TemplateView
                     decision.reason, decided_by, self.organization
                 )
                 decision.shown_decider = selectors.shown_decider(decided_by, self.organization)
+                decision.policy_version = decision.policy_version_for(self.organization.pk)
         return context
 
 

@@ -129,7 +129,7 @@ def ask_exception(organization: Organization, requester, image: str = "other/thi
 def record_pulls(user, *repositories: str, at=None, signed_in_with="access_token", **caller):
     """What the token service records when ``user`` (None: anonymous) asks to pull
     ``repositories``: decided by the engine, recorded by the service, as of ``at`` (default:
-    now). Returns the rows recorded (one per repository and organisation of the user)."""
+    now). Returns the rows recorded (one per repository)."""
     scopes = parse_scopes([f"repository:{name}:pull" for name in repositories])
     snapshot = pull_snapshot(user=user, references=[s.reference for s in scopes], as_of=at)
     grant = grant_access(Requester(snapshot=snapshot), scopes)

@@ -56,16 +56,21 @@ class PullDecisionSerializer(serializers.Serializer):
         choices=[o.value for o in Outcome],
         help_text="would_block: allowed by audit-only mode, which would have blocked it.",
     )
-    policy_version = serializers.IntegerField(
-        allow_null=True,
-        help_text="The version of the policy of the organization it is filed under (null: "
-        "the user was in none).",
+    policy_version = serializers.SerializerMethodField(
+        help_text="In an organization's activity, the version of that organization's policy "
+        "the decision was made under; null in your own activity.",
     )
 
     @property
     def organization(self) -> Organization | None:
         """Whose owners read it (None: the user's own activity)."""
         return self.context.get("organization")
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_policy_version(self, decision: PullDecision) -> int | None:
+        if self.organization is None:
+            return None
+        return decision.policy_version_for(self.organization.pk)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_credential(self, decision: PullDecision) -> str | None:

@@ -1,6 +1,7 @@
-"""Delete pull decisions older than ``DECISION_LOG_RETENTION_DAYS`` (default 90), in bounded
-batches; run it daily (cron or a systemd timer, see docs/activity.md). Prints how many were deleted.
-"""
+"""Remove pull decisions older than ``DECISION_LOG_RETENTION_DAYS`` (default 90): on PostgreSQL
+whole monthly partitions are dropped (and the coming months' partitions created), the rest is
+deleted in bounded batches. Run it daily (cron or a systemd timer, see docs/activity.md). Prints
+what it did."""
 
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from activity.services import pull_decisions_prune
 
 
 class Command(BaseCommand):
-    help = "Delete pull decisions older than DECISION_LOG_RETENTION_DAYS, in batches."
+    help = "Remove pull decisions older than DECISION_LOG_RETENTION_DAYS (partitions, batches)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -35,8 +36,16 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         before = timezone.now() - timedelta(days=days)
-        deleted = pull_decisions_prune(before=before, batch_size=batch_size)
+        pruned = pull_decisions_prune(before=before, batch_size=batch_size)
+        total = pruned.total
         self.stdout.write(
-            f"Deleted {deleted} pull decision{'s' if deleted != 1 else ''} made before "
+            f"Deleted {total} pull decision{'s' if total != 1 else ''} made before "
             f"{before:%Y-%m-%d %H:%M} UTC (keeping {days} days)."
         )
+        if pruned.dropped:
+            self.stdout.write(
+                f"Dropped {len(pruned.dropped)} monthly partition(s) ({pruned.dropped_rows} "
+                f"decisions): {', '.join(pruned.dropped)}."
+            )
+        if pruned.created:
+            self.stdout.write(f"Created partition(s): {', '.join(pruned.created)}.")
