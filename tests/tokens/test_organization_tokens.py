@@ -137,7 +137,8 @@ def test_recorded_in_the_activity_log_under_the_tokens_name(acme, ask, pull_only
         "org_token",
         "ci-pipeline",
     )
-    assert row.organization == acme.org
+    assert list(row.filed_under) == [str(acme.org.pk)]
+    assert row.policy_version_for(acme.org.pk) == acme.org.access_policy.version
     assert OrganizationToken.objects.get().last_used_at is not None
 
 
