@@ -122,8 +122,7 @@ def test_pulls_appear_on_the_activity_pages(registry, skopeo_client, web_session
     assert own.status == 200
     own_table = own.text.split('data-testid="activity"')[1]
     assert (
-        own_table.count("<tr data-outcome=")
-        == PullDecision.objects.filter(username="mike").count()
+        own_table.count("<tr data-outcome=") == PullDecision.objects.filter(username="mike").count()
     )
     assert "nina" not in own_table
     other = web_session()
