@@ -89,3 +89,4 @@ class TokenPolicyForm(forms.Form):
         help_text="A member's personal token stops working for this organization's "
         "repositories this many days after it was created, whatever its own expiry.",
     )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)

@@ -169,7 +169,9 @@ LIFETIME_CHOICES = ((30, _("30 days")), (90, _("90 days")), (365, _("1 year")))
 
 class OrganizationTokenPolicy(models.Model):
     """An organisation's rules for access tokens; an organisation without a row has the
-    defaults (no non-expiring organisation tokens, no cap on personal tokens)."""
+    defaults (no non-expiring organisation tokens, no cap on personal tokens). ``version``
+    grows with every change, so that an edit made from an older version is refused instead of
+    silently undoing the newer one."""
 
     organization = models.OneToOneField(
         Organization,
@@ -189,6 +191,9 @@ class OrganizationTokenPolicy(models.Model):
             "A member's personal access token stops working for this organization's "
             "repositories this many days after it was created. Empty: no limit."
         ),
+    )
+    version = models.PositiveIntegerField(
+        _("version"), default=0, help_text=_("Grows with every saved change.")
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

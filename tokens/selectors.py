@@ -20,7 +20,7 @@ from django.utils.crypto import constant_time_compare
 
 from core.prepared import CompiledRead
 from core.secrets import secret_digest
-from orgs.models import Organization
+from orgs.models import Organization, TeamMembership
 from policies.engine import OrgPolicy, PullSnapshot
 from policies.models import POLICY_FIELDS
 from policies.references import ImageReference
@@ -28,6 +28,7 @@ from policies.selectors import membership_columns, plain_member_snapshot, snapsh
 from tokens.models import (
     AccessToken,
     OrganizationToken,
+    OrganizationTokenPolicy,
     RefreshToken,
     organization_token_label,
     split_patterns,
@@ -392,3 +393,16 @@ def member_tokens_of(*, organization: Organization) -> QuerySet[AccessToken]:
         .distinct()
         .order_by("user__username", "-created_at", "-id")
     )
+
+
+def token_policy_of(*, organization: Organization) -> OrganizationTokenPolicy:
+    """The organisation's token rules (unsaved defaults when it never set them)."""
+    found = OrganizationTokenPolicy.objects.filter(organization=organization).first()
+    return found or OrganizationTokenPolicy(organization=organization)
+
+
+def is_member_token(*, organization: Organization, token: AccessToken) -> bool:
+    """Whether ``token`` belongs to a member of ``organization``."""
+    return TeamMembership.objects.filter(
+        team__organization=organization, user_id=token.user_id
+    ).exists()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.mail import OnFailure
 from core.secrets import secret_digest
-from orgs.models import Organization, TeamMembership
+from orgs.models import Organization
 from policies.patterns import InvalidPattern, parse_pattern
 from policies.selectors import policy_for_organization
 from policies.services import record_change
@@ -28,6 +28,7 @@ from tokens.models import (
     RefreshToken,
     TokenScope,
 )
+from tokens.selectors import is_member_token, token_policy_of
 
 TOKEN_PREFIX = "iamp_"
 REFRESH_PREFIX = "iamr_"
@@ -223,12 +224,6 @@ def _record(organization: Organization, actor, changes: dict) -> None:
     )
 
 
-def token_policy_of(*, organization: Organization) -> OrganizationTokenPolicy:
-    """The organisation's token rules (unsaved defaults when it never set them)."""
-    found = OrganizationTokenPolicy.objects.filter(organization=organization).first()
-    return found or OrganizationTokenPolicy(organization=organization)
-
-
 def repository_patterns(patterns: str | Sequence[str]) -> tuple[str, ...]:
     """The normalised patterns of ``patterns``: a list, or a text with one a line (or
     separated by spaces or commas); without repeats, in the order given.
@@ -351,10 +346,12 @@ def token_policy_update(
     actor,
     allow_non_expiring: bool,
     personal_token_max_days: int | None,
+    expected_version: int | None = None,
 ) -> tuple[OrganizationTokenPolicy, bool]:
-    """Save the organisation's token rules; returns them and whether anything changed (a
-    change is recorded in the history). Tokens already made keep their expiry; the cap on
-    personal tokens applies from the next sign-in."""
+    """Save the organisation's token rules, as edited from ``expected_version`` (None: the
+    current one); returns them and whether anything changed (a change is recorded in the
+    history and bumps the version). Refuses an edit made from an older version. Tokens already
+    made keep their expiry; the cap on personal tokens applies from the next request."""
     if personal_token_max_days is not None and personal_token_max_days not in LIFETIMES:
         raise ValidationError(
             {"personal_token_max_days": "Choose 30 days, 90 days, 1 year or no limit."}
@@ -362,6 +359,12 @@ def token_policy_update(
     policy, _created = OrganizationTokenPolicy.objects.select_for_update().get_or_create(
         organization=organization
     )
+    if expected_version is not None and policy.version != expected_version:
+        raise ValidationError(
+            "Someone else changed the token rules while you were editing. Your changes were "
+            "not saved: review the current rules below and save again.",
+            code="stale",
+        )
     values = {
         "allow_non_expiring": bool(allow_non_expiring),
         "personal_token_max_days": personal_token_max_days,
@@ -375,16 +378,10 @@ def token_policy_update(
         return policy, False
     for field, value in values.items():
         setattr(policy, field, value)
+    policy.version += 1
     policy.save()
     _record(organization, actor, {"token_policy": changes})
     return policy, True
-
-
-def is_member_token(*, organization: Organization, token: AccessToken) -> bool:
-    """Whether ``token`` belongs to a member of ``organization``."""
-    return TeamMembership.objects.filter(
-        team__organization=organization, user_id=token.user_id
-    ).exists()
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from tokens.selectors import (
     member_tokens_of,
     organization_tokens_of,
     registry_sessions_of,
+    token_policy_of,
 )
 from tokens.services import (
     access_token_create,
@@ -39,7 +40,6 @@ from tokens.services import (
     organization_token_create,
     organization_token_revoke,
     refresh_token_revoke,
-    token_policy_of,
     token_policy_update,
 )
 
@@ -351,6 +351,7 @@ class TokenPolicyView(OrganizationMixin, ServiceFormView):
         return {
             "allow_non_expiring": policy.allow_non_expiring,
             "personal_token_max_days": policy.personal_token_max_days or "",
+            "expected_version": policy.version,
         }
 
     def perform(self, form):

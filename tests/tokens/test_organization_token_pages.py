@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 
 from policies.models import PolicyChange
-from tests.factories import set_token_policy
+from tests.factories import make_org_token, make_user, set_token_policy
 from tokens.models import AccessToken, OrganizationToken
 from tokens.services import access_token_create
 
@@ -109,3 +109,31 @@ def test_revoking_a_members_token_mails_them_and_they_see_it(
     assert owner.get(url).status_code == 404  # no longer a working token
     mine = login(acme.member).get(reverse("tokens:list")).content.decode()
     assert "An owner of acme revoked your token 'laptop'" in mine
+
+
+def test_a_stale_edit_of_the_token_rules_is_refused(acme, owner):
+    url = reverse("tokens:policy", kwargs=ORG)
+    assert owner.get(url).context["form"].initial["expected_version"] == 0
+    set_token_policy(acme.org, by=acme.owner, personal_token_max_days=30)  # another owner
+    response = owner.post(url, {"allow_non_expiring": "on", "expected_version": "0"})
+    assert response.status_code == 400
+    assert "Someone else changed the token rules" in response.content.decode()
+    policy = acme.org.token_policy
+    policy.refresh_from_db()
+    assert (policy.allow_non_expiring, policy.personal_token_max_days, policy.version) == (
+        False,
+        30,
+        1,
+    )
+
+
+def test_staff_see_organisation_tokens_in_the_admin_read_only(acme, client):
+    token, secret = make_org_token(acme.org, by=acme.owner, repositories="acme/app")
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    listing = client.get("/admin/tokens/organizationtoken/")
+    assert listing.status_code == 200 and "ci-pipeline" in listing.content.decode()
+    page = client.get(f"/admin/tokens/organizationtoken/{token.pk}/change/")
+    assert page.status_code == 200
+    assert secret not in page.content.decode()
+    assert client.get("/admin/tokens/organizationtoken/add/").status_code == 403
