@@ -1,7 +1,12 @@
-"""No starvation: valid token requests while a flood of wrong passwords hits the token service.
+"""No starvation: valid token requests while a flood of wrong passwords hits the token service,
+both through the shipped nginx configuration (deploy/nginx/iam-portal.conf, run by
+:mod:`bench.proxy`), as a deployment receives them.
 
-The flood is a second wrk (``bench/wrk/flood.lua``, 30 connections by default) sending the
-OAuth2 POST with a wrong password, in one of two kinds:
+The valid requests come from 127.0.0.1 and the flood from ``[::1]``: two client addresses, as an
+attacker and the registry's users are. The flood is a second wrk (``bench/wrk/flood.lua``, 30
+connections by default) sending the OAuth2 POST with a wrong password at ``BENCH_FLOOD_RATE``
+requests a second (default 5,000, about three times what the token service can answer; 0: as
+fast as one wrk thread sends), in one of two kinds:
 
 * ``one account``: always ``benchflood``, an account with a real, deliberately slow password
   hash. Before the rounds the account is locked by ``LOGIN_FAILURE_LIMIT`` wrong attempts, as a
@@ -10,15 +15,20 @@ OAuth2 POST with a wrong password, in one of two kinds:
   account lock catches. Before the rounds the address's budget is spent by
   ``LOGIN_ADDRESS_FAILURE_LIMIT`` wrong attempts for made-up names.
 
-From then on the flood meets refusals (429) that cost no hashing. Rounds of the measured
-scenario alternate without and with the flood, and the report compares their req/s and p99.
+nginx answers the flood's excess over its per-address limit (429, in the token protocol's JSON)
+without involving a worker; what it lets through meets the portal's own refusals (429), which
+cost no hashing once the account or the address is locked. Rounds of the measured scenario
+alternate without and with the flood, and the report compares their req/s and p99.
 """
 
+import http.client
 import json
 import os
+import ssl
 import statistics
 import subprocess
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -40,6 +50,8 @@ class FloodResult:
     flood_connections: int
     primed_statuses: list[int]
     kind: str = "one account"
+    rate: int = 0
+    proxied: bool = False
 
     @property
     def quiet_rps(self) -> float:
@@ -60,15 +72,19 @@ class FloodResult:
             statistics.median(r.p99_ms for r in self.quiet),
             statistics.median(r.p99_ms for r in self.flooded),
         )
+        path = "through nginx, " if self.proxied else ""
+        rate = f" at {self.rate:,}/s" if self.rate else ""
         return [
-            f"{scenario} without the flood: {self.quiet_rps:,.0f} req/s, p99 {p99[0]:.1f} ms; "
-            f"with {self.flood_connections} connections sending wrong passwords "
-            f"({self.kind}): "
+            f"{scenario} ({path}from 127.0.0.1) without the flood: {self.quiet_rps:,.0f} req/s, "
+            f"p99 {p99[0]:.1f} ms; with {self.flood_connections} connections from [::1] sending "
+            f"wrong passwords{rate} ({self.kind}): "
             f"{self.flooded_rps:,.0f} req/s, p99 {p99[1]:.1f} ms; ratio **{self.ratio:.2f}** "
             f"(median of {len(self.quiet)} rounds each)",
             f"the flood: {total / self.flood_seconds:,.0f} answers/s, {refused:,} of {total:,} "
-            f"refused before any password check (429); the {len(self.primed_statuses)} attempts "
-            f"that locked the account answered {sorted(set(self.primed_statuses))}",
+            f"refused before any password check (429: by nginx's per-address limit, or by the "
+            f"portal's lock); statuses {dict(sorted(self.flood_statuses.items()))}; the "
+            f"{len(self.primed_statuses)} attempts that locked the account first answered "
+            f"{sorted(set(self.primed_statuses))}",
         ]
 
 
@@ -85,25 +101,66 @@ def flood_form(*, username: str, service: str) -> str:
     )
 
 
+def _post_through(url: str, body: str) -> int:
+    """The status of one form POST to ``url``'s /auth/token over TLS (the proxy's certificate is
+    self-signed: not verified)."""
+    parts = urllib.parse.urlsplit(url)
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=30, context=context)
+    try:
+        conn.request(
+            "POST",
+            "/auth/token",
+            body=body.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
 def lock_the_account(
-    server, *, username: str, service: str, attempts: int, rotate: bool = False
+    server,
+    *,
+    username: str,
+    service: str,
+    attempts: int,
+    rotate: bool = False,
+    through: str | None = None,
 ) -> list[int]:
     """The wrong attempts that lock ``username``, or with ``rotate`` spend the address's budget
-    with made-up usernames (each costs one real password check)."""
+    with made-up usernames (each costs one real password check); sent to the server, or
+    ``through`` the proxy at that URL (from the flood's address)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    return [
-        server.get(
-            "/auth/token",
-            headers,
-            "POST",
-            flood_form(username=f"nxprime{attempt}" if rotate else username, service=service),
-        )[0]
-        for attempt in range(attempts)
-    ]
+    statuses = []
+    for attempt in range(attempts):
+        body = flood_form(username=f"nxprime{attempt}" if rotate else username, service=service)
+        if through:
+            statuses.append(_post_through(through, body))
+        else:
+            statuses.append(server.get("/auth/token", headers, "POST", body)[0])
+    return statuses
+
+
+def delay_ms(connections: int, rate: int) -> int:
+    """Each connection's wait between requests (whole milliseconds, as wrk takes it) for about
+    ``rate`` requests a second in all (0: no wait)."""
+    return max(1, round(connections * 1000 / rate)) if rate else 0
 
 
 def _start_flood(
-    url: str, *, seconds: float, connections: int, username: str, service: str, rotate: bool
+    url: str,
+    *,
+    seconds: float,
+    connections: int,
+    username: str,
+    service: str,
+    rotate: bool,
+    rate: int = 0,
 ):
     command = [
         wrk.executable(),
@@ -119,6 +176,8 @@ def _start_flood(
         "FLOOD_USER": username,
         "FLOOD_SERVICE": service,
         "FLOOD_ROTATE": "1" if rotate else "0",
+        # Each connection waits this long before its next request: the flood's rate in all.
+        "FLOOD_DELAY_MS": str(delay_ms(connections, rate)),
     }
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -145,22 +204,32 @@ def run(
     service: str,
     limit: int,
     rotate: bool = False,
+    flood_url: str | None = None,
+    rate: int = 0,
 ) -> FloodResult:
     """Alternate rounds of ``scenario`` without and with the flood (``rotate``: of made-up
-    usernames); every answer is checked."""
+    usernames) sent to ``flood_url`` (default: the server); every answer is checked. The account
+    (or the flood's address's budget) is locked first, from the flood's address, as the flood's
+    first second would."""
     primed = lock_the_account(
-        server, username=username, service=service, attempts=limit + 1, rotate=rotate
+        server,
+        username=username,
+        service=service,
+        attempts=limit + 1,
+        rotate=rotate,
+        through=flood_url,
     )
     quiet, flooded, statuses, flood_seconds = [], [], {}, 0.0
     for _ in range(rounds):
         quiet.append(checked_run(scenario, round_seconds))
         process = _start_flood(
-            server.url,
+            flood_url or server.url,
             seconds=round_seconds + 2 * LEAD_SECONDS,
             connections=connections,
             username=username,
             service=service,
             rotate=rotate,
+            rate=rate,
         )
         time.sleep(LEAD_SECONDS)
         flooded.append(checked_run(scenario, round_seconds))
@@ -176,4 +245,6 @@ def run(
         flood_connections=connections,
         primed_statuses=primed,
         kind="rotating usernames" if rotate else "one account",
+        rate=rate,
+        proxied=flood_url is not None,
     )

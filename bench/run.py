@@ -21,6 +21,7 @@ Configuration (environment):
   BENCH_SCENARIOS       names of the scenarios to run, comma-separated (all)
   BENCH_FLOOD_ROUNDS    pairs of rounds without/with a wrong-password flood (3; 0: none)
   BENCH_FLOOD_CONNECTIONS  connections of the flood (30)
+  BENCH_FLOOD_RATE      the flood's requests a second, sent through nginx (5000; 0: unthrottled)
   BENCH_RECORDING_ROUNDS  cycles of the decision-log comparison (9; 0: none)
   BENCH_RECORDING_ROUND_SECONDS  length of its rounds (4: shorter rounds, more cycles, so that
                         the rounds compared within a cycle are closer in time)
@@ -101,6 +102,7 @@ class Config:
     workers: int
     flood_rounds: int
     flood_connections: int
+    flood_rate: int
     recording_rounds: int
     recording_round_seconds: float
     activity: bool
@@ -131,6 +133,7 @@ class Config:
             workers=number("WEB_CONCURRENCY", 3),
             flood_rounds=number("BENCH_FLOOD_ROUNDS", 3, minimum=0),
             flood_connections=number("BENCH_FLOOD_CONNECTIONS", 30),
+            flood_rate=number("BENCH_FLOOD_RATE", 5000, minimum=0),
             recording_rounds=number("BENCH_RECORDING_ROUNDS", 9, minimum=0),
             recording_round_seconds=number("BENCH_RECORDING_ROUND_SECONDS", 4, float),
             activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
@@ -186,7 +189,14 @@ def configure(config: Config, tmp: Path) -> dict[str, str]:
         DATABASE_URL=config.database_url,
         SECRET_KEY="bench-only-" + os.urandom(24).hex(),
         DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
+        ALLOWED_HOSTS="127.0.0.1,[::1]",
+        # The flood phase goes through nginx (bench/proxy.py), which sets X-Forwarded-For: the
+        # client address is the one nginx saw (without a proxy, REMOTE_ADDR as before).
+        TRUSTED_PROXY_COUNT="1",
+        # The rounds compare the application's requests with one another, so every process runs
+        # at the same priority; the isolation phase runs the pools as shipped (the web pool at
+        # WEB_POOL_NICE's default).
+        WEB_POOL_NICE="0",
         TOKEN_SIGNING_KEY_FILE=str(tmp / "token.key"),
         TOKEN_SIGNING_CERT_FILE=str(tmp / "token.crt"),
         WEB_CONCURRENCY=str(config.workers),
@@ -403,11 +413,14 @@ def preflight(server, scenarios: list[Scenario], claims_of) -> None:
     say(f"preflight: each scenario answered as expected through gunicorn ({server.url})")
 
 
-def checked_run(config: Config, server, scenario: Scenario, seconds: float) -> wrk.WrkResult:
-    """One wrk run of ``scenario``; a failed check, a socket error or no answer fails the bench."""
+def checked_run(
+    config: Config, server, scenario: Scenario, seconds: float, url: str | None = None
+) -> wrk.WrkResult:
+    """One wrk run of ``scenario`` (at ``url``, default the server's); a failed check, a socket
+    error or no answer fails the bench."""
     result = wrk.run(
         scenario,
-        server.url,
+        url or server.url,
         seconds=seconds,
         connections=config.connections,
         threads=config.threads,
@@ -482,17 +495,54 @@ def measure_activity(config: Config) -> list[str]:
     return found
 
 
-def run_flood(config: Config, server, scenarios: list[Scenario]) -> list:
-    """The no-starvation phase (bench/flood.py) on the token scenario, with a flood at one
-    account and one of rotating usernames; their results (none if not run)."""
+def run_flood(config: Config, server, scenarios: list[Scenario], tmp: Path) -> list:
+    """The no-starvation phase (bench/flood.py) on the token scenario, through the shipped nginx
+    configuration in front of the server, with a flood at one account and one of rotating
+    usernames; their results (none if not run)."""
+    from bench import proxy
 
     token = next((s for s in scenarios if s.name == "token"), None)
     if token is None or not config.flood_rounds:
         return []
-    return [run_one_flood(config, server, token, rotate=rotate) for rotate in (False, True)]
+    if proxy.find_nginx() is None:
+        raise BenchError("nginx is not installed (Debian/Ubuntu: apt-get install nginx-light)")
+    workdir = tmp / "nginx"
+    workdir.mkdir(exist_ok=True)
+    upstream = server.url
+    # The valid requests stand for a registry's many users: their address (127.0.0.1) is listed
+    # as not limited, as the shipped configuration's comment says to do for one's own networks;
+    # the flood's ([::1]) is limited as any other.
+    unlimited = {"    # 10.20.0.0/16 1;": "    127.0.0.1 1;"}
+    with proxy.nginx_proxy(
+        [upstream, upstream],
+        [upstream, upstream],
+        workdir,
+        unlimited,
+        ipv6=True,
+        worker_connections=1024,
+    ) as (url, _certificate):
+        port = url.rsplit(":", 1)[1]
+        try:
+            return [
+                run_one_flood(
+                    config,
+                    server,
+                    token,
+                    rotate=rotate,
+                    valid_url=f"https://127.0.0.1:{port}",
+                    flood_url=f"https://[::1]:{port}",
+                )
+                for rotate in (False, True)
+            ]
+        except BenchError as error:
+            log = workdir / "nginx-error.log"
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            raise BenchError(f"{error}\nnginx's error log ends:\n" + "\n".join(tail)) from None
 
 
-def run_one_flood(config: Config, server, token: Scenario, *, rotate: bool):
+def run_one_flood(
+    config: Config, server, token: Scenario, *, rotate: bool, valid_url: str, flood_url: str
+):
     from django.conf import settings
 
     from bench import dataset
@@ -502,7 +552,9 @@ def run_one_flood(config: Config, server, token: Scenario, *, rotate: bool):
     result = flood.run(
         server=server,
         scenario=token,
-        checked_run=lambda scenario, seconds: checked_run(config, server, scenario, seconds),
+        checked_run=lambda scenario, seconds: checked_run(
+            config, server, scenario, seconds, valid_url
+        ),
         rounds=config.flood_rounds,
         round_seconds=config.round_seconds,
         connections=config.flood_connections,
@@ -510,6 +562,8 @@ def run_one_flood(config: Config, server, token: Scenario, *, rotate: bool):
         service=settings.REGISTRY_SERVICE,
         limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT if rotate else settings.LOGIN_FAILURE_LIMIT,
         rotate=rotate,
+        flood_url=flood_url,
+        rate=config.flood_rate,
     )
     if result.flood_statuses.get(429, 0) < 0.9 * sum(result.flood_statuses.values()):
         raise BenchError(f"the flood was not refused before hashing: {result.flood_statuses}")
@@ -567,9 +621,10 @@ def run_export(config: Config, env: dict[str, str], tmp: Path, scenarios: list[S
     log_dir = tmp / "export"
     log_dir.mkdir()
     path = f"/orgs/{dataset.ORG}/activity.csv"
+    shipped = {name: value for name, value in env.items() if name != "WEB_POOL_NICE"}
     with (
-        Gunicorn(env=env, log_dir=log_dir) as web,
-        Gunicorn(env=env, log_dir=log_dir, pool="token") as token_pool,
+        Gunicorn(env=shipped, log_dir=log_dir) as web,
+        Gunicorn(env=shipped, log_dir=log_dir, pool="token") as token_pool,
     ):
         say(
             f"web pool {web.url} ({config.workers} workers), token pool {token_pool.url} "
@@ -605,8 +660,14 @@ def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Sce
     """Start gunicorn as `make serve` does, check each scenario once, run the rounds, then the
     no-starvation phase; returns ``(rounds, flood result or None, report lines)``."""
     heading("Load")
-    with Gunicorn(env=env, log_dir=tmp) as server:
-        say(f"server: gunicorn {' '.join(server.command[1:])} (PORT={server.port})")
+    # The token pool as shipped (PORTAL_POOL=token: the token service's database settings), with
+    # the web pool's number of workers; it answers /healthz too.
+    pool_env = {**env, "TOKEN_WORKERS": str(config.workers)}
+    with Gunicorn(env=pool_env, log_dir=tmp, pool="token") as server:
+        say(
+            f"server: PORTAL_POOL=token gunicorn {' '.join(server.command[1:])} "
+            f"(TOKEN_PORT={server.port}, {config.workers} workers)"
+        )
         say(f"gunicorn master {server.proc.pid}, {len(server.workers())} workers")
         preflight(server, scenarios, claims_of)
         vacuums = Vacuums(config.database_url)
@@ -614,7 +675,7 @@ def run_load(config: Config, env: dict[str, str], tmp: Path, scenarios: list[Sce
         extra = run_recording(config, env, tmp, scenarios)
         if config.recording_rounds and config.flood_rounds:
             vacuums.run()
-        flooded = run_flood(config, server, scenarios)
+        flooded = run_flood(config, server, scenarios, tmp)
         say(vacuums.line())
         return rounds, flooded, [*extra, vacuums.line()]
 

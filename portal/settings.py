@@ -41,7 +41,14 @@ if DATABASES["default"]["ENGINE"] not in (
         f"(got a {DATABASE_URL.split(':', 1)[0]!r} URL)."
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django's health check (a SELECT 1 on the first query of every request that reuses a
+# connection) replaces a connection the server dropped before a page uses it. The token pool
+# (PORTAL_POOL=token, gunicorn.conf.py) goes without it: its reads (core/prepared.py) retry once
+# on a new connection when the kept one turns out dropped, which costs nothing the rest of the
+# time. DATABASE_HEALTH_CHECKS overrides either default.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool(
+    "DATABASE_HEALTH_CHECKS", default=env.str("PORTAL_POOL", default="web") != "token"
+)
 # PostgreSQL connections bind parameters on the server (psycopg's server_side_binding, which
 # Django documents), so that psycopg prepares a statement once it has run 5 times on a
 # connection (prepare_threshold): the token service's compiled reads (core/prepared.py) are then
@@ -83,7 +90,7 @@ MIDDLEWARE = [
     "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "core.middleware.QueryControlCharactersMiddleware",

@@ -222,3 +222,36 @@ def test_pages_carry_a_content_security_policy(acme, login):
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("pool", "setting", "expected"),
+    [("web", None, 5), ("web", "0", 0), ("web", "12", 12), ("token", None, 0)],
+)
+def test_the_web_pool_runs_at_a_lower_cpu_priority(pool, setting, expected, monkeypatch):
+    """gunicorn.conf.py's post_fork hook lowers the web pool's workers' priority (WEB_POOL_NICE,
+    default 5), never the token pool's: a CSV export yields the CPU to registry requests. Run in
+    a forked child, as gunicorn runs it in each worker."""
+    import runpy
+
+    monkeypatch.setenv("PORTAL_POOL", pool)
+    if setting is None:
+        monkeypatch.delenv("WEB_POOL_NICE", raising=False)
+    else:
+        monkeypatch.setenv("WEB_POOL_NICE", setting)
+    conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    child = os.fork()
+    if child == 0:  # the worker
+        conf["post_fork"](None, None)
+        os._exit(os.getpriority(os.PRIO_PROCESS, 0) - before)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == expected
+
+
+def test_a_nonsense_web_pool_priority_is_refused(monkeypatch):
+    import runpy
+
+    monkeypatch.setenv("WEB_POOL_NICE", "25")
+    with pytest.raises(RuntimeError, match="WEB_POOL_NICE must be between 0 and 19"):
+        runpy.run_path(str(REPO / "gunicorn.conf.py"))

@@ -2,6 +2,7 @@
 rows on PostgreSQL) and the compiled reads (Django's own cursor, one statement whatever the
 number of values in a list, a bounded cache of compiled shapes)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,9 +25,7 @@ def row(number: int, *, organization=None, user=None, **changes) -> tuple:
     """A decision row in DECISION_COLUMNS order, with values that differ from row to row."""
     values = {
         "decided_at": WHEN + timedelta(microseconds=number),
-        "organization": organization.pk if organization else None,
-        "policy_version": number if organization else None,
-        "primary": number % 2 == 0,
+        "filed_under": json.dumps({str(organization.pk): number} if organization else {}),
         "user": user.pk if user else None,
         "username": user.username if user else "",
         "signed_in_with": "access_token" if user else "anonymous",
@@ -48,11 +47,11 @@ def row(number: int, *, organization=None, user=None, **changes) -> tuple:
 
 
 def stored() -> list[tuple]:
-    fields = [
-        f"{name}_id" if name in ("organization", "user") else name for name in DECISION_COLUMNS
-    ]
+    fields = [f"{name}_id" if name == "user" else name for name in DECISION_COLUMNS]
+    filed = DECISION_COLUMNS.index("filed_under")
     return [
-        tuple(values) for values in PullDecision.objects.order_by("decided_at").values_list(*fields)
+        (*values[:filed], json.dumps(values[filed]), *values[filed + 1 :])
+        for values in PullDecision.objects.order_by("decided_at").values_list(*fields)
     ]
 
 
@@ -86,7 +85,8 @@ def test_a_too_long_value_is_an_error_and_nothing_is_written(count):
 
 def test_a_row_that_breaks_a_constraint_is_an_error_and_nothing_is_written():
     rows = [row(n) for n in range(100)]
-    rows[60] = (*rows[60][:4], 999_999, *rows[60][5:])  # no such user
+    user = DECISION_COLUMNS.index("user")
+    rows[60] = (*rows[60][:user], 999_999, *rows[60][user + 1 :])  # no such user
     with pytest.raises(IntegrityError):
         CompiledInsert(PullDecision, DECISION_COLUMNS).insert(rows)
     assert PullDecision.objects.count() == 0

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from activity.decisions import Caller, DecisionBacklog, pull_decisions_record
 from core import throttle
 from core.links import site_url
-from core.middleware import printable
+from core.middleware import no_content_security_policy, printable
 from policies.engine import PullSnapshot
 from policies.hub_cache import refusal_message
 from policies.selectors import pull_snapshot
@@ -116,6 +116,7 @@ def read_request(request) -> TokenRequest:
 
 
 @csrf_exempt  # a machine endpoint: it reads no cookie, so there is no session to ride on
+@no_content_security_policy  # JSON for registries, never rendered: no policy to build
 @no_store
 def registry_token(request):
     """``GET`` (Distribution token flow) or ``POST`` (OAuth2 flow) ``/auth/token``: read the

@@ -3,7 +3,8 @@
 --
 -- Configured through the environment: FLOOD_USER (the account attacked), FLOOD_SERVICE, and
 -- FLOOD_ROTATE=1 for a new made-up username on every request (nx<random>), as a flood across
--- accounts does.
+-- accounts does. FLOOD_DELAY_MS: each connection waits this long between its requests (0: none),
+-- which sets the flood's rate.
 -- done() prints one line, "FLOOD_RESULT {json}", with the counts by status of all threads.
 
 local user = os.getenv("FLOOD_USER")
@@ -23,6 +24,13 @@ function request()
     return wrk.format(nil, nil, nil, body_for(string.format("nx%08x", math.random(0, 0x7fffffff))))
   end
   return wrk.format()
+end
+
+local delay_ms = tonumber(os.getenv("FLOOD_DELAY_MS") or "0")
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
 end
 
 statuses = {}

@@ -371,6 +371,14 @@ def test_the_proxy_limits_token_requests_per_address_in_the_protocol_s_json(depl
         }
         for _ in range(5):
             assert request(f"{proxy}/healthz", context=context)[0] == 200
+    # An address listed as not limited (one's own build farm) is never refused by the proxy.
+    unlimited = {**limits, "    # 10.20.0.0/16 1;": "    127.0.0.1 1;"}
+    workdir = tmp_path / "unlimited-proxy"
+    workdir.mkdir()
+    with nginx_proxy([node_a, node_b], [node_a, node_b], workdir, unlimited) as (proxy, cert):
+        context = ssl.create_default_context(cafile=str(cert))
+        statuses = [request(f"{proxy}/auth/token", context=context)[0] for _ in range(12)]
+        assert statuses == [401] * 12, statuses
 
 
 def test_the_systemd_units_are_valid(tmp_path):

@@ -126,3 +126,14 @@ def test_a_length_that_is_not_a_number_is_a_json_400(acme, client, signing):
         CONTENT_LENGTH="lots",
     )
     assert_json_400(response)
+
+
+def test_token_answers_carry_no_content_security_policy_but_pages_do(db, client):
+    """The token service answers JSON to registries: the policy, which costs more to build than
+    a token request's own work, is not built for it; every page still has it."""
+    token = client.get("/auth/token", {"service": "nowhere"})
+    assert token["Content-Type"] == "application/json"
+    assert "Content-Security-Policy" not in token
+    assert "Content-Security-Policy-Report-Only" not in token
+    page = client.get("/accounts/login/")
+    assert "default-src" in page["Content-Security-Policy"]

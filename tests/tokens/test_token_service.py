@@ -484,14 +484,20 @@ def test_the_token_read_is_a_prepared_statement_on_postgresql(acme, ask, granted
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_connection_the_server_dropped_is_replaced_without_a_failed_request(claims_of, ask):
-    """When the server has dropped a kept connection (a restart, an idle timeout), the next
-    request's first query finds out first (Django's CONN_HEALTH_CHECKS, at the start of each
-    request, as the WSGI handler's request_started does; the test client skips it) and opens
-    a new one: the client never sees the failure."""
+@pytest.mark.parametrize("health_checks", [True, False], ids=["web pool", "token pool"])
+def test_a_connection_the_server_dropped_is_replaced_without_a_failed_request(
+    claims_of, ask, health_checks
+):
+    """When the server has dropped a kept connection (a restart, an idle timeout), the client
+    never sees the failure: on the web pool the next request's first query finds out first
+    (Django's CONN_HEALTH_CHECKS, at the start of each request, as the WSGI handler's
+    request_started does; the test client skips it) and opens a new one; the token pool has no
+    health check, and its read, finding the connection dropped, runs once more on a new one."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL: a server-side backend to terminate")
     import psycopg
+
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = health_checks
 
     mike = make_user("mike")
     auth = ("mike", access_token_create(user=mike, name="ci")[1])
@@ -512,3 +518,4 @@ def test_a_connection_the_server_dropped_is_replaced_without_a_failed_request(cl
         {"type": "repository", "name": "library/alpine", "actions": ["pull"]}
     ]
     assert connection.connection.info.backend_pid != backend
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = True
