@@ -32,11 +32,12 @@ var/secret_key:
 ## Development server on the embedded SQLite database, with demo data. Leaves a .env with
 ## DEBUG=true (if there is none) so that manage.py commands work the same way afterwards.
 run: export DEBUG ?= true
+## Ends with the demo accounts and the URL, just above the server's own output.
 run: install .env keys
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py seed_demo
-	@echo "Portal: http://$(HOST):$(PORT)/  (token service: http://$(HOST):$(PORT)/auth/token)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@$(PY) manage.py migrate --no-input -v 0
+	@$(PY) manage.py seed_demo
+	@echo "Open http://$(HOST):$(PORT)/ and sign in (token service: http://$(HOST):$(PORT)/auth/token)"
+	@$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The same app under gunicorn with production settings (DEBUG off), as two pools
 ## (gunicorn.conf.py): the pages and API on PORT (WEB_CONCURRENCY workers) and the registry's

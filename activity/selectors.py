@@ -2,9 +2,9 @@
 the top of the owners' page, and the rows of the CSV export.
 
 An organisation's decisions are the rows filed under it (:class:`activity.models.PullDecision`'s
-``filed_under`` has its id), newest first, read through the time index (PostgreSQL also has a
-GIN index on ``filed_under`` for an organisation whose decisions are rare), so each page costs
-the same few queries whatever the size of the log or of the organisation.
+``filed_under`` has its id), newest first, read through the time index (and the member and
+outcome indexes for those filters), keeping the rows filed under the organisation: each page
+costs the same few queries whatever the size of the log.
 """
 
 from collections.abc import Iterator

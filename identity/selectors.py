@@ -2,10 +2,12 @@
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from identity.config import Provider
 from identity.models import GroupMapping, IdentityProvider, SsoIdentity
-from orgs.models import Organization
+from orgs.models import Organization, Team
+from orgs.team_extensions import TeamSection
 
 
 def group_mappings_of(*, organization: Organization) -> QuerySet[GroupMapping]:
@@ -34,3 +36,26 @@ def configured_providers() -> tuple[Provider, ...]:
 def provider_by_id(provider_id: str) -> Provider | None:
     """The provider ``provider_id`` people may sign in with, or None."""
     return next((p for p in configured_providers() if p.id == provider_id), None)
+
+
+def team_section(team: Team) -> TeamSection | None:
+    """The team page's single sign-on section: the groups whose members join the team, and
+    that deleting the team ends those mappings (registered with :mod:`orgs.team_extensions`
+    from ``IdentityConfig.ready``). None when no group maps to the team."""
+    mappings = list(team.group_mappings.order_by("provider", "group"))
+    if not mappings:
+        return None
+    labels = {provider.id: provider.label for provider in configured_providers()}
+    return TeamSection(
+        title="Single sign-on",
+        lines=tuple(
+            f"Members of group '{m.group}' of {labels.get(m.provider, m.provider)} join this team"
+            for m in mappings
+        ),
+        link_text="Single sign-on settings",
+        link_url=reverse("identity:organization", kwargs={"org": team.organization.name}),
+        deleted_with=(
+            f"Single sign-on: {len(mappings)} group mapping{'s' if len(mappings) > 1 else ''} "
+            "to this team end."
+        ),
+    )

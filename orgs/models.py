@@ -69,6 +69,12 @@ class Organization(models.Model):
             "refused in the portal and by the registry's token service (access tokens still work)."
         ),
     )
+    next_steps_dismissed_at = models.DateTimeField(
+        _("next steps dismissed"),
+        null=True,
+        blank=True,
+        help_text=_('When an owner hid the "Next steps" box from the organization\'s home.'),
+    )
 
     objects = OrganizationQuerySet.as_manager()
 

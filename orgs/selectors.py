@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.template.defaultfilters import pluralize
 
-from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.models import OWNERS_TEAM, Invitation, Organization, Team, TeamMembership
 
 MEMBERS_PER_PAGE = 50
 
@@ -127,6 +127,79 @@ def team_members(*, team: Team, query: str = "", page: str | int | None = 1) -> 
     if query:
         memberships = memberships.filter(user__username__icontains=query)
     return Paginator(memberships, MEMBERS_PER_PAGE).get_page(page)
+
+
+def team_member_candidates(*, team: Team) -> QuerySet:
+    """Users an owner may add to ``team`` directly: the organisation's active members who are
+    not in it yet, by username (everyone else is invited)."""
+    in_organization = TeamMembership.objects.filter(
+        team__organization_id=team.organization_id, user=OuterRef("pk")
+    )
+    in_team = TeamMembership.objects.filter(team=team, user=OuterRef("pk"))
+    return (
+        get_user_model()
+        .objects.filter(Exists(in_organization), ~Exists(in_team), is_active=True)
+        .order_by("username")
+    )
+
+
+def team_only_members(*, team: Team) -> list[str]:
+    """Usernames of ``team``'s members who are in no other team of its organisation: deleting
+    the team takes them out of the organisation."""
+    elsewhere = TeamMembership.objects.filter(
+        team__organization_id=team.organization_id, user=OuterRef("user")
+    ).exclude(team=team)
+    return list(
+        team.memberships.filter(~Exists(elsewhere))
+        .order_by("user__username")
+        .values_list("user__username", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """One of the first things an owner does in a new organisation, and whether it is done
+    (``None``: the portal can't tell)."""
+
+    label: str
+    url_name: str
+    done: bool | None
+
+
+def organization_next_steps(*, organization: Organization) -> list[NextStep]:
+    """The "Next steps" an owner sees on the organisation's home until an owner dismisses them:
+    invite members (done once someone else is a member or invited), turn on Image Access
+    Management, enforce sign-in in Docker Desktop (which the portal can't see: ``done`` is
+    None). Empty once dismissed."""
+    if organization.next_steps_dismissed_at is not None:
+        return []
+    memberships = TeamMembership.objects.filter(team__organization=organization)
+    row = (
+        Organization.objects.filter(pk=organization.pk)
+        .annotate(
+            iam_enabled=F("access_policy__enabled"),
+            others=Exists(
+                memberships.exclude(
+                    user__in=memberships.filter(team__name=OWNERS_TEAM).values("user")
+                )
+            ),
+            owners=Count("teams__memberships", filter=Q(teams__name=OWNERS_TEAM)),
+            invited=Exists(Invitation.objects.filter(team__organization=OuterRef("pk"))),
+        )
+        .values("iam_enabled", "others", "owners", "invited")
+        .get()
+    )
+    return [
+        NextStep(
+            "Invite members",
+            "orgs:invitations",
+            row["others"] or row["invited"] or row["owners"] > 1,
+        ),
+        NextStep(
+            "Turn on Image Access Management", "policies:permissions", bool(row["iam_enabled"])
+        ),
+        NextStep("Set up sign-in enforcement for Docker Desktop", "signin:sign_in", None),
+    ]
 
 
 def teams_of_member(*, organization: Organization, user) -> list[Team]:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from core import ratelimit
 from orgs.models import MEMBERS_TEAM, OWNERS_TEAM, Organization, Team, TeamMembership
@@ -15,6 +16,7 @@ from orgs.namespaces import (
 )
 from orgs.naming import org_name_error
 from orgs.selectors import last_owner_refusal, organization_creation_refusal
+from orgs.team_extensions import team_deletion_hooks_run
 
 User = get_user_model()
 
@@ -129,12 +131,80 @@ def team_create(*, organization: Organization, name: str, description: str = "")
     return team
 
 
+def _team_name_taken(name: str) -> ValidationError:
+    return ValidationError({"name": f"A team named '{name}' already exists."}, code="taken")
+
+
+@transaction.atomic
+def team_update(*, team: Team, name: str, description: str) -> Team:
+    """Rename ``team`` and/or change its description. The ``owners`` team keeps its name, and no
+    team can take it; names stay unique within the organisation (a form error, never an
+    overwrite). Grants, allowlist entries and mappings follow the team, not its name."""
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if name != team.name:
+        if team.is_owners:
+            raise ValidationError(
+                {
+                    "name": f"The {OWNERS_TEAM} team can't be renamed: it is who manages the "
+                    "organization."
+                },
+                code="owners",
+            )
+        if (
+            name == OWNERS_TEAM
+            or Team.objects.filter(organization=team.organization, name=name).exists()
+        ):
+            raise _team_name_taken(name)
+    team.name, team.description = name, description
+    team.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            team.save(update_fields=["name", "description"])
+    except IntegrityError as exc:  # a concurrent rename or create took the name
+        raise _team_name_taken(name) from exc
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team, actor) -> None:
+    """Delete ``team`` with its memberships, pending invitations and what the apps above keep
+    for it (grants, allowlist entries, single sign-on mappings; their registered hooks record it
+    first). Never the ``owners`` team. Members in no other team leave the organisation."""
+    team = Team.objects.select_for_update().filter(pk=team.pk).first()
+    if team is None:
+        raise ValidationError("This team no longer exists.", code="gone")
+    if team.is_owners:
+        raise ValidationError(
+            f"The {OWNERS_TEAM} team can't be deleted: it is who manages the organization.",
+            code="owners",
+        )
+    team_deletion_hooks_run(team, actor)
+    team.delete()
+
+
+@transaction.atomic
+def team_member_add_existing(*, team: Team, user) -> TeamMembership:
+    """An owner adds someone who is already a member of the organisation (in another team) to
+    ``team`` directly: they agreed to be in the organisation when they accepted an invitation.
+    People not yet members are invited instead (:mod:`orgs.invitations.services`)."""
+    if not TeamMembership.objects.filter(team__organization=team.organization, user=user).exists():
+        raise ValidationError(
+            {
+                "username": f"{user.username} is not a member of {team.organization.name}: "
+                "invite them instead."
+            },
+            code="not_member",
+        )
+    return team_member_add(team=team, user=user)
+
+
 @transaction.atomic
 def team_member_add(*, team: Team, user) -> TeamMembership:
     """Add an existing, active user to a team (which makes them a member of its organisation).
 
     Internal: people join by accepting an invitation (:mod:`orgs.invitations.services`), which
-    calls this; no page adds members directly.
+    calls this; owners add members of the organisation to more teams through
+    :func:`team_member_add_existing`.
     """
     if not user.is_active:
         raise ValidationError({"username": f"The account '{user.username}' is deactivated."})
@@ -174,3 +244,12 @@ def _refuse_last_owner(owners: Team, user) -> None:
     refusal = last_owner_refusal(organization=owners.organization, users=[user])
     if refusal is not None:
         raise ValidationError(refusal)
+
+
+@transaction.atomic
+def organization_next_steps_dismiss(*, organization: Organization) -> None:
+    """Hide the "Next steps" box from the organisation's home, for every owner (the first
+    dismissal counts)."""
+    Organization.objects.filter(pk=organization.pk, next_steps_dismissed_at=None).update(
+        next_steps_dismissed_at=timezone.now()
+    )

@@ -15,6 +15,11 @@ urlpatterns = [
     ),
     path("<org:org>/leave/", views.LeaveView.as_view(), name="leave"),
     path(
+        "<org:org>/next-steps/dismiss/",
+        views.NextStepsDismissView.as_view(),
+        name="next_steps_dismiss",
+    ),
+    path(
         "<org:org>/invitations/",
         invitation_views.OrganizationInvitationsView.as_view(),
         name="invitations",
@@ -26,6 +31,8 @@ urlpatterns = [
     ),
     path("<org:org>/teams/", views.TeamListView.as_view(), name="teams"),
     path("<org:org>/teams/<team:team>/", views.TeamDetailView.as_view(), name="team"),
+    path("<org:org>/teams/<team:team>/edit/", views.TeamEditView.as_view(), name="team_edit"),
+    path("<org:org>/teams/<team:team>/delete/", views.TeamDeleteView.as_view(), name="team_delete"),
     path(
         "<org:org>/teams/<team:team>/members/<username:username>/remove/",
         views.TeamMemberRemoveView.as_view(),

@@ -1,16 +1,20 @@
 """Organisation pages. Views declare a form and a service call; access is in OrganizationMixin."""
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.generic import RedirectView, TemplateView
+from django.utils.translation import ngettext
+from django.views.generic import RedirectView, TemplateView, View
 
 from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from orgs import selectors, services
-from orgs.forms import OrganizationCreateForm, TeamCreateForm
+from orgs.forms import OrganizationCreateForm, TeamCreateForm, TeamMemberAddForm, TeamUpdateForm
 from orgs.mixins import OrganizationMixin, TeamMixin
+from orgs.team_extensions import team_sections
 
 
 class OrganizationListView(LoginRequiredMixin, ServiceFormView):
@@ -59,7 +63,22 @@ class OrganizationDetailView(OrganizationMixin, TemplateView):
             organization=self.organization, query=query, page=self.request.GET.get("page")
         )
         context.update(page=page, query=query)
+        if self.is_owner:
+            context["next_steps"] = selectors.organization_next_steps(
+                organization=self.organization
+            )
         return context
+
+
+class NextStepsDismissView(OrganizationMixin, View):
+    """POST: hide the "Next steps" box from the organisation's home (owners only)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        services.organization_next_steps_dismiss(organization=self.organization)
+        messages.success(request, "Next steps hidden.")
+        return redirect("orgs:detail", org=self.organization.name)
 
 
 class MemberMixin(OrganizationMixin):
@@ -166,11 +185,20 @@ class TeamListView(OrganizationMixin, ServiceFormView):
         return reverse("orgs:team", kwargs={"org": self.organization.name, "team": result.name})
 
 
-class TeamDetailView(TeamMixin, TemplateView):
-    """One team and its members (searched and paginated like the members page); owners
-    invite people into it from here."""
+class TeamDetailView(TeamMixin, ServiceFormView):
+    """One team: its members (searched and paginated like the members page) and what the apps
+    above keep for it (its grant and allowlist entries, :mod:`orgs.team_extensions`). Owners
+    add the organisation's members to it here (POST), and invite anyone else."""
 
     template_name = "orgs/team_detail.html"
+    form_class = TeamMemberAddForm
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "team": self.team,
+            "candidates": selectors.team_member_candidates(team=self.team),
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -180,8 +208,94 @@ class TeamDetailView(TeamMixin, TemplateView):
                 team=self.team, query=query, page=self.request.GET.get("page")
             ),
             query=query,
+            sections=team_sections(self.team),
         )
         return context
+
+    def perform(self, form):
+        return services.team_member_add_existing(team=self.team, user=form.cleaned_data["username"])
+
+    def get_success_message(self, result):
+        return f"Added {result.user.username} to team {self.team.name}."
+
+    def get_success_url(self, result=None):
+        return reverse("orgs:team", kwargs={"org": self.organization.name, "team": self.team.name})
+
+
+class TeamEditView(TeamMixin, ServiceFormView):
+    """Rename a team or change its description (owners only; never the owners team's name)."""
+
+    template_name = "orgs/team_edit.html"
+    form_class = TeamUpdateForm
+    owner_only = True
+
+    def get_initial(self):
+        return {"name": self.team.name, "description": self.team.description}
+
+    def perform(self, form):
+        return services.team_update(team=self.team, **form.cleaned_data)
+
+    def get_success_message(self, result):
+        return f"Team {result.name} saved."
+
+    def get_success_url(self, result=None):
+        return reverse("orgs:team", kwargs={"org": self.organization.name, "team": result.name})
+
+
+LEAVING_SHOWN = 20  # members named on a team's deletion page; the others are counted
+
+
+class TeamDeleteView(TeamMixin, ConfirmActionView):
+    """Delete a team (owners only; never the owners team): GET says what goes with it, POST
+    deletes."""
+
+    template_name = "orgs/confirm.html"
+    owner_only = True
+
+    def confirmation(self):
+        org, team = self.organization.name, self.team.name
+        consequences = [f"Team {team} and its memberships are deleted."]
+        leaving = selectors.team_only_members(team=self.team)
+        if leaving:
+            shown = ", ".join(leaving[:LEAVING_SHOWN])
+            more = len(leaving) - LEAVING_SHOWN
+            consequences.append(
+                f"No longer members of {org} (they are in no other team): {shown}"
+                + (f" and {more} more." if more > 0 else ".")
+            )
+        consequences.extend(
+            section.deleted_with for section in team_sections(self.team) if section.deleted_with
+        )
+        pending = self.team.invitations.pending().count()
+        if pending:
+            consequences.append(
+                ngettext(
+                    "Its pending invitation is withdrawn.",
+                    "Its %(count)d pending invitations are withdrawn.",
+                    pending,
+                )
+                % {"count": pending}
+            )
+        return Confirmation(
+            title=f"Delete team {team}?",
+            consequences=tuple(consequences),
+            button=f"Delete team {team}",
+            cancel_url=reverse("orgs:team", kwargs={"org": org, "team": team}),
+            refusal=(
+                f"The {team} team can't be deleted: it is who manages {org}."
+                if self.team.is_owners
+                else None
+            ),
+        )
+
+    def perform(self):
+        services.team_delete(team=self.team, actor=self.request.user)
+
+    def get_success_message(self, result):
+        return f"Deleted team {self.team.name}."
+
+    def get_success_url(self, result):
+        return reverse("orgs:teams", kwargs={"org": self.organization.name})
 
 
 class TeamMemberRemoveView(TeamMixin, MemberMixin, ConfirmActionView):

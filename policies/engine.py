@@ -115,11 +115,22 @@ class Outcome(StrEnum):
     def label(self) -> str:
         return OUTCOME_LABELS[self]
 
+    @property
+    def verdict(self) -> str:
+        """The outcome as a page shows it: what the policy says *and* what became of the pull,
+        so that audit-only mode never reads "Blocked" above "the pull is allowed"."""
+        return OUTCOME_VERDICTS[self]
+
 
 OUTCOME_LABELS = {
     Outcome.ALLOWED: "Allowed",
     Outcome.BLOCKED: "Blocked",
     Outcome.WOULD_BLOCK: "Would be blocked",
+}
+OUTCOME_VERDICTS = {
+    Outcome.ALLOWED: "✔ Allowed",
+    Outcome.BLOCKED: "✖ Blocked",
+    Outcome.WOULD_BLOCK: "⚠ Would be blocked (audit only) — pulled",
 }
 # When several organisations restrict a user and all allow an image, the decision names the
 # most exceptional of their rules: that is what explains why the pull goes through.
@@ -199,12 +210,12 @@ class ListEntry:
         return entry_in_force(self.expires_at, as_of)
 
     def describe(self) -> str:
-        """E.g. "acme's allowlist entry `someone/*` for team platform, added by olivia,
+        """E.g. "acme's allowlist entry 'someone/*' for team platform, added by olivia,
         expires 2026-12-31: 'CI base images'"."""
         scope = f" for team {self.team}" if self.team else ""
         added = f", added by {self.added_by}" if self.added_by else ""
         return (
-            f"{self.organization}'s allowlist entry `{self.pattern}`{scope}{added}, "
+            f"{self.organization}'s allowlist entry '{self.pattern}'{scope}{added}, "
             f"{expiry_text(self.expires_at)}: '{self.reason}'"
         )
 
@@ -260,6 +271,11 @@ class Decision:
         if self.allowed:
             return Outcome.ALLOWED
         return Outcome.BLOCKED if self.enforced else Outcome.WOULD_BLOCK
+
+    @property
+    def verdict(self) -> str:
+        """The outcome in words, e.g. "⚠ Would be blocked (audit only) — pulled"."""
+        return self.outcome.verdict
 
     def as_dict(self) -> dict:
         return {
@@ -358,6 +374,110 @@ def as_plain_member(snapshot: PullSnapshot, organization: OrgPolicy) -> PullSnap
     )
 
 
+def _category_rule(org: OrgPolicy, category: Category) -> tuple[Rule | None, TeamPolicy | None]:
+    """Which rule lets the restricting ``org`` allow a whole category to the user (its own
+    images, its policy, or the first of the user's teams there whose grant allows it, with that
+    team), or ``(None, None)``: then only allowlist entries can allow images of the category."""
+    if category is Category.ORGANIZATION:
+        return Rule.ORGANIZATION, None
+    if settings_allow(org, category):
+        return Rule.CATEGORY, None
+    team = next((team for team in org.teams if settings_allow(team, category)), None)
+    if team is not None:
+        return Rule.TEAM_GRANT, team
+    return None, None
+
+
+#: The categories an organisation's policy speaks of, in the order pages list them.
+SUMMARY_CATEGORIES = (
+    Category.ORGANIZATION,
+    Category.OFFICIAL,
+    Category.VERIFIED_PUBLISHER,
+    Category.COMMUNITY,
+)
+
+
+@dataclass(frozen=True)
+class CategoryAccess:
+    """What one organisation lets the snapshot's user pull of one category: ``allowed`` (the
+    whole category), by which ``rule`` and, for a team grant, which ``team``; ``enforced`` is
+    False in audit-only mode (a refusal is then recorded, not applied). ``reason`` says it in
+    words."""
+
+    category: Category
+    allowed: bool
+    rule: Rule
+    reason: str
+    team: str | None = None
+    enforced: bool = True
+
+
+@dataclass(frozen=True)
+class AccessSummary:
+    """What one organisation lets a user pull: each category's :class:`CategoryAccess`, and
+    the allowlist entries in force for the user there (which allow the repositories they cover
+    whatever their category)."""
+
+    organization: str
+    categories: tuple[CategoryAccess, ...] = ()
+    entries: tuple[ListEntry, ...] = ()
+
+
+def access_summary(snapshot: PullSnapshot, organization: str) -> AccessSummary | None:
+    """What ``organization`` lets the snapshot's user pull, category by category (the members'
+    "Your access"), by the same rules as :func:`pull_decide`: its own images, its policy, the
+    grants of the user's teams there and its allowlist entries in force for them (the snapshot
+    must carry all of those: :func:`policies.selectors.access_snapshot`). Other organisations
+    of the user may restrict them too; this is ``organization``'s part only. None when the
+    user is not a member."""
+    org = next((o for o in snapshot.organizations if o.name == organization), None)
+    if org is None:
+        return None
+    if not org.restricts:
+        rule = Rule.OWNER if org.is_owner else Rule.UNMANAGED
+        reason = (
+            f"You are in {org.name}'s owners team, which can pull any image."
+            if org.is_owner
+            else f"{org.name}'s Image Access Management is off: members can pull any image."
+        )
+        return AccessSummary(
+            org.name, tuple(CategoryAccess(c, True, rule, reason) for c in SUMMARY_CATEGORIES)
+        )
+    entries = tuple(
+        entry
+        for entry in snapshot.entries
+        if entry.organization == org.name
+        and (entry.team is None or org.has_team(entry.team))
+        and entry.in_force(snapshot.as_of)
+    )
+    summary = []
+    for category in SUMMARY_CATEGORIES:
+        rule, team = _category_rule(org, category)
+        if rule is Rule.TEAM_GRANT:
+            reason = f"Allowed by {org.name}'s grant to your team {team.name}."
+        elif rule is Rule.ORGANIZATION:
+            reason = f"{org.name}'s own images are always allowed."
+        elif rule is Rule.CATEGORY:
+            reason = f"Allowed by {org.name}'s policy."
+        else:
+            reason = f"Blocked by {org.name}'s Image Access Management" + (
+                ", except the repositories the allowlist entries below cover." if entries else "."
+            )
+            if not org.enforces:
+                reason += " Audit-only mode: such pulls go through and are recorded."
+        summary.append(
+            CategoryAccess(
+                category=category,
+                allowed=rule is not None,
+                rule=rule or Rule.CATEGORY,
+                reason=reason,
+                team=team.name if team else None,
+                enforced=org.enforces,
+            )
+        )
+    return AccessSummary(org.name, tuple(summary), entries)
+
+
 @dataclass(frozen=True)
 class _Verdict:
     """One restricting organisation's answer."""
@@ -379,15 +499,13 @@ def _judge(snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference) ->
     def verdict(allowed: bool, rule: Rule, reason: str) -> _Verdict:
         return _Verdict(org.name, allowed, category, rule, reason, enforced=org.enforces)
 
-    allowed_by_policy = f"{category.label} are allowed by {org.name}'s Image Access Management."
-    if category is Category.ORGANIZATION:
-        return verdict(True, Rule.ORGANIZATION, allowed_by_policy)
-    if settings_allow(org, category):
-        return verdict(True, Rule.CATEGORY, allowed_by_policy)
-    team = next((team for team in org.teams if settings_allow(team, category)), None)
-    if team is not None:
+    rule, team = _category_rule(org, category)
+    if rule is Rule.TEAM_GRANT:
         reason = f"{category.label} are allowed by {org.name}'s grant to team {team.name}."
-        return verdict(True, Rule.TEAM_GRANT, reason)
+        return verdict(True, rule, reason)
+    if rule is not None:
+        reason = f"{category.label} are allowed by {org.name}'s Image Access Management."
+        return verdict(True, rule, reason)
     entries = applicable_entries(snapshot, org, reference.path)
     if entries:
         reason = (

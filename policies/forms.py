@@ -123,11 +123,56 @@ class AccessPolicyForm(SettingsForm):
         return confirm == "1" or confirm == self.signature(self.settings_values())
 
 
-class TeamGrantForm(SettingsForm):
-    """A team's grant: one checkbox per extra category its members may pull."""
+class TeamGrantsForm(SettingsForm):
+    """Every team's grant in one form (the Team grants page's one Save): a strict checkbox per
+    team and grant setting, named ``<team>-<setting>``, and the policy version being edited.
+    ``teams`` are the organisation's teams with their grants (``team.grant``, or none); any
+    other key is refused, as in every settings form."""
 
-    settings_fields = GRANT_FIELDS
-    settings_model = TeamGrant
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = list(teams)
+        for team in self.teams:
+            grant = getattr(team, "grant", None)
+            for field in GRANT_FIELDS:
+                self.fields[self.key(team.name, field)] = StrictBooleanField(
+                    label=f"team {team.name}: {policy_field_label(field, TeamGrant)}",
+                    required=False,
+                    initial=bool(grant and getattr(grant, field)),
+                )
+        self.allowed_keys = self.allowed_keys | frozenset(self.fields)
+
+    @staticmethod
+    def key(team: str, field: str) -> str:
+        return f"{team}-{field}"
+
+    def rows(self) -> list[tuple]:
+        """``(team, [(setting label, bound field), ...])`` for each team, for the table."""
+        labels = self.labels()
+        return [
+            (
+                team,
+                [
+                    (label, self[self.key(team.name, field)])
+                    for label, field in zip(labels, GRANT_FIELDS, strict=True)
+                ],
+            )
+            for team in self.teams
+        ]
+
+    @staticmethod
+    def labels() -> list[str]:
+        """The grant settings' labels, the table's columns."""
+        return [policy_field_label(field, TeamGrant) for field in GRANT_FIELDS]
+
+    def grants(self) -> dict[str, dict[str, bool]]:
+        """``{team name: {setting: value}}`` (only valid after ``is_valid()``)."""
+        return {
+            team.name: {
+                field: self.cleaned_data[self.key(team.name, field)] for field in GRANT_FIELDS
+            }
+            for team in self.teams
+        }
 
 
 class ImageCheckForm(forms.Form):

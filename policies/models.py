@@ -284,11 +284,11 @@ class ExceptionRequest(models.Model):
 
     @property
     def granted_text(self) -> str:
-        """What an approval granted, e.g. "`someone/*` for team platform, expires 2026-12-31"."""
+        """What an approval granted, e.g. "'someone/*' for team platform, expires 2026-12-31"."""
         if self.status != self.Status.APPROVED:
             return ""
         return (
-            f"`{self.granted_pattern}` for {scope_text(self.granted_team or None)}, "
+            f"'{self.granted_pattern}' for {scope_text(self.granted_team or None)}, "
             f"{expiry_text(self.granted_expires_at)}"
         )
 
@@ -333,7 +333,7 @@ class PolicyChange(models.Model):
     def described(self) -> list[str]:
         """Each change as a line, e.g. 'Docker Official Images: Restricted → Allowed',
         'Team platform: Community images: Restricted → Allowed', "Allowlist: added
-        `someone/*` for the whole organization, no expiry: 'CI base images'"."""
+        'someone/*' for the whole organization, no expiry: 'CI base images'"."""
         lines = []
         for key in _ordered(self.changes, [*POLICY_FIELDS, *_DESCRIBERS]):
             describe = _DESCRIBERS.get(key)
@@ -374,7 +374,7 @@ def _describe_entry(verb: str):
     def describe(value: dict) -> list[str]:
         replaced = " (replacing an expired entry)" if value.get("replaced_expired") else ""
         return [
-            f"Allowlist: {verb} `{value['pattern']}` for {scope_text(value['team'])}, "
+            f"Allowlist: {verb} '{value['pattern']}' for {scope_text(value['team'])}, "
             f"{_stored_expiry(value['expires_at'])}: '{value['reason']}'{replaced}"
         ]
 
@@ -456,6 +456,17 @@ def _describe_token_policy(value: dict) -> list[str]:
     return lines
 
 
+def _describe_team_deleted(value: dict) -> list[str]:
+    lines = [f"Team {value['team']} deleted"]
+    if value["grant"]:
+        lines.append(f"Team {value['team']}: grant removed ({', '.join(value['grant'])} allowed)")
+    lines.extend(
+        f"Allowlist: removed '{pattern}' for team {value['team']} (with the team)"
+        for pattern in value["entries"]
+    )
+    return lines
+
+
 # In the order their lines are shown (after the policy settings). The single sign-on entries
 # are written by identity.services, the token entries by tokens.services.
 _DESCRIBERS = {
@@ -465,6 +476,7 @@ _DESCRIBERS = {
     "exception_declined": _describe_request("declined", "note"),
     "allowlist_removed": _describe_entry("removed"),
     "allowlist_added": _describe_entry("added"),
+    "team_deleted": _describe_team_deleted,
     "sso_required": _describe_sso_required,
     "sso_group_mapping": _describe_group_mapping,
     "sso_memberships": _describe_sso_memberships,

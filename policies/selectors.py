@@ -13,16 +13,19 @@ teams: the memberships (with policies and grants), the verified publishers, and 
 entries that could match (only when some organisation refuses a requested image without them).
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from core.prepared import AnyOf, CompiledRead
 from orgs.models import OWNERS_TEAM, Organization, Team, TeamMembership
+from orgs.team_extensions import TeamSection
 from policies.engine import (
     ListEntry,
     OrgPolicy,
@@ -39,6 +42,8 @@ from policies.models import (
     ExceptionRequest,
     PolicyChange,
     Publisher,
+    TeamGrant,
+    policy_field_label,
 )
 from policies.patterns import candidates
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
@@ -49,9 +54,29 @@ def policy_for_organization(*, organization: Organization) -> AccessPolicy:
     return AccessPolicy.objects.get(organization=organization)
 
 
-def policy_history(*, organization: Organization, limit: int = 20) -> QuerySet[PolicyChange]:
-    """The most recent recorded changes of the organisation's settings, newest first."""
-    return PolicyChange.objects.filter(organization=organization)[:limit]
+#: The kinds of recorded change the History page filters by: {kind: (label, keys of
+#: ``PolicyChange.changes`` that make a change of that kind)}.
+HISTORY_KINDS = {
+    "policy": ("Policy", POLICY_FIELDS),
+    "grants": ("Team grants", ("team_grant",)),
+    "allowlist": ("Allowlist", ("allowlist_added", "allowlist_removed")),
+    "requests": (
+        "Exception requests",
+        ("exception_requested", "exception_approved", "exception_declined"),
+    ),
+    "sso": ("Single sign-on", ("sso_required", "sso_group_mapping", "sso_memberships")),
+}
+
+
+def policy_history(
+    *, organization: Organization, kind: str | None = None, limit: int | None = 20
+) -> QuerySet[PolicyChange]:
+    """The recorded changes of the organisation's settings, newest first: of one ``kind`` of
+    :data:`HISTORY_KINDS` (None: every kind), the ``limit`` most recent (None: all)."""
+    changes = PolicyChange.objects.filter(organization=organization)
+    if kind is not None:
+        changes = changes.filter(changes__has_any_keys=list(HISTORY_KINDS[kind][1]))
+    return changes if limit is None else changes[:limit]
 
 
 def organization_grants(*, organization: Organization) -> QuerySet[Team]:
@@ -62,6 +87,52 @@ def organization_grants(*, organization: Organization) -> QuerySet[Team]:
         .exclude(name=OWNERS_TEAM)
         .select_related("grant")
         .order_by("name")
+    )
+
+
+def team_allowed_categories(*, team: Team) -> list[str]:
+    """The categories ``team``'s grant allows, by their labels (none without a grant)."""
+    grant = TeamGrant.objects.filter(team=team).first()
+    if grant is None:
+        return []
+    return [policy_field_label(f, TeamGrant) for f in GRANT_FIELDS if getattr(grant, f)]
+
+
+def team_section(team: Team) -> TeamSection:
+    """The team's page's Image Access Management section: what its grant allows and the
+    allowlist entries for it, and what goes when it is deleted (registered with
+    :mod:`orgs.team_extensions` from ``PoliciesConfig.ready``)."""
+    link = reverse("policies:grants", kwargs={"org": team.organization.name})
+    if team.is_owners:
+        return TeamSection(
+            title="Image access",
+            lines=("The owners team can pull any image: it needs no grant.",),
+            link_text="Org Permissions",
+            link_url=link,
+        )
+    allowed = team_allowed_categories(team=team)
+    entries = list(team.allowlist_entries.order_by("pattern"))
+    lines = [f"Grant: {', '.join(allowed)} allowed" if allowed else "Grant: nothing extra"]
+    lines.extend(
+        f"Allowlist: '{entry.pattern}' ({entry.expiry_text}): {entry.reason}" for entry in entries
+    )
+    gone = []
+    if allowed:
+        gone.append(f"its grant ({', '.join(allowed)})")
+    if entries:
+        gone.append(f"{len(entries)} allowlist entr{'y' if len(entries) == 1 else 'ies'} for it")
+    return TeamSection(
+        title="Image access",
+        lines=tuple(lines),
+        link_text="Change the grant in Org Permissions",
+        link_url=link,
+        deleted_with=(
+            f"Image Access Management: {' and '.join(gone)} "
+            f"{'are' if len(gone) > 1 or len(entries) > 1 else 'is'} deleted; its members keep "
+            "only what the organization's policy and their other teams allow."
+            if gone
+            else ""
+        ),
     )
 
 
@@ -99,6 +170,17 @@ def membership_columns(prefix: str = "") -> dict[str, str]:
     }
 
 
+#: The membership rows' grant columns, in GRANT_FIELDS' order.
+_GRANT_COLUMNS = tuple(f"grant_{field}" for field in GRANT_FIELDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _team_policy(name: str, grants: tuple[bool, ...]) -> TeamPolicy:
+    """A team with these grant values (frozen, so one instance serves every snapshot: a member
+    of many organisations reads a row per team on every token request)."""
+    return TeamPolicy(name=name, **dict(zip(GRANT_FIELDS, grants, strict=True)))
+
+
 def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
     """One :class:`OrgPolicy` per organisation from membership rows (one row per team the user
     is in, with the columns of :func:`membership_columns`), with the user's teams and their
@@ -110,24 +192,32 @@ def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
         name = row["organization"]
         if name is None:
             continue
-        first.setdefault(name, row)
-        teams.setdefault(name, []).append(
-            TeamPolicy(
-                name=row["team"],
-                **{field: bool(row[f"grant_{field}"]) for field in GRANT_FIELDS},
+        team = _team_policy(row["team"], tuple([bool(row[column]) for column in _GRANT_COLUMNS]))
+        if name in teams:
+            teams[name].append(team)
+        else:
+            first[name] = row
+            teams[name] = [team]
+    policies = []
+    for name in sorted(first):
+        row, mine = first[name], teams[name]
+        if len(mine) > 1:
+            mine.sort(key=_team_name)
+        policies.append(
+            OrgPolicy(
+                name=name,
+                id=row["organization_id"],
+                is_owner=any(team.name == OWNERS_TEAM for team in mine),
+                version=row["policy_version"],
+                teams=tuple(mine),
+                **{field: row[field] for field in POLICY_FIELDS},
             )
         )
-    return tuple(
-        OrgPolicy(
-            name=name,
-            id=first[name]["organization_id"],
-            is_owner=any(team.name == OWNERS_TEAM for team in teams[name]),
-            version=first[name]["policy_version"],
-            teams=tuple(sorted(teams[name], key=lambda team: team.name)),
-            **{field: first[name][field] for field in POLICY_FIELDS},
-        )
-        for name in sorted(first)
-    )
+    return tuple(policies)
+
+
+def _team_name(team: TeamPolicy) -> str:
+    return team.name
 
 
 def publisher_candidates(references: Iterable[ImageReference]) -> list[str]:
@@ -451,3 +541,30 @@ def publisher_namespace_refusal(name: str) -> str | None:
     if Publisher.objects.filter(namespace=name).exists():
         return f"The name '{name}' belongs to a publisher."
     return None
+
+
+def access_snapshot(*, user, organization: Organization) -> PullSnapshot:
+    """``user``'s snapshot for :func:`policies.engine.access_summary` in ``organization``: their
+    memberships and, when it restricts them, every entry of its allowlist in force for them
+    (organisation-wide or for one of their teams there). Two queries; the allowlist of one
+    organisation is bounded."""
+    as_of = timezone.now()
+    rows = _MEMBERSHIPS.rows(user.pk)
+    snapshot = snapshot_from_rows(
+        username=user.get_username(), rows=rows, references=[], as_of=as_of
+    )
+    this = next((org for org in snapshot.organizations if org.name == organization.name), None)
+    if this is None or not this.restricts:
+        return snapshot
+    teams = {
+        row["team_id"]: row["team"] for row in rows if row["organization_id"] == organization.pk
+    }
+    entries = _list_entries(
+        (
+            dict(zip(_ENTRY_COLUMNS, values, strict=True))
+            for values in _allowlist([organization.pk], sorted(teams), as_of)
+        ),
+        {organization.pk: organization.name},
+        teams,
+    )
+    return replace(snapshot, entries=entries)

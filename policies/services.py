@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orgs.models import Organization, Team
+from orgs.models import OWNERS_TEAM, Organization, Team
 from policies.engine import expiry_text
 from policies.models import (
     ALLOWLIST_MAX_ENTRIES,
@@ -20,6 +20,7 @@ from policies.models import (
     AllowlistEntry,
     PolicyChange,
     TeamGrant,
+    policy_field_label,
 )
 from policies.patterns import InvalidPattern, parse_pattern
 
@@ -161,9 +162,15 @@ def team_grant_update(
         raise StalePolicyEdit(
             f"Someone else changed {team.organization.name}'s settings while you were editing "
             f"(you edited version {expected_version}, the current one is {policy.version}). "
-            f"Team {team.name}'s grant was not saved: review it below and save again.",
+            f"The grant of team {team.name} was not saved: review it below and save again.",
             code="stale",
         )
+    return _grant_save(team=team, actor=actor, values=values, policy=policy)
+
+
+def _grant_save(*, team: Team, actor, values: Mapping[str, bool], policy: AccessPolicy):
+    """Save ``team``'s grant under the locked ``policy``; a change is recorded as a new
+    version. ``(grant, change or None)``."""
     grant, _ = TeamGrant.objects.get_or_create(team=team)
     changes = _settings_changes(grant, values)
     if not changes:
@@ -179,6 +186,73 @@ def team_grant_update(
         policy=policy,
     )
     return grant, change
+
+
+@transaction.atomic
+def team_grants_update(
+    *,
+    organization: Organization,
+    actor,
+    expected_version: int,
+    grants: Mapping[str, Mapping[str, bool]],
+) -> list[PolicyChange]:
+    """Save several teams' grants at once (the Team grants page), as edited from policy version
+    ``expected_version``: ``grants`` maps team names to grant settings as for
+    :func:`team_grant_update`. All or nothing: an edit from an older version is refused
+    (``StalePolicyEdit``), as is a team that is not the organisation's or is its owners team.
+    Each team whose grant changes is recorded as a new version; returns those changes (none:
+    nothing changed)."""
+    for values in grants.values():
+        _check_settings(values, GRANT_FIELDS)
+    teams = {
+        team.name: team
+        for team in Team.objects.filter(organization=organization, name__in=list(grants))
+    }
+    unknown = sorted(set(grants) - set(teams))
+    if unknown:
+        raise ValidationError(
+            f"{organization.name} has no team {', '.join(unknown)}: nothing was saved.",
+            code="unknown_team",
+        )
+    if OWNERS_TEAM in grants:
+        raise ValidationError(
+            "The owners team can pull any image already: it needs no grant.", code="owners"
+        )
+    policy = lock_policy(organization)
+    if policy.version != expected_version:
+        raise StalePolicyEdit(
+            f"Someone else changed {organization.name}'s settings while you were editing "
+            f"(you edited version {expected_version}, the current one is {policy.version}). "
+            "The team grants were not saved: review them below and save again.",
+            code="stale",
+        )
+    changes = []
+    for name in sorted(grants):
+        _, change = _grant_save(team=teams[name], actor=actor, values=grants[name], policy=policy)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def team_deletion_record(team: Team, actor) -> None:
+    """Before ``team`` is deleted (with its grant and allowlist entries, by the database's
+    cascade): record what its members lose in the settings history, as a new policy version
+    (run by :func:`orgs.services.team_delete` in its transaction, registered from
+    ``PoliciesConfig.ready``). Nothing is recorded for a team that allowed nothing."""
+    grant = TeamGrant.objects.filter(team=team).first()
+    allowed = [
+        policy_field_label(f, TeamGrant) for f in GRANT_FIELDS if grant and getattr(grant, f)
+    ]
+    entries = list(team.allowlist_entries.order_by("pattern").values_list("pattern", flat=True))
+    if not allowed and not entries:
+        return
+    record_change(
+        organization=team.organization,
+        actor=actor,
+        changes={"team_deleted": {"team": team.name, "grant": allowed, "entries": entries}},
+        bump=True,
+        policy=lock_policy(team.organization),
+    )
 
 
 def entry_fields(
@@ -242,7 +316,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             raise ValidationError(
                 {
                     "pattern": (
-                        f"{organization.name}'s allowlist already has `{same.pattern}` for "
+                        f"{organization.name}'s allowlist already has '{same.pattern}' for "
                         f"{same.scope_text} ({same.expiry_text}), added by "
                         f"{same.added_by_username}."
                     )
@@ -266,7 +340,7 @@ def entry_create(*, actor, **fields) -> tuple[AllowlistEntry, dict]:
             )
     except IntegrityError as exc:  # a concurrent add of the same pattern won
         raise ValidationError(
-            {"pattern": f"{organization.name}'s allowlist already has `{fields['pattern']}`."},
+            {"pattern": f"{organization.name}'s allowlist already has '{fields['pattern']}'."},
             code="duplicate",
         ) from exc
     return entry, {**_entry_record(entry), "replaced_expired": replaced}

@@ -1,7 +1,10 @@
-"""Settings > Org Permissions: owners edit the policy, the team grants and the allowlist, and
-see the pending exception requests; members read it all; everyone checks images, and a refusal
-offers to ask for an exception (:mod:`policies.exceptions.views`). Each form posts to its own URL
-and, when refused, re-renders the page with its errors."""
+"""Settings > Org Permissions, a set of short pages under one sub-navigation: Policy (the
+policy form with its impact preview, 'Check an image' and, for members, "Your access"),
+Allowlist, Team grants, Requests (owners: the pending exception requests) and History. Owners
+edit; members read every page but Requests. Each page has one form that saves, which posts to
+the page itself: a success redirects to the top of the page with the message, a refusal
+re-renders it with the errors at the top. A refusal on 'Check an image' offers to ask for an
+exception (:mod:`policies.exceptions.views`)."""
 
 from dataclasses import dataclass
 
@@ -13,21 +16,21 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
+from django.views import View
+from django.views.generic import TemplateView
 
 from core.mixins import ConfirmActionView, Confirmation, ServiceFormView
 from orgs.mixins import OrganizationMixin
-from orgs.models import OWNERS_TEAM, Team
-from orgs.selectors import team_of_organization
 from policies import selectors, services
-from policies.engine import pull_decide
-from policies.exceptions.forms import ExceptionRequestForm
-from policies.exceptions.selectors import pending_exception_requests
+from policies.engine import access_summary, pull_decide
+from policies.exceptions.forms import ExceptionApproveForm, ExceptionRequestForm
+from policies.exceptions.selectors import pending_exception_requests, pending_request_for
 from policies.forms import (
     TRUE_VALUES,
     AccessPolicyForm,
     AllowlistEntryForm,
     ImageCheckForm,
-    TeamGrantForm,
+    TeamGrantsForm,
 )
 from policies.models import (
     POLICY_FIELDS,
@@ -37,6 +40,9 @@ from policies.models import (
 )
 
 ENTRIES_PER_PAGE = 50
+CHANGES_PER_PAGE = 50
+#: The Requests page lists at most this many (the oldest); each answer brings up the next.
+PENDING_SHOWN = 50
 
 
 def draft_impact(*, organization, draft: dict[str, bool]):
@@ -47,9 +53,10 @@ def draft_impact(*, organization, draft: dict[str, bool]):
     return import_string(settings.POLICY_IMPACT_PREVIEW)(organization=organization, draft=draft)
 
 
-def permissions_url(organization, anchor: str = "") -> str:
-    url = reverse("policies:permissions", kwargs={"org": organization.name})
-    return f"{url}#{anchor}" if anchor else url
+def permissions_url(organization, section: str = "permissions") -> str:
+    """The URL of one page of Org Permissions (``section``: a URL name of this app that takes
+    only the organisation)."""
+    return reverse(f"policies:{section}", kwargs={"org": organization.name})
 
 
 @dataclass(frozen=True)
@@ -103,111 +110,101 @@ def policy_controls(form: AccessPolicyForm, policy) -> dict[str, Control]:
     return controls
 
 
-class PermissionsPage(OrganizationMixin, ServiceFormView):
-    """The Org Permissions page around one of its forms (``form_slot`` names its place).
+class PermissionsSection(OrganizationMixin):
+    """One page of Org Permissions: the organisation's policy and ``section``, the page's entry
+    in the sub-navigation (which also carries 'Check an image' and the link to this page's
+    part of the History, ``history_kind``)."""
 
-    The page shows the policy, the team grants, the allowlist, pending exception requests
-    (owners), 'Check an image' and the history; owners get a form for each setting. With
-    ``impact`` in the context it shows what the settings in the policy form would have done to
-    recent pulls (the preview, or the confirmation before a save).
-    """
-
-    template_name = "policies/permissions.html"
     tab = "settings"
-    form_slot = "policy_form"
+    section = "permissions"
+    history_kind: str | None = None
 
     @cached_property
     def policy(self):
         return selectors.policy_for_organization(organization=self.organization)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(policy=self.policy, section=self.section, history_kind=self.history_kind)
+        return context
+
+
+class PolicyPage(PermissionsSection, ServiceFormView):
+    """The Policy page around the policy form: the status, the form (owners) or the settings
+    read-only with "Your access" (members), and 'Check an image'. With ``impact`` in the
+    context it shows what the settings in the policy form would have done to recent pulls (the
+    preview, or the confirmation before a save)."""
+
+    template_name = "policies/permissions.html"
+    form_class = AccessPolicyForm
+    history_kind = "policy"
+
     def policy_initial(self) -> dict:
         return {**self.policy.as_dict(), "version": self.policy.version}
 
-    def grant_form(self, team) -> TeamGrantForm:
-        grant = getattr(team, "grant", None)
-        values = grant.as_dict() if grant else {}
-        return TeamGrantForm(initial={**values, "version": self.policy.version})
+    def get_initial(self):
+        return self.policy_initial()
 
-    def own_form(self, slot: str):
-        """This view's form if it belongs in ``slot``, else None."""
-        return self.page_form if slot == self.form_slot else None
-
-    def grant_row_form(self, team) -> TeamGrantForm:
-        """The form in ``team``'s row of the grants table."""
-        return self.grant_form(team)
-
-    def draft(self) -> dict[str, bool] | None:
+    def draft(self, form) -> dict[str, bool] | None:
         """The settings the policy form carries in this request (a preview, or a save that
         asks for confirmation), or None."""
-        form = self.own_form("policy_form")
-        return (
-            form.settings_values()
-            if form is not None and form.is_bound and form.is_valid()
-            else None
-        )
-
-    def check_data(self):
-        """Where 'Check an image' reads its reference: the query string (a GET, which members
-        and links use), or the owners' policy form (its "image" field)."""
-        return self.request.POST if self.request.method == "POST" else self.request.GET
+        return form.settings_values() if form.is_bound and form.is_valid() else None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["policy"] = self.policy
-        context["history"] = selectors.policy_history(organization=self.organization)
-        self.page_form = context["form"]  # this view's own form, bound on a POST
-        context["grant_rows"] = [
-            {"team": team, "grant": getattr(team, "grant", None), "form": self.grant_row_form(team)}
-            for team in selectors.organization_grants(organization=self.organization)
-        ]
-        allowlist = selectors.allowlist_of(organization=self.organization)
-        pages = Paginator(allowlist, ENTRIES_PER_PAGE)
-        context["entries"] = pages.get_page(self.request.GET.get("entries"))
+        form = context["form"]
         if self.is_owner:
-            policy_form = self.own_form("policy_form") or AccessPolicyForm(
-                initial=self.policy_initial()
-            )
-            controls = policy_controls(policy_form, self.policy)
+            controls = policy_controls(form, self.policy)
             context.update(
-                policy_form=policy_form,
+                policy_form=form,
                 controls=controls,
                 unsaved=any(control.changed for control in controls.values()),
                 draft_signature=AccessPolicyForm.signature(
                     {name: control.checked for name, control in controls.items()}
                 ),
-                allowlist_form=self.own_form("allowlist_form")
-                or AllowlistEntryForm(organization=self.organization),
-                pending=pending_exception_requests(organization=self.organization),
             )
-        context.update(self.check_image())
+        else:
+            snapshot = selectors.access_snapshot(
+                user=self.request.user, organization=self.organization
+            )
+            context["access"] = access_summary(snapshot, self.organization.name)
+        context.update(self.check_image(form))
         return context
 
-    def check_image(self) -> dict:
-        """Answer 'Check an image' (a GET, so members can use it and it can be bookmarked; the
-        owners' preview carries it in its POST).
+    def check_image(self, form) -> dict:
+        """Answer 'Check an image': from the query string (a GET, which members and links
+        use), or, for owners, from the policy form (its "image" field), so that the check
+        sees the unsaved settings.
 
-        The decision for the user asking, a form to request an exception when it is a refusal,
-        and, for owners (whom their own organisation does not restrict), the decision for a
-        plain member of this organisation, with the saved settings and with the unsaved ones.
+        The decision for the user asking; when it is a refusal, their pending request for it
+        or a form to ask for an exception; and, for owners (whom their own organisation does
+        not restrict), the decision for a plain member of this organisation, with the saved
+        settings and with the unsaved ones.
         """
-        data = self.check_data()
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
         if not data.get("image"):
             return {"check_form": ImageCheckForm(initial={"image": data.get("image", "")})}
-        form = ImageCheckForm({"image": data["image"]})
-        if not form.is_valid():
-            return {"check_form": form}
-        reference = form.cleaned_data["image"]
+        check = ImageCheckForm({"image": data["image"]})
+        if not check.is_valid():
+            return {"check_form": check}
+        reference = check.cleaned_data["image"]
         snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
         decision = pull_decide(snapshot, reference)
-        context = {"check_form": form, "decision": decision}
-        if not decision.allowed:
-            context["exception_form"] = ExceptionRequestForm(initial={"image": data["image"]})
+        context = {"check_form": check, "decision": decision}
+        if not decision.allowed and decision.organization:
+            context["pending_request"] = pending_request_for(
+                user=self.request.user,
+                organization=decision.organization,
+                repository=reference.path,
+            )
+            if context["pending_request"] is None:
+                context["exception_form"] = ExceptionRequestForm(initial={"image": data["image"]})
         if self.is_owner:
             preview = selectors.member_preview_snapshot(
                 organization=self.organization, snapshot=snapshot, references=[reference]
             )
             context["member_decision"] = pull_decide(preview, reference)
-            draft = self.draft()
+            draft = self.draft(form)
             if draft is not None and draft != self.policy.as_dict():
                 preview = selectors.member_preview_snapshot(
                     organization=self.organization,
@@ -219,16 +216,11 @@ class PermissionsPage(OrganizationMixin, ServiceFormView):
         return context
 
 
-class PermissionsView(PermissionsPage):
-    """The page itself, and the policy form (owners). A save that would block pulls members
+class PermissionsView(PolicyPage):
+    """The Policy page, and the policy form (owners). A save that would block pulls members
     made recently (and that the saved settings let through) first shows what it would block
     and asks to confirm (200, nothing saved); the confirmation posts the same settings with
     ``confirm``."""
-
-    form_class = AccessPolicyForm
-
-    def get_initial(self):
-        return self.policy_initial()
 
     def form_valid(self, form):
         values = form.settings_values()
@@ -276,13 +268,12 @@ class PermissionsView(PermissionsPage):
         return super().form_invalid(form)
 
 
-class PermissionsPreviewView(PermissionsPage):
-    """Owners: the page with the unsaved settings of the policy form, what they would have done
-    to the pulls members made recently, and 'Check an image' against them. Never saves; a GET
-    goes to the page."""
+class PermissionsPreviewView(PolicyPage):
+    """Owners: the Policy page with the unsaved settings of the policy form, what they would
+    have done to the pulls members made recently, and 'Check an image' against them. Never
+    saves; a GET goes to the page."""
 
     owner_only = True
-    form_class = AccessPolicyForm
 
     def get(self, request, *args, **kwargs):
         return redirect(permissions_url(self.organization))
@@ -296,29 +287,23 @@ class PermissionsPreviewView(PermissionsPage):
         return super().form_invalid(form)
 
 
-class PageFormView(PermissionsPage):
-    """A form of the Org Permissions page with its own URL (owners only); a GET of that URL
-    goes to the page."""
+class AllowlistView(PermissionsSection, ServiceFormView):
+    """The Allowlist page: the entries, a page at a time, and (owners) the form that adds
+    one, above them."""
 
-    owner_only = True
-    anchor = ""
-
-    def get(self, request, *args, **kwargs):
-        return redirect(permissions_url(self.organization, self.anchor))
-
-    def get_success_url(self, result=None):
-        return permissions_url(self.organization, self.anchor)
-
-
-class AllowlistAddView(PageFormView):
-    """Add an allowlist entry."""
-
+    template_name = "policies/allowlist.html"
     form_class = AllowlistEntryForm
-    form_slot = "allowlist_form"
-    anchor = "allowlist"
+    section = "allowlist"
+    history_kind = "allowlist"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "organization": self.organization}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pages = Paginator(selectors.allowlist_of(organization=self.organization), ENTRIES_PER_PAGE)
+        context["entries"] = pages.get_page(self.request.GET.get("entries"))
+        return context
 
     def perform(self, form):
         return services.allowlist_entry_add(
@@ -327,53 +312,12 @@ class AllowlistAddView(PageFormView):
 
     def get_success_message(self, result):
         return (
-            f"Added `{result.pattern}` to {self.organization.name}'s allowlist for "
+            f"Added '{result.pattern}' to {self.organization.name}'s allowlist for "
             f"{result.scope_text} ({result.expiry_text})."
         )
 
-
-class TeamGrantView(PageFormView):
-    """Save one team's grant."""
-
-    form_class = TeamGrantForm
-    form_slot = "grant_form"
-    anchor = "grants"
-
-    def resolve(self, **kwargs):
-        try:
-            self.team = team_of_organization(organization=self.organization, name=kwargs["team"])
-        except Team.DoesNotExist:
-            raise Http404("No such team.") from None
-        if self.team.name == OWNERS_TEAM:
-            raise Http404("The owners team has no grant.")
-
-    def grant_row_form(self, team):
-        if team.pk == self.team.pk:
-            return self.page_form
-        return super().grant_row_form(team)
-
-    def perform(self, form):
-        return services.team_grant_update(
-            team=self.team,
-            actor=self.request.user,
-            expected_version=form.cleaned_data["version"],
-            values=form.settings_values(),
-        )
-
-    def succeeded(self, result):
-        _, change = result
-        if change is None:
-            messages.info(self.request, f"No changes to the grant of team {self.team.name}.")
-        else:
-            messages.success(self.request, f"Saved the grant of team {self.team.name}.")
-        return redirect(self.get_success_url())
-
-    def refused(self, form, error):
-        if isinstance(error, services.StalePolicyEdit):
-            messages.error(self.request, error.messages[0])
-            fresh = self.grant_form(Team.objects.select_related("grant").get(pk=self.team.pk))
-            return self.render_to_response(self.get_context_data(form=fresh), status=409)
-        return super().refused(form, error)
+    def get_success_url(self, result=None):
+        return permissions_url(self.organization, "allowlist")
 
 
 class AllowlistRemoveView(OrganizationMixin, ConfirmActionView):
@@ -426,7 +370,103 @@ class AllowlistRemoveView(OrganizationMixin, ConfirmActionView):
 
     def get_success_message(self, result):
         removed = result.changes["allowlist_removed"]
-        return f"Removed `{removed['pattern']}` from {self.organization.name}'s allowlist."
+        return f"Removed '{removed['pattern']}' from {self.organization.name}'s allowlist."
 
     def get_success_url(self, result):
         return permissions_url(self.organization, "allowlist")
+
+
+class TeamGrantsView(PermissionsSection, ServiceFormView):
+    """The Team grants page: every team's grant in one table, and (owners) one form with one
+    Save for all of them. An edit from an older policy version is refused (409) and shows the
+    grants as they are now."""
+
+    template_name = "policies/grants.html"
+    form_class = TeamGrantsForm
+    section = "grants"
+    history_kind = "grants"
+
+    def teams(self):
+        return selectors.organization_grants(organization=self.organization)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "teams": self.teams()}
+
+    def get_initial(self):
+        return {"version": self.policy.version}
+
+    def perform(self, form):
+        return services.team_grants_update(
+            organization=self.organization,
+            actor=self.request.user,
+            expected_version=form.cleaned_data["version"],
+            grants=form.grants(),
+        )
+
+    def succeeded(self, changes):
+        if not changes:
+            messages.info(self.request, "No changes to the team grants.")
+        else:
+            lines = [line for change in changes for line in change.described()]
+            messages.success(self.request, f"Saved the team grants: {'; '.join(lines)}.")
+        return redirect(permissions_url(self.organization, "grants"))
+
+    def refused(self, form, error):
+        if isinstance(error, services.StalePolicyEdit):
+            messages.error(self.request, error.messages[0])
+            fresh = TeamGrantsForm(teams=self.teams(), initial={"version": self.policy.version})
+            return self.render_to_response(self.get_context_data(form=fresh), status=409)
+        return super().refused(form, error)
+
+    def form_invalid(self, form):
+        messages.error(self.request, "Nothing was saved: the submitted grants were not valid.")
+        return super().form_invalid(form)
+
+
+class TeamGrantRedirectView(OrganizationMixin, View):
+    """The former URL of one team's grant: the Team grants page."""
+
+    def get(self, request, *args, **kwargs):
+        return redirect(permissions_url(self.organization, "grants"))
+
+
+class RequestsView(PermissionsSection, TemplateView):
+    """Owners: the exception requests waiting for an answer, oldest first, each with the form
+    that approves it (an allowlist entry, editable) or declines it (a note). The forms post to
+    the request's own URLs (:mod:`policies.exceptions.views`), which come back here."""
+
+    template_name = "policies/requests.html"
+    owner_only = True
+    section = "requests"
+    history_kind = "requests"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["pending"] = [
+            {
+                "request": item,
+                "form": ExceptionApproveForm(request=item, auto_id=f"id_{item.pk}_%s"),
+            }
+            for item in pending_exception_requests(organization=self.organization)[:PENDING_SHOWN]
+        ]
+        return context
+
+
+class HistoryView(PermissionsSection, TemplateView):
+    """The recorded changes of the organisation's settings, newest first, a page at a time,
+    filtered by kind (``?kind=``, one of :data:`policies.selectors.HISTORY_KINDS`)."""
+
+    template_name = "policies/history.html"
+    section = "history"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        kind = self.request.GET.get("kind")
+        kind = kind if kind in selectors.HISTORY_KINDS else None
+        changes = selectors.policy_history(organization=self.organization, kind=kind, limit=None)
+        context.update(
+            kind=kind,
+            kinds={key: label for key, (label, _) in selectors.HISTORY_KINDS.items()},
+            changes=Paginator(changes, CHANGES_PER_PAGE).get_page(self.request.GET.get("page")),
+        )
+        return context

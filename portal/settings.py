@@ -115,8 +115,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orgs.context_processors.invitations",
+                "policies.context_processors.inbox",
                 "identity.context_processors.single_sign_on",
             ],
+            "builtins": ["core.templatefilters"],
         },
     },
 ]
@@ -444,7 +446,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "IAM Portal API",
     "DESCRIPTION": (
         "Docker Hub-compatible endpoints (/v2/...) and the portal's own API (/api/v1/...). "
-        "Authenticate with 'Authorization: Bearer <access token>' or with the bearer that "
+        "Authenticate with `Authorization: Bearer <access token>` or with the bearer that "
         "POST /v2/auth/token returns."
     ),
     "VERSION": "1",

@@ -45,7 +45,11 @@ MATRIX = [
     ("orgs:leave", ORG, row((404, 200, 200), (404, 302, 400))),
     ("orgs:invitations", ORG, row((404, 403, 200), (404, 403, 400))),
     ("orgs:teams", ORG, row((404, 200, 200), (404, 403, 400))),
-    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 405))),
+    # Owners add the organisation's members to a team on its page (an empty POST: 400).
+    ("orgs:team", {**ORG, "team": "developers"}, row((404, 200, 200), (404, 403, 400))),
+    ("orgs:team_edit", {**ORG, "team": "developers"}, row((404, 403, 200), (404, 403, 400))),
+    ("orgs:team_delete", {**ORG, "team": "developers"}, row((404, 403, 200), (404, 403, 302))),
+    ("orgs:next_steps_dismiss", ORG, row((404, 405, 405), (404, 403, 302))),
     (
         "orgs:team_member_remove",
         {**ORG, "team": "developers", "username": "mike"},
@@ -59,8 +63,13 @@ MATRIX = [
     ("signin:sign_in_mobileconfig", ORG, row((404, 403, 200), (404, 403, 405))),
     ("tokens:list", {}, row((200, 200, 200), (400, 400, 400))),
     ("invitations:list", {}, row((200, 200, 200), (405, 405, 405))),
-    ("policies:allowlist_add", ORG, row((404, 403, 302), (404, 403, 400))),
-    ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 403, 302), (404, 403, 400))),
+    # Org Permissions' sub-pages: members read them (not Requests), owners save on them.
+    ("policies:allowlist", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("policies:grants", ORG, row((404, 200, 200), (404, 403, 400))),
+    ("policies:requests", ORG, row((404, 403, 200), (404, 403, 405))),
+    ("policies:history", ORG, row((404, 200, 200), (404, 403, 405))),
+    # The former URL of one team's grant leads to the Team grants page.
+    ("policies:team_grant", {**ORG, "team": "developers"}, row((404, 302, 302), (404, 403, 405))),
     ("policies:exception_create", ORG, row((404, 200, 200), (404, 400, 400))),
     ("policies:my_requests", {}, row((200, 200, 200), (405, 405, 405))),
     # A person's own account: the same for every signed-in role.
@@ -351,6 +360,16 @@ def test_healthz_needs_no_login_and_no_database(db, client, django_assert_num_qu
     assert client.post("/healthz").status_code == 405
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_favicon_needs_no_login(acme, client, login, role):
+    """Browsers ask for /favicon.ico on their own: it leads to the portal's icon, for anyone."""
+    sign_in_as(acme, login, role)
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg")
+    assert client.post("/favicon.ico").status_code == 405
+
+
 def test_member_actions_do_nothing_when_refused(acme, login):
     client = login(acme.member)
     client.post(reverse("orgs:member_remove", kwargs={"org": "acme", "username": "olivia"}))
@@ -613,6 +632,7 @@ def test_another_organisations_tokens_are_404_for_its_owners(acme, login):
 OWN_TESTS = {
     "home": "test_home_matrix",
     "healthz": "test_healthz_needs_no_login_and_no_database",
+    "favicon": "test_favicon_needs_no_login",
     "readyz": "test_readyz_needs_no_login",
     "logout": "test_logout_matrix",
     "password_reset_confirm": "test_password_reset_link_matrix",

@@ -13,6 +13,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
 from django.views.generic import TemplateView
 
 from core.links import site_url
@@ -171,7 +172,7 @@ class InactiveTokensDeleteView(LoginRequiredMixin, ConfirmActionView):
                 "They no longer work; deleting removes them from your list for good.",
                 "Tokens that still work are kept.",
             ),
-            button="Delete them",
+            button=ngettext("Delete it", "Delete them", count),
             cancel_url=reverse("tokens:list") + "?show=all",
             refusal="You have no revoked or expired tokens." if not count else None,
         )

@@ -1,9 +1,8 @@
 # On PostgreSQL the decision log becomes a table partitioned by month of decided_at (declarative
 # partitioning), with a default partition, so that retention drops whole months (see
 # activity/partitions.py). Its primary key becomes (id, decided_at), as PostgreSQL requires of a
-# partitioned table (id stays unique: one sequence numbers every row); a GIN index on
-# filed_under serves an organisation's "has key" test. The rows are copied once. Other
-# databases keep one table. Not reversible on PostgreSQL.
+# partitioned table (id stays unique: one sequence numbers every row). The rows are copied once.
+# Other databases keep one table. Not reversible on PostgreSQL.
 
 from datetime import UTC, datetime
 
@@ -73,9 +72,6 @@ def partition(apps, schema_editor):
             ("decision_user_time", "user_id, decided_at DESC"),
         ):
             cursor.execute(f"CREATE INDEX {q(name)} ON {q(TABLE)} ({columns})")
-        cursor.execute(
-            f"CREATE INDEX {q('decision_filed_under')} ON {q(TABLE)} USING gin (filed_under)"
-        )
         cursor.execute(
             f"ALTER TABLE {q(TABLE)} ADD CONSTRAINT {q(TABLE + '_user_id_fk')} "
             f"FOREIGN KEY (user_id) REFERENCES {q(users)} (id) DEFERRABLE INITIALLY DEFERRED"

@@ -87,8 +87,8 @@ class ChangeSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_username", help_text="Who made it.")
     changes = serializers.DictField(
-        help_text='What changed, as recorded: {"<setting>": {"from": old, "to": new}, '
-        '"team_grant": {...}, "allowlist_added": {...}, ...}.'
+        help_text='What changed, as recorded: `{"<setting>": {"from": old, "to": new}, '
+        '"team_grant": {...}, "allowlist_added": {...}, ...}`.'
     )
     description = serializers.ListField(
         child=serializers.CharField(), source="described", help_text="The change in words."

@@ -46,7 +46,13 @@ class ExceptionCreateView(MailFailureWarning, OrganizationMixin, ServiceFormView
         if check is not None and check.is_valid():
             reference = check.cleaned_data["image"]
             snapshot = selectors.pull_snapshot(user=self.request.user, references=[reference])
-            context["decision"] = pull_decide(snapshot, reference)
+            context["decision"] = decision = pull_decide(snapshot, reference)
+            if not decision.allowed and decision.organization:
+                context["pending_request"] = exception_selectors.pending_request_for(
+                    user=self.request.user,
+                    organization=decision.organization,
+                    repository=reference.path,
+                )
         return context
 
     def perform(self, form):
@@ -68,7 +74,7 @@ class ExceptionCreateView(MailFailureWarning, OrganizationMixin, ServiceFormView
     def get_mail_failure_message(self, result):
         return (
             f"The e-mail telling {self.organization.name}'s owners could not be sent: they "
-            "will see your request on the organization's Org Permissions page."
+            "will see your request on the organization's Requests page."
         )
 
     def get_success_url(self, result=None):
@@ -144,7 +150,7 @@ class ExceptionApproveView(ExceptionReviewMixin, ServiceFormView):
 
     def get_success_message(self, result):
         return (
-            f"Approved {self.exception.requester.username}'s request: `{result.pattern}` is on "
+            f"Approved {self.exception.requester.username}'s request: '{result.pattern}' is on "
             f"the allowlist for {result.scope_text} ({result.expiry_text})."
         )
 

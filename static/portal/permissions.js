@@ -30,8 +30,9 @@
   var tracked = Array.prototype.slice.call(document.querySelectorAll("input[data-saved]"));
   function changed(input) { return input.checked !== (input.getAttribute("data-saved") === "true"); }
 
-  var form = document.getElementById("policy-form");
   var unsaved = document.getElementById("unsaved");
+  // The form whose unsaved choices the marker counts: the policy form, or the team grants'.
+  var form = document.getElementById("policy-form") || (unsaved && unsaved.closest("form"));
   var enabled = document.getElementById("id_enabled");
 
   function refresh() {

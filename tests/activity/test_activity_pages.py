@@ -20,7 +20,10 @@ def rows_of(response) -> list[str]:
     """The repositories of the page's table rows, top to bottom."""
     html = response.content.decode()
     table = html.split('data-testid="activity"')[1].split("</table>")[0]
-    return [cell.split("</code>")[0] for cell in table.split('<code class="wrap">')[1:]]
+    return [
+        cell.split("</code>")[0].replace("<wbr>", "")
+        for cell in table.split('<code class="repo">')[1:]
+    ]
 
 
 def csv_of(response) -> list[dict]:
@@ -46,7 +49,14 @@ def test_owners_see_their_members_decisions_with_outcome_and_reason(acme, histor
         "library/ubuntu",
     ]
     assert "oscar" not in html.split('data-testid="activity"')[1]
-    assert "Would be blocked" in html and "Blocked" in html
+    # One line a decision: what the policy said and what became of the pull; the rest in a
+    # <details> (open without JavaScript).
+    rows = html.split('data-testid="activity"')[1].split("<tr data-outcome=")[1:]
+    outcomes = [row.split('data-testid="outcome">')[1].split("</span>")[0] for row in rows]
+    assert outcomes[0] == "⚠ Would be blocked (audit only) — pulled"
+    assert "✖ Blocked" in outcomes and "✔ Allowed" in outcomes
+    assert all(row.count("<details>") == 1 for row in rows)
+    assert "bitnami/<wbr>redis" in rows[0]  # breaks after the "/", not inside a word
     assert "acme is in audit-only mode" in html.replace("&#x27;", "'")
     assert "Community images are blocked by acme&#x27;s Image Access Management." in html
 

@@ -34,7 +34,7 @@ def owners_views(client, api, owner, org: str) -> dict[str, str]:
     answer = api(owner).get(f"/api/v1/orgs/{org}/activity")
     assert page.status_code == csv.status_code == answer.status_code == 200
     return {
-        "page": page.content.decode().split('data-testid="activity"')[1],
+        "page": page.content.decode().split('data-testid="activity"')[1].replace("<wbr>", ""),
         "csv": b"".join(csv.streaming_content).decode(),
         "api": answer.content.decode(),
     }

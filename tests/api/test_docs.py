@@ -48,3 +48,26 @@ def test_the_docs_page_loads_only_its_own_files(db):
             response = client.get(url.replace("&amp;", "&"))  # the init script
             assert response.status_code == 200, url
             assert response["Content-Type"] == "application/javascript", url
+
+
+def _texts(node):
+    """Every description and summary in a piece of the schema (Markdown, as Swagger UI reads)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("description", "summary") and isinstance(value, str):
+                yield value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
+def test_no_description_has_text_that_markdown_would_take_for_html(db):
+    """Swagger UI renders descriptions as Markdown, where ``<access token>`` is an HTML tag and
+    disappears: such text belongs in a code span (between backticks)."""
+    schema = Client().get("/api/schema/?format=json").json()
+    swallowed = [
+        text for text in _texts(schema) if re.search(r"<[A-Za-z!/]", re.sub(r"`[^`]*`", "", text))
+    ]
+    assert swallowed == []

@@ -231,7 +231,7 @@ def test_allowlist_refusals_name_the_field(acme, owner_api, body, field):
 def test_a_duplicate_entry_is_refused(acme, owner_api):
     add_entry(acme.org, "someone/*", actor=acme.owner)
     response = owner_api.post(ALLOWLIST, {"repository": "someone/*", "reason": "again"})
-    assert "already has `someone/*`" in fields(response)["repository"]
+    assert "already has 'someone/*'" in fields(response)["repository"]
     assert AllowlistEntry.objects.count() == 1
 
 

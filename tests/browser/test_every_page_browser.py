@@ -13,6 +13,7 @@ The screenshots go to ``$SCREENSHOT_DIR/pages/<size>/<role>--<page>.png`` and
 import html
 import os
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +41,7 @@ from tests.factories import (
     make_publisher,
     make_team,
     make_user,
+    record_pulls,
     set_grant,
     set_policy,
     set_token_policy,
@@ -163,6 +165,14 @@ def site(settings):
     _, email_token = invite(acme, "new.person@example.com", by=olivia)
     invite(acme, LONG_EMAIL, by=olivia)
 
+    record_pulls(
+        mike,
+        "library/ubuntu",
+        "bitnami/redis",
+        f"someone/{'platform-build-' * 4}tools/app",
+        client_address="203.0.113.7",
+        user_agent="docker/27.3.1 go/go1.22.7 git-commit/41ca978 kernel/6.1.0 os/linux arch/amd64",
+    )
     laptop, _ = access_token_create(user=mike, name="laptop", expires_days=90)
     access_token_create(user=mike, name=LONG_TOKEN_NAME)
     old, _ = access_token_create(user=mike, name="old-ci")
@@ -242,12 +252,27 @@ def visits(role: str, site) -> list[Visit]:
                 "permissions-check-long-valid",
                 f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
             ),
+            Visit("permissions-allowlist", "/orgs/acme/settings/permissions/allowlist/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-history", "/orgs/acme/settings/permissions/history/"),
+            Visit(
+                "permissions-requests-forbidden", "/orgs/acme/settings/permissions/requests/", 403
+            ),
             Visit("exception-request", "/orgs/acme/settings/permissions/exceptions/"),
+            Visit(
+                "exception-request-pending",
+                "/orgs/acme/settings/permissions/exceptions/?image=another/app:2.1",
+            ),
+            Visit(
+                "permissions-check-pending",
+                "/orgs/acme/settings/permissions/?image=another/app:2.1#check",
+            ),
             Visit("sign-in-forbidden", "/orgs/acme/settings/sign-in/", 403),
             Visit("org-tokens-forbidden", "/orgs/acme/settings/tokens/", 403),
             Visit("leave", "/orgs/acme/leave/"),
             *account,
             Visit("tokens-all", "/settings/tokens/?show=all"),
+            Visit("my-activity", "/settings/activity/", prepare=open_all_details),
             Visit("token-revoke", f"/settings/tokens/{site['laptop']}/revoke/"),
             Visit("token-delete", f"/settings/tokens/{site['old']}/delete/"),
             Visit("tokens-delete-inactive", "/settings/tokens/delete-inactive/"),
@@ -267,6 +292,13 @@ def visits(role: str, site) -> list[Visit]:
             ),
             Visit("teams", "/orgs/acme/teams/"),
             Visit("team", "/orgs/acme/teams/developers/"),
+            Visit("team-long", f"/orgs/acme/teams/{LONG_TEAM}/"),
+            Visit("team-owners", "/orgs/acme/teams/owners/"),
+            Visit("team-edit", "/orgs/acme/teams/developers/edit/"),
+            Visit("team-delete", f"/orgs/acme/teams/{LONG_TEAM}/delete/"),
+            Visit("team-delete-owners", "/orgs/acme/teams/owners/delete/"),
+            Visit("activity", "/orgs/acme/activity/"),
+            Visit("new-org-next-steps", "/orgs/initech/"),
             Visit("member-remove", "/orgs/acme/members/mike/remove/"),
             Visit("team-member-remove", "/orgs/acme/teams/developers/members/mike/remove/"),
             Visit("permissions", "/orgs/acme/settings/permissions/"),
@@ -277,6 +309,15 @@ def visits(role: str, site) -> list[Visit]:
             Visit(
                 "permissions-check-long-valid",
                 f"/orgs/acme/settings/permissions/?image={LONG_VALID_REFERENCE}#check",
+            ),
+            Visit("my-requests-inbox", "/settings/exception-requests/"),
+            Visit("permissions-allowlist", "/orgs/acme/settings/permissions/allowlist/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-requests", "/orgs/acme/settings/permissions/requests/"),
+            Visit("permissions-history", "/orgs/acme/settings/permissions/history/"),
+            Visit(
+                "permissions-history-requests",
+                "/orgs/acme/settings/permissions/history/?kind=requests",
             ),
             Visit(
                 "exception-review",
@@ -399,12 +440,95 @@ def test_pages_without_the_portals_scripts_fit_and_pass_axe(size, site, browser,
         for visit in (
             Visit("sign-in", "/orgs/acme/settings/sign-in/?os=macos", prepare=open_all_details),
             Visit("permissions", "/orgs/acme/settings/permissions/"),
+            Visit("permissions-grants", "/orgs/acme/settings/permissions/teams/"),
+            Visit("permissions-requests", "/orgs/acme/settings/permissions/requests/"),
             Visit("tokens", "/settings/tokens/"),
         ):
             check(page, visit, "owner-no-js", size, findings, axe)
     finally:
         context.close()
     assert not findings.problems, "\n".join(findings.problems)
+
+
+# --- Phones: every control within the screen's width ------------------------------------------
+
+NARROW = {"width": 360, "height": 800}
+CONTROLS = "a, button, input, select, textarea, summary"
+# A placeholder for the site's ids and links, enough to list the pages when collecting.
+_NAMES_ONLY = defaultdict(lambda: "0")
+
+
+def _page_ids():
+    return [
+        pytest.param(role, visit.name, id=f"{role}--{visit.name}")
+        for role in ("anonymous", "outsider", "member", "owner", "staff")
+        for visit in visits(role, _NAMES_ONLY)
+        if visit.name not in ("admin", "csrf-failure")  # Django's admin; a form's error page
+    ]
+
+
+@pytest.mark.parametrize(("role", "name"), _page_ids())
+def test_on_a_360_px_phone_every_control_is_within_the_screen(
+    role, name, site, browser, live_server, settings
+):
+    """At 360 px, every visible link, button, field and <summary> lies within the screen's
+    width and nothing scrolls sideways: a table's rows are cards whose actions come last, not
+    columns hidden to the right. Also: no page asks for a file that is missing (the icon)."""
+    settings.ALLOWED_HOSTS = ["*"]
+    (visit,) = [v for v in visits(role, site) if v.name == name]
+    context = browser.new_context(base_url=live_server.url, viewport=NARROW)
+    context.set_default_timeout(10_000)
+    missing = []
+    try:
+        page = context.new_page()
+        page.on(
+            "response",
+            lambda response: (
+                response.status == 404
+                and "/favicon" in response.url
+                and missing.append(response.url)
+            ),
+        )
+        if role != "anonymous":
+            sign_in_as(page, ROLE_USERS[role])
+        assert page.goto(visit.url).status == visit.status
+        if visit.prepare:
+            visit.prepare(page)
+        page.wait_for_load_state("load")
+        outside = page.evaluate(
+            """([selector, width]) => [...document.querySelectorAll(selector)]
+                .filter(e => e.checkVisibility({visibilityProperty: true}))
+                .map(e => [e, e.getBoundingClientRect()])
+                .filter(([e, r]) => r.width > 0 && r.height > 0)
+                .filter(([e, r]) => r.left < -1 || r.right > width + 1)
+                .map(([e, r]) => `${Math.round(r.left)}..${Math.round(r.right)}: `
+                    + e.outerHTML.slice(0, 120))""",
+            [CONTROLS, NARROW["width"]],
+        )
+        scroll_width, client_width = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        path = PAGES_DIR / "phone-360" / f"{role}--{visit.name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        context.close()
+    assert outside == [], f"{visit.url}: controls outside the screen's width:\n" + "\n".join(
+        outside
+    )
+    assert scroll_width <= client_width, f"{visit.url}: scrolls sideways"
+    assert missing == []
+
+
+def test_the_icon_is_served(page):
+    """The pages' <link rel="icon"> and /favicon.ico, which browsers ask for on their own."""
+    page.goto("/accounts/login/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert icon.endswith(".svg")
+    response = page.request.get(icon)
+    assert response.status == 200 and "<svg" in response.text()
+    response = page.request.get("/favicon.ico")  # follows the redirect
+    assert response.status == 200 and response.url.endswith(".svg")
 
 
 def write_gallery() -> None:

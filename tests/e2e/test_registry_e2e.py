@@ -125,9 +125,10 @@ def test_registry_pulls_follow_the_org_policy(registry, skopeo_client, web_sessi
     assert_refused("someone/tool", mike_creds, DENIED)
 
     # The owner allowlists one community image, in the real form.
-    page = browser.request(permissions)
+    allowlist = reverse("policies:allowlist", kwargs={"org": "acme"})
+    page = browser.request(allowlist)
     response = browser.request(
-        reverse("policies:allowlist_add", kwargs={"org": "acme"}),
+        allowlist,
         {
             "csrfmiddlewaretoken": page.post_form_inputs()["csrfmiddlewaretoken"],
             "pattern": "someone/tool",

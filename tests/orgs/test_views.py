@@ -35,17 +35,18 @@ def test_create_org_makes_me_owner(acme, login, settings):
     assert "Owner" in page
 
 
-def test_members_page_has_no_add_form_any_more(acme, login):
-    """People join by accepting an invitation: posting the old "add member" form adds nobody."""
+def test_people_who_are_not_members_join_only_by_invitation(acme, login):
+    """People join by accepting an invitation: the members page has no add form, and a team's
+    add form takes only members of the organisation."""
     make_user("newbie")
     team = acme.org.teams.get(name="developers")
     client = login(acme.owner)
-    for url in (
-        reverse("orgs:detail", kwargs={"org": "acme"}),
-        reverse("orgs:team", kwargs={"org": "acme", "team": "developers"}),
-    ):
-        assert client.post(url, {"username": "newbie", "team": team.pk}).status_code == 405
-        assert "Add member" not in client.get(url).content.decode()
+    url = reverse("orgs:detail", kwargs={"org": "acme"})
+    assert client.post(url, {"username": "newbie", "team": team.pk}).status_code == 405
+    url = reverse("orgs:team", kwargs={"org": "acme", "team": "developers"})
+    response = client.post(url, {"username": "newbie"})
+    assert response.status_code == 400
+    assert "newbie is not a member of acme outside this team" in response.content.decode()
     assert not TeamMembership.objects.filter(user__username="newbie").exists()
 
 

@@ -11,14 +11,22 @@ from django.utils import timezone
 from orgs.models import Team
 from policies import services
 from policies.engine import Rule, pull_decide
-from policies.models import ALLOWLIST_MAX_ENTRIES, AccessPolicy, AllowlistEntry, PolicyChange
+from policies.models import (
+    ALLOWLIST_MAX_ENTRIES,
+    AccessPolicy,
+    AllowlistEntry,
+    PolicyChange,
+    TeamGrant,
+)
 from policies.references import parse_reference
 from policies.selectors import pull_snapshot
 from tests.concurrency import run_at_once
 from tests.factories import add_entry, make_org, make_team, make_user, set_grant, set_policy
 
 URL = reverse("policies:permissions", kwargs={"org": "acme"})
-ADD = reverse("policies:allowlist_add", kwargs={"org": "acme"})
+ALLOWLIST = reverse("policies:allowlist", kwargs={"org": "acme"})
+GRANTS = reverse("policies:grants", kwargs={"org": "acme"})
+HISTORY = reverse("policies:history", kwargs={"org": "acme"})
 
 
 def version(org):
@@ -53,7 +61,7 @@ def test_adding_an_entry_is_a_new_policy_version_and_recorded(acme):
     change = PolicyChange.objects.filter(organization=acme.org).first()
     assert change.version == before + 1 and change.actor == acme.owner
     assert change.described() == [
-        "Allowlist: added `library/ubuntu` for the whole organization, expires 2099-12-31: "
+        "Allowlist: added 'library/ubuntu' for the whole organization, expires 2099-12-31: "
         "'base image'"
     ]
     assert decide(acme.member, "ubuntu:22.04").rule is Rule.ALLOWLIST
@@ -62,7 +70,7 @@ def test_adding_an_entry_is_a_new_policy_version_and_recorded(acme):
     assert not AllowlistEntry.objects.exists()
     assert version(acme.org) == before + 2
     assert PolicyChange.objects.filter(organization=acme.org).first().described() == [
-        "Allowlist: removed `library/ubuntu` for the whole organization, expires 2099-12-31: "
+        "Allowlist: removed 'library/ubuntu' for the whole organization, expires 2099-12-31: "
         "'base image'"
     ]
     assert decide(acme.member, "ubuntu").allowed is False
@@ -105,7 +113,7 @@ def test_a_duplicate_is_refused_and_an_expired_one_replaced(acme):
     with pytest.raises(ValidationError) as excinfo:
         add_entry(acme.org, "someone/*", actor=acme.gina, reason="again")
     assert excinfo.value.message_dict["pattern"] == [
-        "acme's allowlist already has `someone/*` for the whole organization (no expiry), "
+        "acme's allowlist already has 'someone/*' for the whole organization (no expiry), "
         "added by olivia."
     ]
     # The same pattern for a team is another entry.
@@ -183,15 +191,19 @@ def test_a_team_grant_is_a_new_policy_version_and_applies_to_its_members(acme):
 
 
 def test_a_stale_grant_edit_is_refused(acme):
-    platform = make_team(acme.org, "platform")
+    members = Team.objects.get(organization=acme.org, name="members")
     set_policy(acme.org, actor=acme.owner, enabled=True)  # version 2
-    with pytest.raises(services.StalePolicyEdit, match="you edited version 1, the current one"):
+    with pytest.raises(
+        services.StalePolicyEdit, match="you edited version 1, the current one"
+    ) as refusal:
         services.team_grant_update(
-            team=platform,
+            team=members,
             actor=acme.owner,
             expected_version=1,
             values={"allow_official_images": True},
         )
+    # A team's name is never made possessive ("Team members's grant").
+    assert "The grant of team members was not saved" in refusal.value.messages[0]
     with pytest.raises(ValidationError, match="owners team can pull any image already"):
         services.team_grant_update(
             team=Team.objects.get(organization=acme.org, name="owners"),
@@ -264,27 +276,29 @@ def test_concurrent_changes_each_get_their_own_version():
 def test_owner_adds_an_entry_on_the_page(acme, login):
     set_policy(acme.org, actor=acme.owner, enabled=True)
     client = login(acme.owner)
-    page = client.get(URL).content.decode()
+    page = client.get(ALLOWLIST).content.decode()
     assert 'data-testid="allowlist-form"' in page
     response = client.post(
-        ADD,
+        ALLOWLIST,
         {"pattern": "someone/*", "team": "developers", "reason": "CI", "expires_at": "2099-01-31"},
     )
     assert response.status_code == 302
-    assert response["Location"] == URL + "#allowlist"
+    assert response["Location"] == ALLOWLIST  # the top of the page, where the message is
     entry = AllowlistEntry.objects.get()
     assert (entry.pattern, entry.team.name) == ("someone/*", "developers")
     assert entry.expires_at == datetime(2099, 1, 31, tzinfo=UTC)
-    page = client.get(URL).content.decode()
+    page = client.get(ALLOWLIST).content.decode()
     assert (
-        "Added `someone/*` to acme&#x27;s allowlist for team developers (expires 2099-01-31)"
-        in page
+        "Added &#x27;someone/*&#x27; to acme&#x27;s allowlist for team developers "
+        "(expires 2099-01-31)" in page
     )
     table = page.split('data-testid="allowlist"')[1].split("</table>")[0]
     assert "<code>someone/*</code>" in table and "Team developers" in table
-    history = page.split('data-testid="history"')[1]
+    history = client.get(HISTORY, {"kind": "allowlist"}).content.decode()
+    history = history.split('data-testid="history"')[1]
     assert (
-        "Allowlist: added `someone/*` for team developers, expires 2099-01-31: &#x27;CI" in history
+        "Allowlist: added &#x27;someone/*&#x27; for team developers, expires 2099-01-31: &#x27;CI"
+        in history
     )
 
 
@@ -300,10 +314,13 @@ def test_owner_adds_an_entry_on_the_page(acme, login):
     ],
 )
 def test_bad_entries_on_the_page_show_the_error_and_change_nothing(acme, login, data, message):
-    response = login(acme.owner).post(ADD, data)
+    response = login(acme.owner).post(ALLOWLIST, data)
     assert response.status_code == 400
     form = response.content.decode().split('data-testid="allowlist-form"')[1].split("</form>")[0]
     assert message in form
+    # The summary at the top of the form names the field and links to it.
+    summary = form.split('data-testid="form-errors"')[1].split("</div>")[0]
+    assert '<a href="#id_' in summary and message in summary
     assert not AllowlistEntry.objects.exists()
     assert version(acme.org) == 1
 
@@ -322,7 +339,7 @@ def test_owner_removes_an_entry_after_a_confirmation(acme, login):
     assert version(acme.org) == 2
     response = client.post(url)
     assert response.status_code == 302
-    assert response["Location"] == URL + "#allowlist"
+    assert response["Location"] == ALLOWLIST
     assert not AllowlistEntry.objects.exists()
     assert version(acme.org) == 3
     assert client.get(url).status_code == 404
@@ -344,28 +361,80 @@ def test_the_confirmation_says_what_removing_an_expired_or_team_entry_does(acme,
 def test_the_permissions_page_links_remove_to_its_confirmation(acme, login):
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
     url = reverse("policies:allowlist_remove", kwargs={"org": "acme", "pk": entry.pk})
-    html = login(acme.owner).get(URL).content.decode()
+    html = login(acme.owner).get(ALLOWLIST).content.decode()
     assert f'<a href="{url}" class="button danger small"' in html
     assert f'action="{url}"' not in html  # no one-click removal from the page
 
 
-def test_owner_edits_a_team_grant_and_stale_edits_are_refused(acme, login):
+def test_owner_saves_every_team_grant_with_one_form_and_stale_edits_are_refused(acme, login):
+    platform = make_team(acme.org, "platform")
     client = login(acme.owner)
-    url = reverse("policies:team_grant", kwargs={"org": "acme", "team": "developers"})
-    response = client.post(url, {"version": "1", "allow_community_images": "on"})
+    body = client.get(GRANTS).content.decode().split('class="settings-body"')[1]
+    assert body.count('method="post"') == 1 and body.count(">Save team grants</button>") == 1
+    response = client.post(
+        GRANTS,
+        {
+            "version": "1",
+            "developers-allow_community_images": "on",
+            "platform-allow_official_images": "on",
+        },
+    )
     assert response.status_code == 302
-    assert response["Location"] == URL + "#grants"
+    assert response["Location"] == GRANTS
     assert developers(acme).grant.allow_community_images is True
-    response = client.post(url, {"version": "1", "allow_official_images": "on"})
+    platform.refresh_from_db()
+    assert platform.grant.allow_official_images is True
+    assert version(acme.org) == 3  # one version per team that changed
+    html = client.get(GRANTS).content.decode()
+    assert (
+        "Saved the team grants: Team developers: Community images: Restricted → Allowed; "
+        "Team platform: Docker Official Images: Restricted → Allowed." in html
+    )
+    # Saving the same values again changes nothing.
+    same = {
+        "version": "3",
+        "developers-allow_community_images": "on",
+        "platform-allow_official_images": "on",
+    }
+    assert client.post(GRANTS, same).status_code == 302
+    assert version(acme.org) == 3
+    # A form loaded at an older version is refused, and shows the grants as they are now.
+    response = client.post(GRANTS, {"version": "1", "developers-allow_official_images": "on"})
     assert response.status_code == 409
     html = response.content.decode()
-    assert "you edited version 1, the current one is 2" in html
-    row = html.split('data-testid="grant-developers"')[1].split("</tr>")[0]
-    assert 'name="version" value="2"' in row
+    assert "you edited version 1, the current one is 3" in html
+    assert 'name="version" value="3"' in html
     assert developers(acme).grant.allow_official_images is False
-    assert client.post(url, {"version": "2", "allow_community_images": "maybe"}).status_code == 400
-    owners = reverse("policies:team_grant", kwargs={"org": "acme", "team": "owners"})
-    assert client.post(owners, {"version": "2"}).status_code == 404
+    assert developers(acme).grant.allow_community_images is True
+    # Tampered values and keys are refused; the owners team has no row.
+    bad = {"version": "3", "developers-allow_community_images": "maybe"}
+    assert client.post(GRANTS, bad).status_code == 400
+    owners = {"version": "3", "owners-allow_community_images": "on"}
+    response = client.post(GRANTS, owners)
+    assert response.status_code == 400 and "Unknown field(s)" in response.content.decode()
+    # The former URL of one team's grant leads to the page.
+    old = reverse("policies:team_grant", kwargs={"org": "acme", "team": "developers"})
+    assert client.get(old)["Location"] == GRANTS
+
+
+def test_team_grants_update_is_all_or_nothing(acme):
+    with pytest.raises(ValidationError) as refused:
+        services.team_grants_update(
+            organization=acme.org,
+            actor=acme.owner,
+            expected_version=1,
+            grants={"developers": {"allow_community_images": True}, "ops": {}},
+        )
+    assert refused.value.code == "unknown_team"
+    with pytest.raises(ValidationError) as refused:
+        services.team_grants_update(
+            organization=acme.org,
+            actor=acme.owner,
+            expected_version=1,
+            grants={"owners": {"allow_community_images": True}},
+        )
+    assert refused.value.code == "owners"
+    assert version(acme.org) == 1 and not TeamGrant.objects.exists()
 
 
 def test_members_see_grants_and_entries_read_only(acme, login):
@@ -376,15 +445,18 @@ def test_members_see_grants_and_entries_read_only(acme, login):
     )
     AllowlistEntry.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     add_entry(acme.org, "someone/tool", actor=acme.owner, reason="CI base image")
-    html = login(acme.member).get(URL).content.decode()
+    client = login(acme.member)
+    html = client.get(GRANTS).content.decode()
     grants = html.split('data-testid="grant-developers"')[1].split("</tr>")[0]
     assert grants.count("Allowed") == 1 and "checkbox" not in grants
+    assert 'method="post"' not in html.split('class="settings-body"')[1]
+    html = client.get(ALLOWLIST).content.decode().split('class="settings-body"')[1]
     table = html.split('data-testid="allowlist"')[1].split("</table>")[0]
     assert "someone/tool" in table and "CI base image" in table
     assert "Expired" in table.split("old/*")[1]
-    for control in ('data-testid="allowlist-form"', ">Remove<", "grant-form-", 'type="checkbox"'):
+    for control in ('data-testid="allowlist-form"', ">Remove<", 'type="checkbox"', 'method="post"'):
         assert control not in html
-    assert 'data-testid="pending-requests"' not in html
+    assert 'data-testid="requests-tab"' not in html
 
 
 def test_the_check_box_names_the_rule(acme, login):
@@ -394,7 +466,8 @@ def test_the_check_box_names_the_rule(acme, login):
     decision = html.split('data-testid="decision"')[1].split("</div>")[0]
     assert "Rule: <strong>Allowlist entry</strong>" in decision
     assert (
-        "allowed by acme&#x27;s allowlist entry `someone/*`, added by olivia, no expiry" in decision
+        "allowed by acme&#x27;s allowlist entry &#x27;someone/*&#x27;, added by olivia, no expiry"
+        in decision
     )
     # The owner's preview of a plain member counts the organisation-wide entry too.
     html = login(acme.owner).get(URL, {"image": "someone/tool"}).content.decode()
@@ -410,11 +483,11 @@ def test_the_allowlist_is_paged(acme, login):
         for i in range(120)
     )
     client = login(acme.member)
-    first = client.get(URL).content.decode()
+    first = client.get(ALLOWLIST).content.decode()
     assert "v000/*" in first and "v050/*" not in first and "Page 1 of 3" in first
-    third = client.get(URL, {"entries": "3"}).content.decode()
+    third = client.get(ALLOWLIST, {"entries": "3"}).content.decode()
     assert "v119/*" in third and "v000/*" not in third
-    assert client.get(URL, {"entries": "nonsense"}).status_code == 200
+    assert client.get(ALLOWLIST, {"entries": "nonsense"}).status_code == 200
 
 
 def test_the_page_reads_a_fixed_number_of_queries(acme, login, django_assert_max_num_queries):
@@ -434,10 +507,18 @@ def test_the_page_reads_a_fixed_number_of_queries(acme, login, django_assert_max
         for i in range(1000)
     )
     client = login(acme.owner)
-    # session, user, org, owner?, policy, teams with grants, entry count, memberships,
-    # publishers, entries for the members' preview, pending requests, a page of entries, the
-    # teams to choose from, history, the pending-invitations notice
-    with django_assert_max_num_queries(15):
+    # session, user, org, owner?, policy, memberships, publishers, entries for the members'
+    # preview, the pending-invitations notice, the owners' inbox
+    with django_assert_max_num_queries(10):
         response = client.get(URL, {"image": "someone/tool"})
     assert response.status_code == 200
-    assert response.content.decode().count("grant-form-t0") == 60 * 4  # 3 inputs and the form
+    # session, user, org, owner?, policy, entry count, a page of entries, the teams to choose
+    # from, the pending-invitations notice, the owners' inbox
+    with django_assert_max_num_queries(10):
+        response = client.get(ALLOWLIST)
+    assert response.status_code == 200
+    # session, user, org, owner?, policy, teams with grants, the notice, the inbox
+    with django_assert_max_num_queries(8):
+        response = client.get(GRANTS)
+    assert response.status_code == 200
+    assert response.content.decode().count('id="id_t0') == 60 * 3  # 3 checkboxes a team

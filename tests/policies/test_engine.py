@@ -14,6 +14,7 @@ from policies.engine import (
     Category,
     ListEntry,
     OrgPolicy,
+    Outcome,
     PullSnapshot,
     Rule,
     TeamPolicy,
@@ -373,7 +374,7 @@ def test_the_reason_names_the_entry():
     decision = decide([acme()], "someone/tool", [entry("someone/*", expires=LATER)])
     assert decision.reason == (
         "Community images are blocked by acme's Image Access Management, but someone/tool is "
-        "allowed by acme's allowlist entry `someone/*`, added by olivia, expires 2026-12-31: "
+        "allowed by acme's allowlist entry 'someone/*', added by olivia, expires 2026-12-31: "
         "'CI base images'."
     )
     decision = decide(
@@ -382,7 +383,7 @@ def test_the_reason_names_the_entry():
         [entry("someone/tool", team="platform", reason="build", by="gina")],
     )
     assert (
-        "acme's allowlist entry `someone/tool` for team platform, added by gina, no expiry: "
+        "acme's allowlist entry 'someone/tool' for team platform, added by gina, no expiry: "
         "'build'."
     ) in decision.reason
 
@@ -562,7 +563,7 @@ def test_blocked_exactly_when_some_applicable_policy_refuses(data, case, orgs):
         assert decision.organization in refusing
         assert decision.organization in decision.reason
     if decision.rule is Rule.ALLOWLIST:
-        assert f"{decision.organization}'s allowlist entry `" in decision.reason
+        assert f"{decision.organization}'s allowlist entry '" in decision.reason
 
 
 @given(data=st.data(), case=references, orgs=org_lists)
@@ -659,7 +660,7 @@ def test_a_reason_names_no_organisation_of_the_users_but_the_deciding_one(data, 
     decision = pull_decide(snapshot_of(orgs, entries), reference)
     words = decision.reason.replace(reference.path, " ")
     for pattern in {e.pattern for e in entries}:  # an entry's pattern is an image's name
-        words = words.replace(f"`{pattern}`", " ")
+        words = words.replace(f"'{pattern}'", " ")
     named = {o.name for o in orgs if re.search(rf"\b{o.name}\b", words)}
     assert named <= {decision.organization}
     restricting = {o.name for o in orgs if o.enabled and not o.is_owner}
@@ -678,3 +679,23 @@ def test_engine_team_policy_has_every_setting_of_the_grant_model():
     """A grant setting added to TeamGrant must reach the engine, and allow a category."""
     assert set(GRANT_FIELDS) <= {field.name for field in dataclasses.fields(TeamPolicy)}
     assert set(GRANT_FIELDS) <= set(CATEGORY_SETTINGS.values())
+
+
+@pytest.mark.parametrize(
+    ("audit_only", "reference", "verdict"),
+    [
+        (False, "library/ubuntu", "✔ Allowed"),
+        (False, "someone/tool", "✖ Blocked"),
+        (True, "someone/tool", "⚠ Would be blocked (audit only) — pulled"),
+    ],
+)
+def test_the_verdict_says_what_became_of_the_pull(audit_only, reference, verdict):
+    """Audit-only mode never reads "Blocked" above a pull that went through."""
+    acme = OrgPolicy(
+        name="acme", is_owner=False, enabled=True, audit_only=audit_only, allow_official_images=True
+    )
+    decision = pull_decide(
+        PullSnapshot(username="mike", organizations=(acme,)), parse_reference(reference)
+    )
+    assert decision.verdict == verdict == decision.outcome.verdict
+    assert ("Blocked" in decision.verdict) is (decision.outcome is Outcome.BLOCKED)

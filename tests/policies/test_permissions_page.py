@@ -8,6 +8,7 @@ from policies.models import AccessPolicy, PolicyChange
 from tests.factories import PASSWORD, add_owner, make_user, set_policy
 
 URL = reverse("policies:permissions", kwargs={"org": "acme"})
+HISTORY = reverse("policies:history", kwargs={"org": "acme"})
 
 
 def policy(org):
@@ -48,7 +49,8 @@ def test_owner_enables_management_and_it_is_recorded(acme, login):
         "Saved. Image Access Management: Off → On; Docker Official Images: Restricted → Allowed."
         in page.content.decode()
     )
-    history = page.content.decode().split('data-testid="history"')[1]
+    history = client.get(HISTORY, {"kind": "policy"}).content.decode()
+    history = history.split('data-testid="history"')[1]
     assert "olivia" in history
     assert "Image Access Management: Off → On" in history
     assert "Docker Official Images: Restricted → Allowed" in history
@@ -74,6 +76,7 @@ def test_member_sees_same_state_read_only_with_history(acme, login):
     assert "read-only" in html
     for control in ('name="enabled"', 'name="allow_official_images"', 'type="checkbox"', ">Save<"):
         assert control not in html
+    html = client.get(HISTORY).content.decode()
     assert 'data-testid="history"' in html and "olivia" in html
 
 
@@ -217,3 +220,13 @@ def test_owner_also_sees_what_a_member_would_get(acme, login):
     # Members see only their own answer.
     html = login(acme.member).get(URL, {"image": "bitnami/redis"}).content.decode()
     assert 'data-testid="member-decision"' not in html
+
+
+def test_the_rule_is_named_once_in_words(acme, login):
+    """The check names the deciding rule by its label, not its label followed by its code
+    ("Rule: Image category category")."""
+    set_policy(acme.org, actor=acme.owner, enabled=True, official=True)
+    html = login(acme.member).get(URL, {"image": "someone/tool"}).content.decode()
+    rule = html.split('data-testid="decision-rule"')[1].split("</p>")[0]
+    assert "Image category" in rule
+    assert "category</code>" not in rule and rule.count("ategory") == 1

@@ -189,3 +189,24 @@ def test_delete_all_that_no_longer_work(acme, login, tokens):
     assert client.post(url).status_code == 400
     with pytest.raises(ValidationError):
         access_tokens_delete_inactive(user=acme.member)
+
+
+def test_the_delete_inactive_link_and_page_count_in_words(acme, login, tokens):
+    client = login(acme.member)
+    page = client.get(LIST_URL, {"show": "all"}).content.decode()
+    assert "Delete all 2 revoked or expired tokens…" in page
+    access_token_delete(token=tokens["old"])
+    page = client.get(LIST_URL, {"show": "all"}).content.decode()
+    assert "Delete the revoked or expired token…" in page and "Delete all 1" not in page
+    confirmation = client.get(reverse("tokens:delete_inactive")).content.decode()
+    assert "Delete 1 revoked or expired token?" in confirmation
+    assert "Delete it</button>" in confirmation
+
+
+def test_creating_a_token_comes_first_and_sessions_last(acme, login):
+    page = login(acme.member).get(LIST_URL).content.decode()
+    order = [
+        page.index(heading) for heading in ("Create a token", "Your tokens", "Registry sessions")
+    ]
+    assert order == sorted(order)
+    assert 'href="/api/docs/"' in page  # scripts: the API's documentation

@@ -126,7 +126,7 @@ def test_a_mail_that_cannot_be_sent_is_logged_and_the_requester_warned(
         (
             "warning",
             "The e-mail telling acme's owners could not be sent: they will see your "
-            "request on the organization's Org Permissions page.",
+            "request on the organization's Requests page.",
         ),
     ]
     (record,) = [record for record in caplog.records if record.name == "core.mail"]

@@ -18,6 +18,7 @@ from tests.concurrency import run_at_once
 from tests.factories import add_owner, make_org, make_team, make_user, set_policy
 
 URL = reverse("policies:permissions", kwargs={"org": "acme"})
+REQUESTS = reverse("policies:requests", kwargs={"org": "acme"})
 CREATE = reverse("policies:exception_create", kwargs={"org": "acme"})
 MINE = reverse("policies:my_requests")
 IN_A_MONTH = (timezone.now() + timedelta(days=30)).replace(second=30, microsecond=0)
@@ -86,11 +87,11 @@ def test_request_approve_pull_expire(restricted, mailoutbox, django_capture_on_c
     assert AccessPolicy.objects.get(organization=acme.org).version == version + 1
     assert PolicyChange.objects.first().described() == [
         f"Exception request #{request.pk} by mike for someone/tool approved",
-        f"Allowlist: added `someone/*` for the whole organization, "
+        f"Allowlist: added 'someone/*' for the whole organization, "
         f"expires {IN_A_MONTH:%Y-%m-%d %H:%M} UTC: '{entry.reason}'",
     ]
     assert mailoutbox[1].to == ["mike@acme.example"]
-    assert "was approved: allowlist entry `someone/*` for the whole organization" in (
+    assert "was approved: allowlist entry 'someone/*' for the whole organization" in (
         mailoutbox[1].body
     )
     decision = decide(acme.member, "someone/tool")
@@ -100,7 +101,7 @@ def test_request_approve_pull_expire(restricted, mailoutbox, django_capture_on_c
     AllowlistEntry.objects.filter(pk=entry.pk).update(expires_at=timezone.now())
     assert decide(acme.member, "someone/tool").allowed is False
     # The request keeps what was granted.
-    assert request.granted_text.startswith("`someone/*` for the whole organization, expires ")
+    assert request.granted_text.startswith("'someone/*' for the whole organization, expires ")
 
 
 def test_decline_with_a_note(restricted, mailoutbox, django_capture_on_commit_callbacks):
@@ -281,7 +282,7 @@ def test_a_refused_check_offers_a_request_and_the_member_sees_the_answer(restric
     )
     row = client.get(MINE).content.decode().split('data-testid="my-requests"')[1]
     assert "Approved by olivia" in row
-    assert "`someone/*` for the whole organization, expires 2099-01-01" in row
+    assert "&#x27;someone/*&#x27; for the whole organization, expires 2099-01-01" in row
     check = client.get(URL, {"image": "someone/tool"}).content.decode()
     assert "Rule: <strong>Allowlist entry</strong>" in check
 
@@ -307,9 +308,11 @@ def test_owners_review_pending_requests(restricted, login):
     request = ask(acme)
     client = login(acme.owner)
     html = client.get(URL).content.decode()
-    assert "1 exception request waiting for an answer." in html
-    pending = html.split('data-testid="pending-requests"')[1].split("</table>")[0]
+    assert 'data-testid="requests-count">1<' in html  # the Requests tab's count
+    html = client.get(REQUESTS).content.decode()
+    pending = html.split(f'data-testid="request-{request.pk}"')[1].split("</article>")[0]
     assert "mike" in pending and "someone/tool" in pending and review_url(request) in pending
+    assert 'data-testid="answer-form"' in pending and 'value="someone/tool"' in pending
     review = client.get(review_url(request)).content.decode()
     assert 'value="someone/tool"' in review  # the pattern starts as the repository
     assert f'value="{(timezone.now() + timedelta(days=30)).date():%Y-%m-%d}"' in review
@@ -322,13 +325,16 @@ def test_owners_review_pending_requests(restricted, login):
         review_url(request),
         {"pattern": "someone/*", "team": "platform", "expires_at": "2099-06-30", "note": "ok"},
     )
-    assert response.status_code == 302 and response["Location"] == URL + "#requests"
+    assert response.status_code == 302 and response["Location"] == REQUESTS
     entry = AllowlistEntry.objects.get()
     assert (entry.pattern, entry.team.name) == ("someone/*", "platform")
     assert entry.expires_at == datetime(2099, 6, 30, tzinfo=UTC)
-    html = client.get(URL).content.decode()
-    assert "Approved mike&#x27;s request: `someone/*` is on the allowlist for team platform" in html
-    assert 'data-testid="pending-requests"' not in html
+    html = client.get(REQUESTS).content.decode()
+    assert (
+        "Approved mike&#x27;s request: &#x27;someone/*&#x27; is on the allowlist for team "
+        "platform" in html
+    )
+    assert 'data-testid="no-requests"' in html and 'data-testid="requests-count"' not in html
     # Deciding again is refused with who decided.
     response = client.post(
         reverse("policies:exception_decline", kwargs={"org": "acme", "pk": request.pk}),
