@@ -33,6 +33,7 @@ class PullDecision(models.Model):
         REFRESH_TOKEN = "refresh_token", _("Registry session")
         PASSWORD = "password", _("Password")
         ANONYMOUS = "anonymous", _("Anonymous")
+        ORGANIZATION_TOKEN = "org_token", _("Organization token")
 
     decided_at = models.DateTimeField(_("when"))
     filed_under = models.JSONField(

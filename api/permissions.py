@@ -21,10 +21,27 @@ def _token(request):
     return credential.token if isinstance(credential, ApiCredential) else None
 
 
+ORGANIZATION_TOKENS = (
+    "Organization access tokens pull and push at the registry; in the API they can only "
+    "check an image (POST /api/v1/check) and say who they are (GET /api/v1/user)."
+)
+
+
+def organization_token(request):
+    """The organisation token the request was made with, or None."""
+    credential = request.auth
+    return credential.organization_token if isinstance(credential, ApiCredential) else None
+
+
 class SignedIn(BasePermission):
-    """Any active user, however they signed in (anonymous: 401)."""
+    """Any active user, however they signed in (anonymous: 401); an organisation token only
+    on views that accept one (``organization_tokens = True``; elsewhere 403, saying why)."""
+
+    message = ORGANIZATION_TOKENS
 
     def has_permission(self, request, view):
+        if organization_token(request) is not None:
+            return getattr(view, "organization_tokens", False)
         return bool(request.user and request.user.is_authenticated)
 
 

@@ -6,7 +6,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import errors, hub
-from api.v1 import activity, allowlist, check, exceptions, orgs, settings
+from api.v1 import activity, allowlist, check, exceptions, orgs, settings, tokens
 
 app_name = "api"
 
@@ -42,5 +42,13 @@ urlpatterns = [
     path(f"{REQUEST}/approve", exceptions.ApproveView.as_view(), name="exception_approve"),
     path(f"{REQUEST}/decline", exceptions.DeclineView.as_view(), name="exception_decline"),
     path("api/v1/exception-requests", exceptions.MyRequestsView.as_view(), name="my_requests"),
+    path(f"{ORG}/tokens", tokens.OrganizationTokensView.as_view(), name="org_tokens"),
+    path(f"{ORG}/tokens/<uuid:uuid>", tokens.OrganizationTokenView.as_view(), name="org_token"),
+    path(f"{ORG}/member-tokens", tokens.MemberTokensView.as_view(), name="member_tokens"),
+    path(
+        f"{ORG}/member-tokens/<uuid:uuid>",
+        tokens.MemberTokenView.as_view(),
+        name="member_token",
+    ),
     re_path(r"^(?:api|v2)/", errors.not_found),
 ]

@@ -412,6 +412,47 @@ def _describe_sso_memberships(value: list) -> list[str]:
     ]
 
 
+def _lifetime_words(days: int | None) -> str:
+    return {None: "no limit", 365: "1 year"}.get(days, f"{days} days")
+
+
+def _describe_org_token(verb: str):
+    def describe(value: dict) -> list[str]:
+        scope = "pull and push" if value["scope"] == "repo:write" else "pull only"
+        patterns = ", ".join(f"'{pattern}'" for pattern in value.get("repositories") or ())
+        limited = f", limited to {patterns}" if patterns else ""
+        return [
+            f"Organization token '{value['name']}' (iamo_…{value['hint']}) {verb}: {scope}"
+            f"{limited}, {_stored_expiry(value['expires_at'])}"
+        ]
+
+    return describe
+
+
+def _describe_member_token_revoked(value: dict) -> list[str]:
+    return [
+        f"Personal access token '{value['name']}' (iamp_…{value['hint']}) of {value['user']} "
+        "revoked"
+    ]
+
+
+def _describe_token_policy(value: dict) -> list[str]:
+    lines = []
+    if "allow_non_expiring" in value:
+        words = {False: "Not allowed", True: "Allowed"}
+        diff = value["allow_non_expiring"]
+        lines.append(
+            f"Organization tokens that never expire: {words[diff['from']]} → {words[diff['to']]}"
+        )
+    if "personal_token_max_days" in value:
+        diff = value["personal_token_max_days"]
+        lines.append(
+            f"Maximum lifetime of members' personal tokens: {_lifetime_words(diff['from'])} → "
+            f"{_lifetime_words(diff['to'])}"
+        )
+    return lines
+
+
 def _describe_team_deleted(value: dict) -> list[str]:
     lines = [f"Team {value['team']} deleted"]
     if value["grant"]:
@@ -458,7 +499,8 @@ def _describe_provisioning(value: list) -> list[str]:
 
 
 # In the order their lines are shown (after the policy settings). The single sign-on entries
-# are written by identity.services, the provisioning ones by provisioning.services.
+# are written by identity.services, the provisioning ones by provisioning.services, the token
+# entries by tokens.services.
 _DESCRIBERS = {
     "team_grant": _describe_grant,
     "exception_requested": _describe_request("requested", "justification"),
@@ -471,6 +513,10 @@ _DESCRIBERS = {
     "sso_group_mapping": _describe_group_mapping,
     "sso_memberships": _describe_sso_memberships,
     "provisioning": _describe_provisioning,
+    "token_policy": _describe_token_policy,
+    "org_token_created": _describe_org_token("created"),
+    "org_token_revoked": _describe_org_token("revoked"),
+    "member_token_revoked": _describe_member_token_revoked,
 }
 
 

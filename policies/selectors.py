@@ -67,6 +67,10 @@ HISTORY_KINDS = {
     "sso": ("Single sign-on", ("sso_required", "sso_group_mapping", "sso_memberships")),
     "provisioning": ("Provisioning", ("provisioning",)),
     "teams": ("Teams", ("team_deleted",)),
+    "tokens": (
+        "Access tokens",
+        ("token_policy", "org_token_created", "org_token_revoked", "member_token_revoked"),
+    ),
 }
 
 
@@ -428,6 +432,35 @@ def member_preview_snapshot(
         as_of=snapshot.as_of,
     )
     return replace(plain, entries=entries)
+
+
+def plain_member_snapshot(
+    *,
+    username: str,
+    organization: OrgPolicy,
+    references: list[ImageReference],
+    as_of: datetime,
+) -> PullSnapshot:
+    """The snapshot of someone who belongs to ``organization`` alone, as a plain member (the
+    caller passes its policy with ``is_owner`` False and no teams): the organisation's policy
+    and its organisation-wide allowlist entries that could let them pull a reference the
+    policy refuses. What an organisation access token pulls with."""
+    snapshot = PullSnapshot(
+        username=username,
+        organizations=(replace(organization, is_owner=False, teams=()),),
+        verified_publishers=verified_publishers(references),
+        as_of=as_of,
+    )
+    refused = refused_references(snapshot, references)
+    if not refused or organization.id is None:
+        return snapshot
+    entries = _entries(
+        organizations={organization.id: organization.name},
+        teams={},
+        references=refused,
+        as_of=as_of,
+    )
+    return replace(snapshot, entries=entries)
 
 
 def namespace_is_referenced(namespace: str) -> bool:

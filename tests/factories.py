@@ -15,6 +15,7 @@ from policies.selectors import pull_snapshot
 from policies.services import allowlist_entry_add, policy_update, team_grant_update
 from tokens.grants import Requester, grant_access
 from tokens.scopes import parse_scopes
+from tokens.services import organization_token_create, token_policy_update
 
 PASSWORD = "test-pass-123"
 
@@ -144,3 +145,34 @@ def record_pulls(user, *repositories: str, at=None, signed_in_with="access_token
         decisions=grant.decisions,
     )
     return list(PullDecision.objects.filter(id__gt=last))
+
+
+def make_org_token(
+    organization: Organization,
+    *,
+    by,
+    name: str = "ci-pipeline",
+    scope: str = "repo:read",
+    repositories: str = "",
+    expires_days: int | None = 90,
+):
+    """An organisation access token made by the owner ``by``; returns it with its secret."""
+    return organization_token_create(
+        organization=organization,
+        actor=by,
+        name=name,
+        scope=scope,
+        repositories=repositories,
+        expires_days=expires_days,
+    )
+
+
+def set_token_policy(
+    organization: Organization, *, by, allow_non_expiring=False, personal_token_max_days=None
+):
+    return token_policy_update(
+        organization=organization,
+        actor=by,
+        allow_non_expiring=allow_non_expiring,
+        personal_token_max_days=personal_token_max_days,
+    )[0]

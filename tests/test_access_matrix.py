@@ -15,8 +15,13 @@ from orgs.models import Invitation, TeamMembership
 from policies.models import AllowlistEntry
 from tests.api.conftest import sign_in
 from tests.factories import PASSWORD, add_entry, ask_exception, invite, set_policy
-from tokens.models import AccessToken
-from tokens.services import access_token_create, access_token_revoke, refresh_token_create
+from tokens.models import AccessToken, OrganizationToken
+from tokens.services import (
+    access_token_create,
+    access_token_revoke,
+    organization_token_create,
+    refresh_token_create,
+)
 
 ROLES = ("anonymous", "outsider", "member", "owner")
 LOGIN = 302  # anonymous -> /accounts/login/?next=...
@@ -85,6 +90,11 @@ MATRIX = [
     ("identity:mapping_add", ORG, row((404, 403, 200), (404, 403, 400))),
     # Provisioning (owners): an empty token name is invalid (POST 400).
     ("provisioning:organization", ORG, row((404, 403, 200), (404, 403, 400))),
+    # Access tokens of the organisation and its members' (owners). An empty token form is
+    # invalid (400); an empty rules form is valid (no limit, no never-expiring tokens): 302.
+    ("tokens:organization", ORG, row((404, 403, 200), (404, 403, 400))),
+    ("tokens:policy", ORG, row((404, 403, 200), (404, 403, 302))),
+    ("tokens:member_tokens", ORG, row((404, 403, 200), (404, 403, 405))),
 ]
 
 CASES = [
@@ -440,6 +450,12 @@ API_MATRIX = [
     (f"{ACME}/exception-requests/{{request}}", "GET", (401, 404, 403, 200)),
     (f"{ACME}/exception-requests/{{request}}/approve", "POST", (401, 404, 403, 400)),
     (f"{ACME}/exception-requests/{{request}}/decline", "POST", (401, 404, 403, 400)),
+    # Access tokens (owners): the organisation's and the members' personal ones.
+    (f"{ACME}/tokens", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/tokens", "POST", (401, 404, 403, 400)),
+    (f"{ACME}/tokens/{{org_token}}", "DELETE", (401, 404, 403, 204)),
+    (f"{ACME}/member-tokens", "GET", (401, 404, 403, 200)),
+    (f"{ACME}/member-tokens/{{member_token}}", "DELETE", (401, 404, 403, 204)),
 ]
 
 
@@ -456,7 +472,17 @@ def test_api_access_matrix(acme, url, method, role, expected):
     entry = add_entry(acme.org, "someone/*", actor=acme.owner)
     request = ask_exception(acme.org, acme.member)
     token, _ = access_token_create(user=acme.owner, name="laptop")
-    url = url.format(entry=entry.pk, request=request.pk, token=token.uuid)
+    org_token, _ = organization_token_create(
+        organization=acme.org, actor=acme.owner, name="ci", expires_days=30
+    )
+    member_token, _ = access_token_create(user=acme.member, name="laptop")
+    url = url.format(
+        entry=entry.pk,
+        request=request.pk,
+        token=token.uuid,
+        org_token=org_token.uuid,
+        member_token=member_token.uuid,
+    )
     headers = {}
     if role != "anonymous":
         user = {"outsider": acme.outsider, "member": acme.member, "owner": acme.owner}[role]
@@ -576,6 +602,58 @@ def test_token_delete_matrix(acme, client, login, role, get, post):
     assert AccessToken.objects.filter(pk=token.pk).exists() is (role != "owner")
 
 
+REVOKE_MATRIX = [
+    ("anonymous", LOGIN, LOGIN),
+    ("outsider", 404, 404),
+    ("member", 403, 403),
+    ("owner", 200, 302),
+]
+
+
+@pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
+def test_organization_token_revoke_matrix(acme, client, login, role, get, post):
+    token, _ = organization_token_create(
+        organization=acme.org, actor=acme.owner, name="ci", expires_days=30
+    )
+    sign_in_as(acme, login, role)
+    url = reverse("tokens:organization_revoke", kwargs={**ORG, "pk": token.pk})
+    assert client.get(url).status_code == get
+    assert OrganizationToken.objects.get(pk=token.pk).revoked_at is None
+    assert client.post(url).status_code == post
+    revoked = OrganizationToken.objects.get(pk=token.pk).revoked_at is not None
+    assert revoked is (role == "owner")
+
+
+@pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
+def test_member_token_revoke_matrix(acme, client, login, role, get, post):
+    token, _ = access_token_create(user=acme.member, name="laptop")
+    sign_in_as(acme, login, role)
+    url = reverse("tokens:member_revoke", kwargs={**ORG, "pk": token.pk})
+    assert client.get(url).status_code == get
+    assert AccessToken.objects.get(pk=token.pk).revoked_at is None
+    assert client.post(url).status_code == post
+    assert (AccessToken.objects.get(pk=token.pk).revoked_at is not None) is (role == "owner")
+
+
+def test_another_organisations_tokens_are_404_for_its_owners(acme, login):
+    """gina owns globex: acme's organisation token and mike's token are not found there."""
+    org_token, _ = organization_token_create(
+        organization=acme.org, actor=acme.owner, name="ci", expires_days=30
+    )
+    mikes, _ = access_token_create(user=acme.member, name="laptop")
+    client = login(acme.gina)
+    globex = {"org": "globex"}
+    for name, pk in (
+        ("tokens:organization_revoke", org_token.pk),
+        ("tokens:member_revoke", mikes.pk),
+    ):
+        url = reverse(name, kwargs={**globex, "pk": pk})
+        assert client.get(url).status_code == 404
+        assert client.post(url).status_code == 404
+    assert OrganizationToken.objects.get().revoked_at is None
+    assert AccessToken.objects.get().revoked_at is None
+
+
 # --- Completeness: every page of the site is pinned above ------------------------------------
 
 # URL names pinned by a test of their own above rather than by a row of a matrix, and the test.
@@ -596,6 +674,8 @@ OWN_TESTS = {
     "invitations:signup": "test_signup_matrix",
     "identity:mapping_delete": "test_group_mapping_delete_matrix",
     "provisioning:token_revoke": "test_scim_token_revoke_matrix",
+    "tokens:organization_revoke": "test_organization_token_revoke_matrix",
+    "tokens:member_revoke": "test_member_token_revoke_matrix",
     "identity:login": "test_sso_entry_pages_are_open_to_everyone",
     "identity:callback": "test_sso_entry_pages_are_open_to_everyone",
 }

@@ -12,6 +12,10 @@ rule of the registry's token service (``/auth/token``) and the API (``/v2/auth/t
   right password is still refused when the account must use single sign-on
   (:func:`orgs.selectors.password_sign_in_refusal`): the message says to use an access token.
   So is a refresh token of a registry session that the password opened.
+* An **organisation token** (``iamo_…``) is 256 random bits too, checked the same way; the
+  username is its organisation's name. It signs in no person: ``organization_token`` holds
+  the token and its organisation's policy, and the token service decides its scopes as for a
+  plain member of that organisation alone, within the token's scope and patterns.
 
 The caller checks the request's scopes only after :func:`sign_in` has succeeded.
 """
@@ -26,11 +30,20 @@ from core import throttle
 from orgs.selectors import password_sign_in_refusal
 from tokens.models import TokenScope
 from tokens.protocol import Password, RefreshGrant
-from tokens.selectors import TokenHolder, access_token_holder, password_binding, session_holder
+from tokens.selectors import (
+    OrganizationTokenHolder,
+    TokenHolder,
+    access_token_holder,
+    organization_token_holder,
+    password_binding,
+    session_holder,
+)
 from tokens.services import (
     access_token_record_use,
+    looks_like_organization_token,
     looks_like_refresh_token,
     looks_like_token,
+    organization_token_record_use,
     refresh_token_record_use,
 )
 
@@ -55,7 +68,8 @@ class SignIn:
     """Who signed in, and with what.
 
     ``holder`` is set for an access token or a refresh token (their memberships are read with
-    it); ``user`` for the account password. ``access_token_id`` is the access token used, or
+    it); ``user`` for the account password; ``organization_token`` for an organisation token
+    (``user_id`` None: no person signed in). ``access_token_id`` is the access token used, or
     the one that opened the session; ``password_binding`` is set when the password was the
     credential (what a session or bearer opened with it keeps of it).
     """
@@ -71,6 +85,7 @@ class SignIn:
     holder: TokenHolder | None = None
     user: object = None
     password_binding: str = ""
+    organization_token: OrganizationTokenHolder | None = None
 
 
 def _from_holder(holder: TokenHolder, signed_in_with: str, refresh_token=None) -> SignIn:
@@ -111,6 +126,20 @@ def sign_in(request, credentials: Password | RefreshGrant) -> SignIn:
         return _from_holder(holder, SIGNED_IN_WITH.REFRESH_TOKEN, credentials.secret)
 
     username, secret = credentials.username, credentials.secret
+    if looks_like_organization_token(secret):
+        token = organization_token_holder(secret=secret)
+        if token is None or token.policy.name != username:
+            raise _wrong("Incorrect organization name or organization access token.")
+        organization_token_record_use(token_id=token.token_id, last_used_at=token.last_used_at)
+        return SignIn(
+            user_id=None,
+            username=token.label,
+            is_staff=False,
+            signed_in_with=SIGNED_IN_WITH.ORGANIZATION_TOKEN,
+            read_only=token.scope == TokenScope.READ,
+            credential=token.name,
+            organization_token=token,
+        )
     if looks_like_token(secret):
         holder = access_token_holder(secret=secret)
         if holder is None or holder.username != username:

@@ -40,7 +40,7 @@ from tokens.protocol import (
     too_large,
     unauthorized,
 )
-from tokens.selectors import holder_snapshot
+from tokens.selectors import capped_organizations, holder_snapshot, organization_token_snapshot
 from tokens.services import refresh_token_create
 from tokens.signing import current_signing_key, issue_registry_token, token_response
 
@@ -176,6 +176,14 @@ def issue_token(request, asked: TokenRequest) -> JsonResponse:
             snapshot=requester_snapshot(signed_in, references),
             is_staff=signed_in.is_staff,
             read_only=signed_in.read_only,
+            patterns=(
+                signed_in.organization_token.patterns if signed_in.organization_token else ()
+            ),
+            capped=(
+                capped_organizations(signed_in.holder, now=timezone.now())
+                if signed_in.holder is not None
+                else {}
+            ),
         )
     except DatabaseError as error:
         raise ServiceUnavailable(
@@ -219,10 +227,16 @@ def refusal_response(request, grant: Grant) -> JsonResponse | None:
     and containerd show a 403's status without its body (skopeo even blames the password on a
     401)."""
     refused = refused_as_a_whole(grant)
-    if not refused or not request.META.get("HTTP_USER_AGENT", "").startswith(SHOWS_REFUSAL_REASON):
+    limited = grant.limits if not grant.access else []
+    if not (refused or limited) or not request.META.get("HTTP_USER_AGENT", "").startswith(
+        SHOWS_REFUSAL_REASON
+    ):
         return None
-    activity_url = site_url(reverse("activity:my_activity"))
-    message = refusal_message(refused, activity_url=activity_url)
+    if refused:
+        activity_url = site_url(reverse("activity:my_activity"))
+        message = refusal_message(refused, activity_url=activity_url)
+    else:  # refused before the engine: the token's patterns, a cap on personal tokens
+        message = "; ".join(limited) + "."
     request.refusal_logged = True  # issue_token logged it; core.logfilters: not again
     return JsonResponse(
         {"errors": [{"code": "DENIED", "message": message}], "details": message}, status=403
@@ -231,6 +245,8 @@ def refusal_response(request, grant: Grant) -> JsonResponse | None:
 
 def requester_snapshot(signed_in: SignIn, references) -> PullSnapshot:
     """The pull snapshot of whoever signed in, for these references."""
+    if signed_in.organization_token is not None:
+        return organization_token_snapshot(signed_in.organization_token, references=references)
     if signed_in.holder is not None:
         return holder_snapshot(signed_in.holder, references=references)
     if signed_in.user is not None:

@@ -1,4 +1,5 @@
-"""Personal access tokens: what registry clients sign in with instead of a password."""
+"""Access tokens: what registry clients sign in with instead of a password. Personal ones
+belong to a user; organisation ones belong to an organisation and outlive any member."""
 
 import uuid
 
@@ -6,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Organization
 
 
 def token_status(*, revoked_at, expires_at, now) -> str:
@@ -60,6 +63,13 @@ class AccessToken(models.Model):
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by_organization = models.CharField(
+        _("revoked by the owners of"),
+        max_length=30,
+        blank=True,
+        editable=False,
+        help_text=_("Set when an owner of that organisation revoked it (the user is told)."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -150,3 +160,151 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.client_id or 'unnamed client'}"
+
+
+#: The lifetimes owners choose from (days) for an organisation token, and as the cap of the
+#: personal tokens their members use against the organisation.
+LIFETIME_CHOICES = ((30, _("30 days")), (90, _("90 days")), (365, _("1 year")))
+
+
+class OrganizationTokenPolicy(models.Model):
+    """An organisation's rules for access tokens; an organisation without a row has the
+    defaults (no non-expiring organisation tokens, no cap on personal tokens). ``version``
+    grows with every change, so that an edit made from an older version is refused instead of
+    silently undoing the newer one."""
+
+    organization = models.OneToOneField(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="token_policy",
+        verbose_name=_("organization"),
+    )
+    allow_non_expiring = models.BooleanField(
+        _("allow organization tokens that never expire"), default=False
+    )
+    personal_token_max_days = models.PositiveSmallIntegerField(
+        _("maximum lifetime of members' personal tokens"),
+        null=True,
+        blank=True,
+        choices=LIFETIME_CHOICES,
+        help_text=_(
+            "A member's personal access token stops working for this organization's "
+            "repositories this many days after it was created. Empty: no limit."
+        ),
+    )
+    version = models.PositiveIntegerField(
+        _("version"), default=0, help_text=_("Grows with every saved change.")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("organization token policy")
+        verbose_name_plural = _("organization token policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(personal_token_max_days__in=[30, 90, 365])
+                | models.Q(personal_token_max_days__isnull=True),
+                name="token_policy_max_days_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Token policy of {self.organization.name}"
+
+
+class OrganizationToken(models.Model):
+    """An organisation access token: it belongs to the organisation, not to a person, so it
+    survives any member leaving (``created_by`` is kept only as a record). Only a SHA-256
+    digest of the secret is stored, as for :class:`AccessToken`.
+
+    It pulls as a plain member of its organisation alone would (the organisation's policy and
+    organisation-wide allowlist; never an owner's bypass), pushes only with ``repo:write`` and
+    only to the organisation's namespace, and, when ``repositories`` lists patterns
+    (:mod:`policies.patterns`), touches no repository outside them.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        verbose_name=_("organization"),
+    )
+    uuid = models.UUIDField(_("UUID"), default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100, help_text=_("What the token is for."))
+    scope = models.CharField(
+        _("scope"), max_length=10, choices=TokenScope.choices, default=TokenScope.READ
+    )
+    repositories = models.TextField(
+        _("repositories"),
+        blank=True,
+        help_text=_(
+            "The repository patterns the token is limited to, normalised, one a line; "
+            "empty: any repository."
+        ),
+    )
+    secret_hash = models.CharField(_("secret digest"), max_length=64, unique=True, editable=False)
+    hint = models.CharField(_("last characters"), max_length=8, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_by_username = models.CharField(_("created by (username)"), max_length=150)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by_username = models.CharField(_("revoked by (username)"), max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("organization access token")
+        verbose_name_plural = _("organization access tokens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="org_token_unique_active_name",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=TokenScope.values), name="org_token_scope_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """How the activity log and the JWT name it, e.g. ``acme/ci-pipeline`` (no username
+        contains a slash, so it is never a person's)."""
+        return organization_token_label(self.organization.name, self.name)
+
+    @property
+    def status(self) -> str:
+        """See :func:`token_status`."""
+        return token_status(
+            revoked_at=self.revoked_at, expires_at=self.expires_at, now=timezone.now()
+        )
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == TokenScope.READ
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The repository patterns it is limited to (empty: none)."""
+        return split_patterns(self.repositories)
+
+
+def split_patterns(repositories: str) -> tuple[str, ...]:
+    """The stored ``repositories`` text as patterns."""
+    return tuple(line for line in repositories.splitlines() if line)
+
+
+def organization_token_label(organization: str, name: str) -> str:
+    """``acme/ci-pipeline``: who an organisation token is, where a username would be."""
+    return f"{organization}/{name}"[:150]

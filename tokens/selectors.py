@@ -11,7 +11,7 @@ requested image. All run as prepared statements (:class:`core.prepared.CompiledR
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -20,10 +20,20 @@ from django.utils.crypto import constant_time_compare
 
 from core.prepared import CompiledRead, EpochSeconds, from_epoch
 from core.secrets import secret_digest
-from policies.engine import PullSnapshot
+from orgs.models import Organization, TeamMembership
+from policies.engine import OrgPolicy, PullSnapshot
+from policies.models import POLICY_FIELDS
 from policies.references import ImageReference
-from policies.selectors import membership_columns, snapshot_from_rows
-from tokens.models import AccessToken, RefreshToken, token_status
+from policies.selectors import membership_columns, plain_member_snapshot, snapshot_from_rows
+from tokens.models import (
+    AccessToken,
+    OrganizationToken,
+    OrganizationTokenPolicy,
+    RefreshToken,
+    organization_token_label,
+    split_patterns,
+    token_status,
+)
 
 #: The user columns both readers select.
 _USER_COLUMNS = {
@@ -32,16 +42,20 @@ _USER_COLUMNS = {
     "is_active": "user__is_active",
     "is_staff": "user__is_staff",
 }
+#: Each membership's organisation's cap on personal tokens (days; None: none).
+_CAP = "user__team_memberships__team__organization__token_policy__personal_token_max_days"
 # The credential's times come as seconds (EpochSeconds): they repeat on every membership row
 # and only the first row's are read, so loading them as datetimes would cost more than the rest
 # of the row for a member of many organisations.
 _ACCESS_TOKEN_TIMES = {
+    "access_token_created_at": "created_at",
     "last_used_at": "last_used_at",
     "access_token_expires_at": "expires_at",
     "access_token_revoked_at": "revoked_at",
 }
 _ACCESS_TOKEN_COLUMNS = {
     "access_token_id": "id",
+    "cap_days": _CAP,
     "credential": "name",
     **{name: f"_{name}" for name in _ACCESS_TOKEN_TIMES},
     "scope": "scope",
@@ -63,6 +77,7 @@ _SESSION_TIMES = {
     "last_used_at": "last_used_at",
     "session_expires_at": "expires_at",
     "session_revoked_at": "revoked_at",
+    "access_token_created_at": "access_token__created_at",
     "access_token_expires_at": "access_token__expires_at",
     "access_token_revoked_at": "access_token__revoked_at",
 }
@@ -73,6 +88,7 @@ _SESSION_COLUMNS = {
     "password_binding": "password_binding",
     "password": "user__password",
     "access_token_id": "access_token_id",
+    "cap_days": _CAP,
     "scope": "access_token__scope",
     **_USER_COLUMNS,
     **membership_columns("user__team_memberships__"),
@@ -128,6 +144,8 @@ class TokenHolder:
     ``scope`` is that access token's :class:`tokens.models.TokenScope` (None: the account).
     ``credential`` is the access token's name, or the session's client id (what the activity
     log records). ``rows`` are the holder's membership rows, for :func:`holder_snapshot`.
+    ``access_token_created_at`` is when that access token was made (for the organisations'
+    caps, :func:`capped_organizations`).
     """
 
     user_id: int
@@ -138,6 +156,7 @@ class TokenHolder:
     access_token_id: int | None
     scope: str | None
     session_id: int | None = None
+    access_token_created_at: datetime | None = None
     rows: tuple = field(default=(), repr=False, compare=False)
 
 
@@ -165,6 +184,7 @@ def _holder(rows, *, now: datetime, session: bool) -> TokenHolder | None:
         access_token_id=first["access_token_id"],
         scope=first["scope"],
         session_id=first["session_id"] if session else None,
+        access_token_created_at=first["access_token_created_at"],
         rows=tuple(rows),
     )
 
@@ -185,6 +205,24 @@ def session_holder(*, secret: str, now: datetime | None = None) -> TokenHolder |
     return _holder(
         _SESSION_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=True
     )
+
+
+def capped_organizations(holder: TokenHolder, *, now: datetime) -> dict[str, int]:
+    """The organisations of the holder whose cap on personal tokens the access token has
+    outlived, with their cap in days: the token was made more than that many days before
+    ``now``. None for a sign-in without an access token (a session opened with the password).
+    Read from the rows already there: no query."""
+    created = holder.access_token_created_at
+    if created is None:
+        return {}
+    age = now - created
+    return {
+        row["organization"]: row["cap_days"]
+        for row in holder.rows
+        if row["organization"] is not None
+        and row["cap_days"] is not None
+        and age > timedelta(days=row["cap_days"])
+    }
 
 
 def holder_snapshot(
@@ -252,3 +290,132 @@ def registry_sessions_of(*, user, open_only: bool = False) -> QuerySet[RefreshTo
     if open_only:
         sessions = sessions.filter(revoked_at__isnull=True)
     return sessions
+
+
+# --- organisation tokens ---------------------------------------------------------------------
+
+_ORGANIZATION_TOKEN_COLUMNS = {
+    "token_id": "id",
+    "name": "name",
+    "scope": "scope",
+    "repositories": "repositories",
+    "expires_at": "expires_at",
+    "revoked_at": "revoked_at",
+    "last_used_at": "last_used_at",
+    "organization_id": "organization_id",
+    "organization": "organization__name",
+    "policy_version": "organization__access_policy__version",
+    **{field: f"organization__access_policy__{field}" for field in POLICY_FIELDS},
+}
+_ORGANIZATION_TOKEN_HOLDER = CompiledRead(
+    lambda digest: (
+        OrganizationToken.objects.filter(secret_hash=digest)
+        .order_by()
+        .values_list(*_ORGANIZATION_TOKEN_COLUMNS.values())
+    ),
+    _ORGANIZATION_TOKEN_COLUMNS,
+)
+
+
+@dataclass(frozen=True)
+class OrganizationTokenHolder:
+    """A usable organisation token: its organisation as a plain member of it sees it
+    (``policy``: never an owner, in no team), its scope, and the repository patterns it is
+    limited to (empty: none). ``label`` is what the activity log and the JWT call it."""
+
+    token_id: int
+    name: str
+    label: str
+    scope: str
+    patterns: tuple[str, ...]
+    last_used_at: datetime | None
+    policy: OrgPolicy
+
+
+def organization_token_holder(
+    *, secret: str, now: datetime | None = None
+) -> OrganizationTokenHolder | None:
+    """The working organisation token with this secret, with its organisation's policy (one
+    query); None if it is unknown, revoked or expired. No person is read: it works whoever
+    made it and whoever has left."""
+    rows = _ORGANIZATION_TOKEN_HOLDER.rows(secret_digest(secret))
+    if not rows:
+        return None
+    row = rows[0]
+    now = now or timezone.now()
+    if token_status(revoked_at=row["revoked_at"], expires_at=row["expires_at"], now=now) != (
+        "active"
+    ):
+        return None
+    return OrganizationTokenHolder(
+        token_id=row["token_id"],
+        name=row["name"],
+        label=organization_token_label(row["organization"], row["name"]),
+        scope=row["scope"],
+        patterns=split_patterns(row["repositories"]),
+        last_used_at=row["last_used_at"],
+        policy=OrgPolicy(
+            name=row["organization"],
+            id=row["organization_id"],
+            is_owner=False,
+            version=row["policy_version"],
+            **{field: row[field] for field in POLICY_FIELDS},
+        ),
+    )
+
+
+def organization_token_snapshot(
+    holder: OrganizationTokenHolder,
+    *,
+    references: list[ImageReference],
+    as_of: datetime | None = None,
+) -> PullSnapshot:
+    """The pull snapshot of an organisation token: a plain member of its organisation alone."""
+    return plain_member_snapshot(
+        username=holder.label,
+        organization=holder.policy,
+        references=references,
+        as_of=as_of or timezone.now(),
+    )
+
+
+def organization_tokens_of(
+    *, organization: Organization, active: bool = False
+) -> QuerySet[OrganizationToken]:
+    """The organisation's tokens, newest first (with ``active``, those still working)."""
+    tokens = OrganizationToken.objects.filter(organization=organization).select_related(
+        "organization"
+    )
+    if active:
+        tokens = tokens.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()), revoked_at__isnull=True
+        )
+    return tokens.order_by("-created_at", "-id")
+
+
+def member_tokens_of(*, organization: Organization) -> QuerySet[AccessToken]:
+    """The working personal access tokens of the organisation's members, by member then
+    newest first, with their users (never their secrets: only the digest is stored)."""
+    return (
+        AccessToken.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+            revoked_at__isnull=True,
+            user__team_memberships__team__organization=organization,
+        )
+        .select_related("user")
+        .distinct()
+        .order_by("user__username", "-created_at", "-id")
+    )
+
+
+def token_policy_of(*, organization: Organization) -> OrganizationTokenPolicy:
+    """The organisation's token rules (unsaved defaults when it never set them)."""
+    found = OrganizationTokenPolicy.objects.filter(organization=organization).first()
+    return found or OrganizationTokenPolicy(organization=organization)
+
+
+def is_member_token(*, organization: Organization, token: AccessToken) -> bool:
+    """Whether ``token`` belongs to a member of ``organization``."""
+    return TeamMembership.objects.filter(
+        team__organization=organization, user_id=token.user_id
+    ).exists()

@@ -1,6 +1,10 @@
-"""Writes and checks for personal access tokens and registry sessions (refresh tokens)."""
+"""Writes and checks for access tokens (personal and organisation ones), registry sessions
+(refresh tokens) and organisations' token rules. Organisation token events and owners'
+revocations of members' tokens are recorded in the organisation's history
+(:class:`policies.models.PolicyChange`)."""
 
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,11 +13,30 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.mail import OnFailure
 from core.secrets import secret_digest
-from tokens.models import AccessToken, RefreshToken, TokenScope
+from orgs.models import Organization
+from policies.patterns import InvalidPattern, parse_pattern
+from policies.selectors import policy_for_organization
+from policies.services import record_change
+from tokens.emails import notify_member_of_revocation
+from tokens.models import (
+    LIFETIME_CHOICES,
+    AccessToken,
+    OrganizationToken,
+    OrganizationTokenPolicy,
+    RefreshToken,
+    TokenScope,
+)
+from tokens.selectors import is_member_token, token_policy_of
 
 TOKEN_PREFIX = "iamp_"
 REFRESH_PREFIX = "iamr_"
+ORGANIZATION_TOKEN_PREFIX = "iamo_"
+#: The lifetimes (days) of an organisation token and of the personal-token cap.
+LIFETIMES = tuple(days for days, _label in LIFETIME_CHOICES)
+#: How many repository patterns one organisation token may list.
+MAX_TOKEN_PATTERNS = 50
 MAX_EXPIRY_DAYS = 3650
 DEFAULT_EXPIRY_DAYS = 90
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -22,6 +45,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 def looks_like_token(secret: str) -> bool:
     """Whether a credential has the access-token shape (and not an account password's)."""
     return secret.startswith(TOKEN_PREFIX) and len(secret) == len(TOKEN_PREFIX) + 43
+
+
+def looks_like_organization_token(secret: str) -> bool:
+    """Whether a credential has the organisation-token shape."""
+    return secret.startswith(ORGANIZATION_TOKEN_PREFIX) and (
+        len(secret) == len(ORGANIZATION_TOKEN_PREFIX) + 43
+    )
 
 
 def looks_like_refresh_token(secret: str) -> bool:
@@ -189,3 +219,221 @@ def refresh_token_record_use(*, session_id: int, last_used_at) -> None:
     now = timezone.now()
     if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
         RefreshToken.objects.filter(pk=session_id).update(last_used_at=now)
+
+
+# --- organisation tokens and the organisation's token rules --------------------------------
+
+
+def _record(organization: Organization, actor, changes: dict) -> None:
+    """A token event in the organisation's history (not a change of what members may pull:
+    the policy version stays)."""
+    record_change(
+        organization=organization,
+        actor=actor,
+        changes=changes,
+        bump=False,
+        policy=policy_for_organization(organization=organization),
+    )
+
+
+def repository_patterns(patterns: str | Sequence[str]) -> tuple[str, ...]:
+    """The normalised patterns of ``patterns``: a list, or a text with one a line (or
+    separated by spaces or commas); without repeats, in the order given.
+
+    :raises ValidationError: for a pattern :func:`policies.patterns.parse_pattern` refuses, or
+        more than :data:`MAX_TOKEN_PATTERNS` of them.
+    """
+    words = patterns.replace(",", " ").split() if isinstance(patterns, str) else patterns
+    found: dict[str, None] = {}
+    for word in words:
+        try:
+            found[parse_pattern(word).text] = None
+        except InvalidPattern as error:
+            raise ValidationError({"repositories": str(error)}) from None
+    if len(found) > MAX_TOKEN_PATTERNS:
+        raise ValidationError(
+            {"repositories": f"A token lists at most {MAX_TOKEN_PATTERNS} patterns."}
+        )
+    return tuple(found)
+
+
+def _token_record(token: OrganizationToken) -> dict:
+    return {
+        "name": token.name,
+        "scope": token.scope,
+        "repositories": list(token.patterns),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+        "hint": token.hint,
+    }
+
+
+@transaction.atomic
+def organization_token_create(
+    *,
+    organization: Organization,
+    actor,
+    name: str,
+    scope: str = TokenScope.READ,
+    repositories: str | Sequence[str] = "",
+    expires_days: int | None,
+) -> tuple[OrganizationToken, str]:
+    """Create an access token owned by ``organization`` (``actor``, an owner, is recorded as
+    its creator, and in the history); returns it with its secret, which is never stored.
+
+    ``scope``: ``repo:read`` pulls, ``repo:write`` also pushes (to the organisation's
+    namespace only). ``repositories``: patterns that limit it (empty: none). ``expires_days``
+    is one of :data:`LIFETIMES`, or None (never) where the organisation allows it.
+    """
+    name = name.strip() if isinstance(name, str) else ""
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. 'ci-pipeline'."})
+    if len(name) > 100:
+        raise ValidationError({"name": "Token names are at most 100 characters."})
+    if scope not in TokenScope.values:
+        raise ValidationError(
+            {"scope": f"The scope must be one of {', '.join(TokenScope.values)}."}
+        )
+    patterns = repository_patterns(repositories or "")
+    if expires_days is None:
+        if not token_policy_of(organization=organization).allow_non_expiring:
+            raise ValidationError(
+                {
+                    "expires_days": f"{organization.name} does not allow tokens that never "
+                    "expire: choose an expiry (an owner can allow them in the token settings)."
+                }
+            )
+        expires_at = None
+    elif expires_days in LIFETIMES:
+        expires_at = timezone.now() + timedelta(days=expires_days)
+    else:
+        raise ValidationError(
+            {"expires_days": "The expiry must be 30 days, 90 days, 1 year or never."}
+        )
+    secret = ORGANIZATION_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            token = OrganizationToken.objects.create(
+                organization=organization,
+                name=name,
+                scope=scope,
+                repositories="\n".join(patterns),
+                secret_hash=secret_digest(secret),
+                hint=secret[-4:],
+                created_by=actor,
+                created_by_username=actor.get_username(),
+                expires_at=expires_at,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"name": f"{organization.name} already has an active token named '{name}'."}
+        ) from exc
+    _record(organization, actor, {"org_token_created": _token_record(token)})
+    return token, secret
+
+
+@transaction.atomic
+def organization_token_revoke(*, token: OrganizationToken, actor) -> OrganizationToken:
+    """Revoke an organisation token: it stops working at once. Recorded in the history;
+    revoking twice changes nothing."""
+    revoked = OrganizationToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by_username=actor.get_username()
+    )
+    token.refresh_from_db(fields=["revoked_at", "revoked_by_username"])
+    if revoked:
+        _record(token.organization, actor, {"org_token_revoked": _token_record(token)})
+    return token
+
+
+def organization_token_record_use(*, token_id: int, last_used_at) -> None:
+    """Record that an organisation token was used, at most once a minute."""
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        OrganizationToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+@transaction.atomic
+def token_policy_update(
+    *,
+    organization: Organization,
+    actor,
+    allow_non_expiring: bool,
+    personal_token_max_days: int | None,
+    expected_version: int | None = None,
+) -> tuple[OrganizationTokenPolicy, bool]:
+    """Save the organisation's token rules, as edited from ``expected_version`` (None: the
+    current one); returns them and whether anything changed (a change is recorded in the
+    history and bumps the version). Refuses an edit made from an older version. Tokens already
+    made keep their expiry; the cap on personal tokens applies from the next request."""
+    if personal_token_max_days is not None and personal_token_max_days not in LIFETIMES:
+        raise ValidationError(
+            {"personal_token_max_days": "Choose 30 days, 90 days, 1 year or no limit."}
+        )
+    policy, _created = OrganizationTokenPolicy.objects.select_for_update().get_or_create(
+        organization=organization
+    )
+    if expected_version is not None and policy.version != expected_version:
+        raise ValidationError(
+            "Someone else changed the token rules while you were editing. Your changes were "
+            "not saved: review the current rules below and save again.",
+            code="stale",
+        )
+    values = {
+        "allow_non_expiring": bool(allow_non_expiring),
+        "personal_token_max_days": personal_token_max_days,
+    }
+    changes = {
+        field: {"from": getattr(policy, field), "to": value}
+        for field, value in values.items()
+        if getattr(policy, field) != value
+    }
+    if not changes:
+        return policy, False
+    for field, value in values.items():
+        setattr(policy, field, value)
+    policy.version += 1
+    policy.save()
+    _record(organization, actor, {"token_policy": changes})
+    return policy, True
+
+
+@transaction.atomic
+def member_token_revoke(
+    *,
+    organization: Organization,
+    token: AccessToken,
+    actor,
+    site_url: str = "",
+    on_failure: OnFailure | None = None,
+) -> AccessToken:
+    """An owner of ``organization`` revokes a member's personal access token (everywhere: a
+    personal token is not per organisation) and the registry sessions it opened. The member
+    is e-mailed once this commits and sees it on their tokens page; the history records it.
+
+    :raises ValidationError: the token is not a member's, or is already revoked.
+    """
+    if not is_member_token(organization=organization, token=token):
+        raise ValidationError("That token is not a member's of this organization.", code="other")
+    if token.revoked_at is not None:
+        raise ValidationError(f"Token '{token.name}' is already revoked.", code="revoked")
+    access_token_revoke(token=token)
+    AccessToken.objects.filter(pk=token.pk).update(revoked_by_organization=organization.name)
+    token.revoked_by_organization = organization.name
+    _record(
+        organization,
+        actor,
+        {
+            "member_token_revoked": {
+                "user": token.user.get_username(),
+                "name": token.name,
+                "hint": token.hint,
+            }
+        },
+    )
+    notify_member_of_revocation(
+        token=token,
+        organization=organization,
+        actor=actor,
+        site_url=site_url,
+        on_failure=on_failure,
+    )
+    return token

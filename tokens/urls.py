@@ -19,4 +19,29 @@ urlpatterns = [
         views.RegistrySessionRevokeView.as_view(),
         name="session_revoke",
     ),
+    path(
+        "orgs/<org:org>/settings/tokens/",
+        views.OrganizationTokensView.as_view(),
+        name="organization",
+    ),
+    path(
+        "orgs/<org:org>/settings/tokens/<int:pk>/revoke/",
+        views.OrganizationTokenRevokeView.as_view(),
+        name="organization_revoke",
+    ),
+    path(
+        "orgs/<org:org>/settings/tokens/rules/",
+        views.TokenPolicyView.as_view(),
+        name="policy",
+    ),
+    path(
+        "orgs/<org:org>/settings/member-tokens/",
+        views.MemberTokensView.as_view(),
+        name="member_tokens",
+    ),
+    path(
+        "orgs/<org:org>/settings/member-tokens/<int:pk>/revoke/",
+        views.MemberTokenRevokeView.as_view(),
+        name="member_revoke",
+    ),
 ]

@@ -5,10 +5,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import Refused
+from api.permissions import organization_token
 from api.serializers import StrictSerializer, valid_data
 from api.v1.exceptions import ReferenceField
 from policies.engine import Category, Rule, pull_decide
 from policies.selectors import pull_snapshot
+from tokens.grants import OUTSIDE_PATTERNS, within_patterns
+from tokens.selectors import organization_token_snapshot
 
 
 class CheckSerializer(StrictSerializer):
@@ -29,9 +33,11 @@ class DecisionSerializer(serializers.Serializer):
 class CheckView(APIView):
     """Whether you may pull an image, as the registry would decide now, with the rule that
     decides and the reason (the same JSON as ``manage.py check_pull``). A read: read-only
-    access tokens may ask."""
+    access tokens may ask, and so may organisation tokens (for a plain member of their
+    organisation alone; a repository outside their patterns is a 403)."""
 
     reads_only = True
+    organization_tokens = True
 
     @extend_schema(
         operation_id="check",
@@ -44,5 +50,11 @@ class CheckView(APIView):
     def post(self, request):
         body = valid_data(CheckSerializer, request.data)
         reference = body["reference"]
-        snapshot = pull_snapshot(user=request.user, references=[reference])
+        holder = organization_token(request)
+        if holder is None:
+            snapshot = pull_snapshot(user=request.user, references=[reference])
+        elif within_patterns(holder.patterns, reference.path):
+            snapshot = organization_token_snapshot(holder, references=[reference])
+        else:
+            raise Refused(403, f"{reference.path} is {OUTSIDE_PATTERNS} ({holder.label}).")
         return Response(pull_decide(snapshot, reference).as_dict())

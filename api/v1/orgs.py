@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from api.credentials import ApiCredential
 from api.pagination import PageNumbers, PageQuery, paginated
+from api.permissions import organization_token
 from api.serializers import valid_data
 from api.views import OrganizationView
 from orgs.selectors import organization_members, organization_teams, organizations_of
@@ -30,10 +31,16 @@ class UserSerializer(serializers.Serializer):
 
 
 class UserView(APIView):
-    """You, as the API sees you."""
+    """You, as the API sees you (an organisation token: its label, e.g. ``acme/ci-pipeline``,
+    and its scope)."""
+
+    organization_tokens = True
 
     @extend_schema(operation_id="user", summary="Who am I", tags=[TAG], responses=UserSerializer)
     def get(self, request):
+        holder = organization_token(request)
+        if holder is not None:
+            return Response({"username": holder.label, "scope": holder.scope})
         credential = request.auth
         token = credential.token if isinstance(credential, ApiCredential) else None
         return Response(

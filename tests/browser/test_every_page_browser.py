@@ -38,15 +38,23 @@ from tests.factories import (
     add_entry,
     invite,
     make_org,
+    make_org_token,
     make_publisher,
     make_team,
     make_user,
     record_pulls,
     set_grant,
     set_policy,
+    set_token_policy,
 )
 from tokens.models import AccessToken
-from tokens.services import access_token_create, access_token_revoke, refresh_token_create
+from tokens.services import (
+    access_token_create,
+    access_token_revoke,
+    member_token_revoke,
+    organization_token_revoke,
+    refresh_token_create,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -181,9 +189,18 @@ def site(settings):
         token=scim_token,
         data=UserData(username="alice", email="alice@example.com", first_name="Alice"),
     )
+    ci, _ = make_org_token(
+        acme, by=olivia, scope="repo:write", repositories="acme/** library/* grafana/loki"
+    )
+    retired, _ = make_org_token(acme, by=olivia, name=LONG_TOKEN_NAME, expires_days=365)
+    organization_token_revoke(token=retired, actor=olivia)
+    set_token_policy(acme, by=olivia, personal_token_max_days=90)
+    revoked_by_owner, _ = access_token_create(user=mike, name="shared-ci")
+    member_token_revoke(organization=acme, token=revoked_by_owner, actor=olivia)
     reset_uid = urlsafe_base64_encode(force_bytes(mike.pk))
     return {
         "scim_token": scim_token.pk,
+        "org_token": ci.pk,
         "pending_request": pending.pk,
         "oscar_invitation": oscar_invitation.pk,
         "oscar_token": oscar_token,
@@ -259,6 +276,7 @@ def visits(role: str, site) -> list[Visit]:
                 "/orgs/acme/settings/permissions/?image=another/app:2.1#check",
             ),
             Visit("sign-in-forbidden", "/orgs/acme/settings/sign-in/", 403),
+            Visit("org-tokens-forbidden", "/orgs/acme/settings/tokens/", 403),
             Visit("leave", "/orgs/acme/leave/"),
             *account,
             Visit("tokens-all", "/settings/tokens/?show=all"),
@@ -324,6 +342,14 @@ def visits(role: str, site) -> list[Visit]:
                 prepare=open_all_details,
             ),
             Visit("leave-last-owner", "/orgs/acme/leave/"),
+            Visit("org-tokens", "/orgs/acme/settings/tokens/"),
+            Visit("org-tokens-all", "/orgs/acme/settings/tokens/?show=all"),
+            Visit("org-token-revoke", f"/orgs/acme/settings/tokens/{site['org_token']}/revoke/"),
+            Visit("token-rules", "/orgs/acme/settings/tokens/rules/"),
+            Visit("member-tokens", "/orgs/acme/settings/member-tokens/"),
+            Visit(
+                "member-token-revoke", f"/orgs/acme/settings/member-tokens/{site['laptop']}/revoke/"
+            ),
             Visit("sso", "/orgs/acme/sso/"),
             Visit("provisioning", "/orgs/acme/settings/provisioning/"),
             Visit(
