@@ -229,7 +229,7 @@ def test_creation_and_revocation_are_in_the_history(acme):
     assert len(lines) == 2
     assert lines[0].startswith(f"Organization token 'ci' (iamo_…{token.hint}) revoked")
     assert lines[1].startswith("Organization token 'ci'")
-    assert "created: pull and push, limited to `acme/app`, expires" in lines[1]
+    assert "created: pull and push, limited to 'acme/app', expires" in lines[1]
 
 
 def test_a_new_person_in_the_creators_name_gets_nothing(acme, ask, pull_only):
