@@ -466,7 +466,8 @@ def test_pages_without_the_portals_scripts_fit_and_pass_axe(size, site, browser,
 # --- Phones: every control within the screen's width ------------------------------------------
 
 NARROW = {"width": 360, "height": 800}
-CONTROLS = "a, button, input, select, textarea, summary"
+# Labels too: a switch whose words are hidden to the right is as unusable as a hidden switch.
+CONTROLS = "a, button, input, select, textarea, summary, label"
 # A placeholder for the site's ids and links, enough to list the pages when collecting.
 _NAMES_ONLY = defaultdict(lambda: "0")
 
@@ -484,7 +485,7 @@ def _page_ids():
 def test_on_a_360_px_phone_every_control_is_within_the_screen(
     role, name, site, browser, live_server, settings
 ):
-    """At 360 px, every visible link, button, field and <summary> lies within the screen's
+    """At 360 px, every visible link, button, field, label and <summary> lies within the screen's
     width and nothing scrolls sideways: a table's rows are cards whose actions come last, not
     columns hidden to the right. Also: no page asks for a file that is missing (the icon)."""
     settings.ALLOWED_HOSTS = ["*"]
