@@ -42,10 +42,10 @@ accesslog = None
 control_socket_disable = True
 
 # The web pool's workers run at a lower CPU priority than the token pool's (WEB_POOL_NICE, a
-# nice increment from 0 to 19, default 5; 0 turns it off): when a node's CPUs are busy, a CSV
+# nice increment from 0 to 19, default 10; 0 turns it off): when a node's CPUs are busy, a CSV
 # export or a heavy page yields them to the registry's token requests instead of sharing them
 # evenly. (PostgreSQL's backends keep their own priority.)
-web_pool_nice = int(os.environ.get("WEB_POOL_NICE", "5"))
+web_pool_nice = int(os.environ.get("WEB_POOL_NICE", "10"))
 if not 0 <= web_pool_nice <= 19:
     raise RuntimeError(f"WEB_POOL_NICE must be between 0 and 19, not {web_pool_nice}")
 

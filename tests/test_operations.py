@@ -226,11 +226,11 @@ def test_pages_carry_a_content_security_policy(acme, login):
 
 @pytest.mark.parametrize(
     ("pool", "setting", "expected"),
-    [("web", None, 5), ("web", "0", 0), ("web", "12", 12), ("token", None, 0)],
+    [("web", None, 10), ("web", "0", 0), ("web", "12", 12), ("token", None, 0)],
 )
 def test_the_web_pool_runs_at_a_lower_cpu_priority(pool, setting, expected, monkeypatch):
     """gunicorn.conf.py's post_fork hook lowers the web pool's workers' priority (WEB_POOL_NICE,
-    default 5), never the token pool's: a CSV export yields the CPU to registry requests. Run in
+    default 10), never the token pool's: a CSV export yields the CPU to registry requests. Run in
     a forked child, as gunicorn runs it in each worker."""
     import runpy
 
