@@ -144,8 +144,10 @@ class Config:
     def describe(self) -> str:
         checked = "every token" if self.check_every == 1 else f"1 token in {self.check_every}"
         return (
-            f"`gunicorn -c gunicorn.conf.py` ({self.workers} sync workers, request log on; the "
-            f"isolation phase adds the token pool's {self.token_workers}); "
+            f"`PORTAL_POOL=token gunicorn -c gunicorn.conf.py` (the token pool with "
+            f"{self.workers} sync workers, request log on; the flood phase through the shipped "
+            f"nginx configuration; the isolation phase runs a web pool and a token pool of "
+            f"{self.token_workers}); "
             f"wrk: {self.threads} thread(s), {self.connections} connections, {checked} checked; "
             f"{self.rounds} cycles of {self.round_seconds:g} s rounds per scenario"
         )
