@@ -224,15 +224,16 @@ def test_token_revoke_matrix(acme, client, login, role, get, post):
     assert (token.revoked_at is not None) == (role == "owner")
 
 
-@pytest.mark.parametrize(
-    ("role", "get", "post"),
-    [
-        ("anonymous", LOGIN, LOGIN),
-        ("outsider", 404, 404),
-        ("member", 403, 403),
-        ("owner", 200, 302),
-    ],
-)
+#: An owner action with a confirmation page (GET) and its POST, by role.
+REVOKE_MATRIX = [
+    ("anonymous", LOGIN, LOGIN),
+    ("outsider", 404, 404),
+    ("member", 403, 403),
+    ("owner", 200, 302),
+]
+
+
+@pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
 def test_scim_token_revoke_matrix(acme, client, login, role, get, post):
     from provisioning.models import ScimToken
     from provisioning.services import scim_token_create
@@ -258,15 +259,7 @@ def invitation(acme):
     return invitation
 
 
-@pytest.mark.parametrize(
-    ("role", "get", "post"),
-    [
-        ("anonymous", LOGIN, LOGIN),
-        ("outsider", 404, 404),
-        ("member", 403, 403),
-        ("owner", 200, 302),
-    ],
-)
+@pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
 def test_invitation_revoke_matrix(acme, invitation, client, login, role, get, post):
     sign_in_as(acme, login, role)
     url = reverse("orgs:invitation_revoke", kwargs={**ORG, "pk": invitation.pk})
@@ -602,14 +595,6 @@ def test_token_delete_matrix(acme, client, login, role, get, post):
     assert AccessToken.objects.filter(pk=token.pk).exists() is (role != "owner")
 
 
-REVOKE_MATRIX = [
-    ("anonymous", LOGIN, LOGIN),
-    ("outsider", 404, 404),
-    ("member", 403, 403),
-    ("owner", 200, 302),
-]
-
-
 @pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
 def test_organization_token_revoke_matrix(acme, client, login, role, get, post):
     token, _ = organization_token_create(
@@ -731,15 +716,7 @@ def test_every_page_is_in_the_matrix():
     assert all(test in globals() for test in OWN_TESTS.values())
 
 
-@pytest.mark.parametrize(
-    ("role", "get", "post"),
-    [
-        ("anonymous", LOGIN, LOGIN),
-        ("outsider", 404, 404),
-        ("member", 403, 403),
-        ("owner", 200, 302),
-    ],
-)
+@pytest.mark.parametrize(("role", "get", "post"), REVOKE_MATRIX)
 def test_group_mapping_delete_matrix(acme, client, login, settings, role, get, post):
     from identity.config import Provider
     from identity.models import GroupMapping
