@@ -50,6 +50,26 @@ if not 0 <= web_pool_nice <= 19:
     raise RuntimeError(f"WEB_POOL_NICE must be between 0 and 19, not {web_pool_nice}")
 
 
+def lower_priority(increment: int) -> None:
+    """Lower this process's CPU priority by ``increment``, in a way the scheduler honours.
+
+    With the kernel's autogroup scheduling (sched(7), "The autogroup feature"; on in most
+    distributions' kernels), CPU time is shared first between sessions, and a process's nice
+    value counts only against the other processes of its session: a worker's ``nice`` alone
+    would yield to its siblings, not to the token pool or PostgreSQL. So the worker also starts
+    a session of its own (it stays the master's child, and the master signals it by pid) and
+    gives that session's autogroup the same nice value. Under systemd the units' cgroups take
+    the autogroup's place, and their ``CPUWeight=`` does this between services
+    (deploy/systemd)."""
+    os.nice(increment)
+    try:
+        os.setsid()
+        with open("/proc/self/autogroup", "w") as autogroup:
+            autogroup.write(str(increment))
+    except OSError:  # not Linux, or a kernel without autogroups: the nice value alone
+        pass
+
+
 def post_fork(server, worker):
     if pool == "web" and web_pool_nice:
-        os.nice(web_pool_nice)
+        lower_priority(web_pool_nice)

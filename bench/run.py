@@ -27,7 +27,8 @@ Configuration (environment):
                         the rounds compared within a cycle are closer in time)
   BENCH_ACTIVITY        1: seed a million decisions and time the activity pages (1; 0: skip)
   BENCH_EXPORT_ROUNDS   pairs of rounds without/with a million-row CSV export streaming, on
-                        the token pool and on the web pool (3; 0: none)
+                        the token pool and on the web pool (5; 0: none: the p99 of one 8 s round
+                        varies by a third from one round to the next on 2 CPUs)
   WEB_CONCURRENCY       gunicorn workers of the web pool, read by gunicorn.conf.py as in
                         `make serve` (3)
   TOKEN_WORKERS         gunicorn workers of the token pool (2)
@@ -137,7 +138,7 @@ class Config:
             recording_rounds=number("BENCH_RECORDING_ROUNDS", 9, minimum=0),
             recording_round_seconds=number("BENCH_RECORDING_ROUND_SECONDS", 4, float),
             activity=number("BENCH_ACTIVITY", 1, minimum=0) > 0,
-            export_rounds=number("BENCH_EXPORT_ROUNDS", 3, minimum=0),
+            export_rounds=number("BENCH_EXPORT_ROUNDS", 5, minimum=0),
             token_workers=number("TOKEN_WORKERS", 2),
         )
 

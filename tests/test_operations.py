@@ -224,6 +224,14 @@ def test_pages_carry_a_content_security_policy(acme, login):
     assert "unsafe-inline" not in policy
 
 
+def _autogroup_nice() -> int | None:
+    """This process's autogroup nice value (sched(7)), or None without autogroups."""
+    try:
+        return int(Path("/proc/self/autogroup").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 @pytest.mark.parametrize(
     ("pool", "setting", "expected"),
     [("web", None, 10), ("web", "0", 0), ("web", "12", 12), ("token", None, 0)],
@@ -231,7 +239,9 @@ def test_pages_carry_a_content_security_policy(acme, login):
 def test_the_web_pool_runs_at_a_lower_cpu_priority(pool, setting, expected, monkeypatch):
     """gunicorn.conf.py's post_fork hook lowers the web pool's workers' priority (WEB_POOL_NICE,
     default 10), never the token pool's: a CSV export yields the CPU to registry requests. Run in
-    a forked child, as gunicorn runs it in each worker."""
+    a forked child, as gunicorn runs it in each worker. With the kernel's autogroups (CPU shared
+    between sessions first), the worker is in a session of its own whose autogroup has that nice
+    value too: its own nice value alone would count against its session's processes only."""
     import runpy
 
     monkeypatch.setenv("PORTAL_POOL", pool)
@@ -241,12 +251,22 @@ def test_the_web_pool_runs_at_a_lower_cpu_priority(pool, setting, expected, monk
         monkeypatch.setenv("WEB_POOL_NICE", setting)
     conf = runpy.run_path(str(REPO / "gunicorn.conf.py"))
     before = os.getpriority(os.PRIO_PROCESS, 0)
+    session, autogroup = os.getsid(0), _autogroup_nice()
+    read, write = os.pipe()
     child = os.fork()
     if child == 0:  # the worker
         conf["post_fork"](None, None)
-        os._exit(os.getpriority(os.PRIO_PROCESS, 0) - before)
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == expected
+        report = f"{os.getpriority(os.PRIO_PROCESS, 0) - before} {os.getsid(0) != session} "
+        os.write(write, f"{report}{_autogroup_nice()}".encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        niced, own_session, autogroup_after = pipe.read().split()
+    os.waitpid(child, 0)
+    assert int(niced) == expected
+    assert own_session == str(bool(expected))
+    if autogroup is not None:  # a kernel with autogroups (Linux's default)
+        assert int(autogroup_after) == (expected or autogroup)
 
 
 def test_a_nonsense_web_pool_priority_is_refused(monkeypatch):
