@@ -120,7 +120,9 @@ class EpochSeconds(Func):
     output_field = FloatField()
 
     def as_postgresql(self, compiler, connection, **extra):
-        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        # date_part returns a float8 itself; EXTRACT makes a numeric (PostgreSQL 14 and later),
+        # whose arithmetic and cast cost about twice as much, on every row of a holder's read.
+        template = "date_part('epoch', %(expressions)s)"
         return self.as_sql(compiler, connection, template=template, **extra)
 
     def as_sqlite(self, compiler, connection, **extra):
@@ -145,9 +147,10 @@ class CompiledRead:
     """A ``values_list`` queryset built by ``build(*values)``, compiled once per shape.
 
     ``columns`` names the queryset's columns in order; :meth:`rows` returns each row as a dict
-    keyed by them. The arguments to ``build`` are plain values (str, int or an aware datetime)
-    or lists of str or int, which ``build`` must filter with :class:`AnyOf` (one parameter
-    whatever the length; ``__in`` would make one statement per length and is refused). A
+    keyed by them, :meth:`tuples` as a tuple. The arguments to ``build`` are plain values (str,
+    int or an aware datetime) or lists of str or int, which ``build`` must filter with
+    :class:`AnyOf` (one parameter whatever the length; ``__in`` would make one statement per
+    length and is refused). A
     shape is the kinds of the arguments and the database, so a read has one statement per
     database; at most ``CACHE_SIZE`` shapes are kept (the least recently used goes first).
     """
@@ -197,13 +200,17 @@ class CompiledRead:
 
     def rows(self, *values, using: str = "default") -> list[dict]:
         """Run the read with ``values``; each row as ``{column: value}``."""
+        return [
+            dict(zip(self.columns, row, strict=True)) for row in self.tuples(*values, using=using)
+        ]
+
+    def tuples(self, *values, using: str = "default") -> list[tuple]:
+        """Run the read with ``values``; each row as a tuple in the order of ``columns`` (for a
+        read of many rows whose caller wants few of their values as a dict)."""
         compiled = self.compiled(values, using)
         connection = connections[using]
         if connection.vendor != "postgresql":
-            return [
-                dict(zip(self.columns, row, strict=True))
-                for row in self.build(*values).using(using)
-            ]
+            return list(self.build(*values).using(using))
         params = list(compiled.params)
         for slot, kind, value in zip(compiled.slots, compiled.kinds, values, strict=True):
             params[slot] = _adapt(connection, kind, value)
@@ -217,10 +224,10 @@ class CompiledRead:
         connection.close()
         return self._fetch(connection, compiled.sql, params)
 
-    def _fetch(self, connection, sql: str, params: list) -> list[dict]:
+    def _fetch(self, connection, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [dict(zip(self.columns, row, strict=True)) for row in cursor.fetchall()]
+            return cursor.fetchall()
 
 
 def _dropped(connection) -> bool:

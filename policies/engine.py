@@ -39,6 +39,7 @@ member belongs to.
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from enum import StrEnum
+from typing import NamedTuple
 
 from policies.patterns import matches, parse_pattern, specificity
 from policies.references import OFFICIAL_NAMESPACE, ImageReference
@@ -478,47 +479,61 @@ def access_summary(snapshot: PullSnapshot, organization: str) -> AccessSummary |
     return AccessSummary(org.name, tuple(summary), entries)
 
 
-@dataclass(frozen=True)
-class _Verdict:
-    """One restricting organisation's answer."""
+class _Verdict(NamedTuple):
+    """One restricting organisation's answer. Its reason is put into words only for the verdict
+    a decision reports (:meth:`reason`): a member of many organisations gets one verdict from
+    each."""
 
-    organization: str
+    org: OrgPolicy
     allowed: bool
     category: Category
     rule: Rule
-    reason: str
-    enforced: bool
+    team: TeamPolicy | None = None
+    entry: ListEntry | None = None
+    path: str = ""
+
+    @property
+    def organization(self) -> str:
+        return self.org.name
+
+    @property
+    def enforced(self) -> bool:
+        return self.org.enforces
+
+    def reason(self) -> str:
+        org, label = self.org.name, self.category.label
+        if self.rule is Rule.TEAM_GRANT:
+            return f"{label} are allowed by {org}'s grant to team {self.team.name}."
+        if self.rule is Rule.ALLOWLIST:
+            return (
+                f"{label} are blocked by {org}'s Image Access Management, "
+                f"but {self.path} is allowed by {self.entry.describe()}."
+            )
+        if self.allowed:
+            return f"{label} are allowed by {org}'s Image Access Management."
+        reason = f"{label} are blocked by {org}'s Image Access Management."
+        if not self.org.enforces:
+            reason += (
+                f" {org} is in audit-only mode: the pull is allowed and recorded as would-block."
+            )
+        return reason
 
 
-def _judge(snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference) -> _Verdict:
-    """What the restricting organisation ``org`` says about a Docker Hub image."""
-    category = classify(
-        reference, organization=org.name, verified_publishers=snapshot.verified_publishers
-    )
-
-    def verdict(allowed: bool, rule: Rule, reason: str) -> _Verdict:
-        return _Verdict(org.name, allowed, category, rule, reason, enforced=org.enforces)
-
+def _judge(
+    snapshot: PullSnapshot, org: OrgPolicy, reference: ImageReference, category: Category
+) -> _Verdict:
+    """What the restricting organisation ``org`` says about a Docker Hub image of ``category``
+    (as seen by no organisation: :func:`classify` without one; here its own namespace becomes
+    Organization images)."""
+    if category is not Category.OTHER_REGISTRY and reference.namespace == org.name:
+        category = Category.ORGANIZATION
     rule, team = _category_rule(org, category)
-    if rule is Rule.TEAM_GRANT:
-        reason = f"{category.label} are allowed by {org.name}'s grant to team {team.name}."
-        return verdict(True, rule, reason)
     if rule is not None:
-        reason = f"{category.label} are allowed by {org.name}'s Image Access Management."
-        return verdict(True, rule, reason)
-    entries = applicable_entries(snapshot, org, reference.path)
+        return _Verdict(org, True, category, rule, team)
+    entries = applicable_entries(snapshot, org, reference.path) if snapshot.entries else ()
     if entries:
-        reason = (
-            f"{category.label} are blocked by {org.name}'s Image Access Management, "
-            f"but {reference.path} is allowed by {entries[0].describe()}."
-        )
-        return verdict(True, Rule.ALLOWLIST, reason)
-    reason = f"{category.label} are blocked by {org.name}'s Image Access Management."
-    if not org.enforces:
-        reason += (
-            f" {org.name} is in audit-only mode: the pull is allowed and recorded as would-block."
-        )
-    return verdict(False, Rule.CATEGORY, reason)
+        return _Verdict(org, True, category, Rule.ALLOWLIST, entry=entries[0], path=reference.path)
+    return _Verdict(org, False, category, Rule.CATEGORY)
 
 
 def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
@@ -548,7 +563,12 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
     restricting = sorted(
         (org for org in snapshot.organizations if org.restricts), key=lambda org: org.name
     )
-    verdicts = [_judge(snapshot, org, reference) for org in restricting]
+    if not restricting:
+        return _unrestricted(snapshot, reference, shown)
+    category = classify(
+        reference, organization=None, verified_publishers=snapshot.verified_publishers
+    )
+    verdicts = [_judge(snapshot, org, reference, category) for org in restricting]
     refusals = [verdict for verdict in verdicts if not verdict.allowed]
     if refusals:
         verdict = next((v for v in refusals if v.enforced), refusals[0])
@@ -557,25 +577,22 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
             category=verdict.category,
             reference=shown,
             organization=verdict.organization,
-            reason=verdict.reason,
+            reason=verdict.reason(),
             rule=verdict.rule,
             enforced=verdict.enforced,
         )
 
-    if verdicts:
-        primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
-        return Decision(
-            allowed=True,
-            category=primary.category,
-            reference=shown,
-            organization=primary.organization,
-            reason=primary.reason,
-            rule=primary.rule,
-            enforced=primary.enforced,
-            also_allowed_by=tuple(v.organization for v in verdicts if v is not primary),
-        )
-
-    return _unrestricted(snapshot, reference, shown)
+    primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
+    return Decision(
+        allowed=True,
+        category=primary.category,
+        reference=shown,
+        organization=primary.organization,
+        reason=primary.reason(),
+        rule=primary.rule,
+        enforced=primary.enforced,
+        also_allowed_by=tuple(v.organization for v in verdicts if v is not primary),
+    )
 
 
 def _unrestricted(snapshot: PullSnapshot, reference: ImageReference, shown: str) -> Decision:

@@ -5,16 +5,17 @@ The snapshot (:class:`policies.engine.PullSnapshot`) is read in three places: he
 (the Org Permissions page, ``check_pull``) and for each member of one organisation (the impact
 preview, :func:`organization_member_snapshots`), and in :mod:`tokens.selectors`, for the holder
 of an access token in the same query that finds the token. All select the columns named by
-:func:`membership_columns` and turn them into organisations with :func:`organization_policies`,
-and read the allowlist through :func:`in_force`, so a new policy or grant setting, or a change
-of when an entry applies, reaches all of them without being named in any. At most three queries
+:func:`membership_columns` (as :data:`Membership` tuples) and turn them into organisations
+with :func:`organization_policies`, and read the allowlist through :func:`in_force`, so a new
+policy or grant setting, or a change of when an entry applies, reaches all of them without
+being named in any. At most three queries
 make a snapshot, whatever the size of the organisations, of their allowlists or the number of
 teams: the memberships (with policies and grants), the verified publishers, and the allowlist
 entries that could match (only when some organisation refuses a requested image without them).
 """
 
 import functools
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -176,8 +177,13 @@ def membership_columns(prefix: str = "") -> dict[str, str]:
     }
 
 
-#: The membership rows' grant columns, in GRANT_FIELDS' order.
-_GRANT_COLUMNS = tuple(f"grant_{field}" for field in GRANT_FIELDS)
+#: One team membership as the snapshot readers return it: the values of
+#: :func:`membership_columns`, in their order (``membership.organization``, ``.team_id``,
+#: ``.enabled``, ``.grant_allow_official_images``, ...). A plain tuple underneath: the readers
+#: make one from the end of a database row without naming its values.
+Membership = namedtuple("Membership", membership_columns())
+_POLICY_AT = Membership._fields.index(POLICY_FIELDS[0])
+_GRANT_AT = Membership._fields.index(f"grant_{GRANT_FIELDS[0]}")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -187,36 +193,47 @@ def _team_policy(name: str, grants: tuple[bool, ...]) -> TeamPolicy:
     return TeamPolicy(name=name, **dict(zip(GRANT_FIELDS, grants, strict=True)))
 
 
-def organization_policies(rows: Iterable[Mapping]) -> tuple[OrgPolicy, ...]:
-    """One :class:`OrgPolicy` per organisation from membership rows (one row per team the user
-    is in, with the columns of :func:`membership_columns`), with the user's teams and their
-    grants; rows without an organisation (a user in no team, read through an outer join) are
-    skipped. Sorted by name, teams too."""
-    first: dict[str, Mapping] = {}
+def organization_policies(memberships: Iterable[Membership]) -> tuple[OrgPolicy, ...]:
+    """One :class:`OrgPolicy` per organisation from a user's memberships (one per team the user
+    is in), with the user's teams and their grants; memberships without an organisation (a user
+    in no team, read through an outer join) are skipped. Sorted by name, teams too.
+
+    The policies are made of the memberships' values only, so they are memoised on them: a
+    registry asks again for every image it pulls, and a member of many organisations would
+    otherwise rebuild the same policies (most of the work of such a request) each time. Nothing
+    else goes into the result, so a memoised one is the one that would be built: a changed
+    policy, grant, team or membership changes the values, and with them the key."""
+    return _organization_policies(tuple(memberships))
+
+
+@functools.lru_cache(maxsize=512)
+def _organization_policies(memberships: tuple[Membership, ...]) -> tuple[OrgPolicy, ...]:
+    first: dict[str, Membership] = {}
     teams: dict[str, list[TeamPolicy]] = {}
-    for row in rows:
-        name = row["organization"]
+    for membership in memberships:
+        name = membership.organization
         if name is None:
             continue
-        team = _team_policy(row["team"], tuple([bool(row[column]) for column in _GRANT_COLUMNS]))
+        grants = tuple([bool(value) for value in membership[_GRANT_AT:]])
+        team = _team_policy(membership.team, grants)
         if name in teams:
             teams[name].append(team)
         else:
-            first[name] = row
+            first[name] = membership
             teams[name] = [team]
     policies = []
     for name in sorted(first):
-        row, mine = first[name], teams[name]
+        membership, mine = first[name], teams[name]
         if len(mine) > 1:
             mine.sort(key=_team_name)
         policies.append(
             OrgPolicy(
                 name=name,
-                id=row["organization_id"],
+                id=membership.organization_id,
                 is_owner=any(team.name == OWNERS_TEAM for team in mine),
-                version=row["policy_version"],
+                version=membership.policy_version,
                 teams=tuple(mine),
-                **{field: row[field] for field in POLICY_FIELDS},
+                **dict(zip(POLICY_FIELDS, membership[_POLICY_AT:_GRANT_AT], strict=True)),
             )
         )
     return tuple(policies)
@@ -347,16 +364,19 @@ def refused_references(
     return [ref for ref in references if not pull_decide(bare, ref).allowed]
 
 
-def snapshot_from_rows(
-    *, username: str, rows: list[Mapping], references: list[ImageReference], as_of: datetime
+def snapshot_from_memberships(
+    *,
+    username: str,
+    memberships: Sequence[Membership],
+    references: list[ImageReference],
+    as_of: datetime,
 ) -> PullSnapshot:
-    """The user's snapshot from their membership rows (columns of :func:`membership_columns`):
-    their organisations, the verified publishers among the references' namespaces, and the
-    allowlist entries of the organisations that restrict them that could let them pull a
-    reference their policies refuse."""
+    """The user's snapshot from their memberships: their organisations, the verified publishers
+    among the references' namespaces, and the allowlist entries of the organisations that
+    restrict them that could let them pull a reference their policies refuse."""
     snapshot = PullSnapshot(
         username=username,
-        organizations=organization_policies(rows),
+        organizations=organization_policies(memberships),
         verified_publishers=verified_publishers(references),
         as_of=as_of,
     )
@@ -364,10 +384,10 @@ def snapshot_from_rows(
     if not refused:
         return snapshot
     restricting = {org.name for org in snapshot.organizations if org.restricts}
-    mine = [row for row in rows if row["organization"] in restricting]
+    mine = [m for m in memberships if m.organization in restricting]
     entries = _entries(
-        organizations={row["organization_id"]: row["organization"] for row in mine},
-        teams={row["team_id"]: row["team"] for row in mine},
+        organizations={m.organization_id: m.organization for m in mine},
+        teams={m.team_id: m.team for m in mine},
         references=refused,
         as_of=as_of,
     )
@@ -382,6 +402,11 @@ _MEMBERSHIPS = CompiledRead(
     ),
     membership_columns(),
 )
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """The user's memberships (one query)."""
+    return [Membership._make(row) for row in _MEMBERSHIPS.tuples(user_id)]
 
 
 def pull_snapshot(
@@ -399,9 +424,9 @@ def pull_snapshot(
     as_of = as_of or timezone.now()
     if user is None or not user.is_authenticated:
         return PullSnapshot(username="", as_of=as_of)
-    return snapshot_from_rows(
+    return snapshot_from_memberships(
         username=user.get_username(),
-        rows=_MEMBERSHIPS.rows(user.pk),
+        memberships=memberships_of(user.pk),
         references=list(references),
         as_of=as_of,
     )
@@ -496,14 +521,15 @@ def organization_member_snapshots(
     allowlist is bounded); each snapshot carries the entries whose pattern could match one of
     its references. No entry is left out because the saved policy allows a reference: the
     impact preview replays the snapshots with other settings."""
-    rows: dict[int, list[dict]] = defaultdict(list)
+    rows: dict[int, list[Membership]] = defaultdict(list)
+    usernames: dict[int, str] = {}
     memberships = TeamMembership.objects.filter(team__organization=organization).values_list(
         *_MEMBER_COLUMNS.values()
     )
-    for values in memberships:
-        row = dict(zip(_MEMBER_COLUMNS, values, strict=True))
-        if row["user_id"] in references:
-            rows[row["user_id"]].append(row)
+    for user_id, username, *membership in memberships:
+        if user_id in references:
+            rows[user_id].append(Membership._make(membership))
+            usernames[user_id] = username
     if not rows:
         return {}
     wanted = {user_id: list(references[user_id]) for user_id in rows}
@@ -511,7 +537,7 @@ def organization_member_snapshots(
     publishers = frozenset(
         _verified_among(namespaces).values_list("namespace", flat=True) if namespaces else ()
     )
-    teams = {row["team_id"]: row["team"] for member in rows.values() for row in member}
+    teams = {m.team_id: m.team for member in rows.values() for m in member}
     entry_rows = _allowlist([organization.pk], sorted(teams), as_of)
     entries = _list_entries(
         (dict(zip(_ENTRY_COLUMNS, values, strict=True)) for values in entry_rows),
@@ -523,7 +549,7 @@ def organization_member_snapshots(
         by_pattern[entry.pattern].append(entry)
     return {
         user_id: PullSnapshot(
-            username=member[0]["username"],
+            username=usernames[user_id],
             organizations=organization_policies(member),
             verified_publishers=publishers,
             entries=tuple(
@@ -555,16 +581,14 @@ def access_snapshot(*, user, organization: Organization) -> PullSnapshot:
     (organisation-wide or for one of their teams there). Two queries; the allowlist of one
     organisation is bounded."""
     as_of = timezone.now()
-    rows = _MEMBERSHIPS.rows(user.pk)
-    snapshot = snapshot_from_rows(
-        username=user.get_username(), rows=rows, references=[], as_of=as_of
+    memberships = memberships_of(user.pk)
+    snapshot = snapshot_from_memberships(
+        username=user.get_username(), memberships=memberships, references=[], as_of=as_of
     )
     this = next((org for org in snapshot.organizations if org.name == organization.name), None)
     if this is None or not this.restricts:
         return snapshot
-    teams = {
-        row["team_id"]: row["team"] for row in rows if row["organization_id"] == organization.pk
-    }
+    teams = {m.team_id: m.team for m in memberships if m.organization_id == organization.pk}
     entries = _list_entries(
         (
             dict(zip(_ENTRY_COLUMNS, values, strict=True))

@@ -5,9 +5,10 @@ A registry asks for a token on every pull (twice when a pull is refused), so thi
 short: the token, its user and the user's memberships with each organisation's policy come
 back from one query (the membership columns are those of
 :func:`policies.selectors.membership_columns`, read through an outer join so that a user in no
-team still comes back); :func:`policies.selectors.snapshot_from_rows` adds the verified-publisher
-query when a requested namespace could be one and the allowlist query when a policy refuses a
-requested image. All run as prepared statements (:class:`core.prepared.CompiledRead`).
+team still comes back); :func:`policies.selectors.snapshot_from_memberships` adds the
+verified-publisher query when a requested namespace could be one and the allowlist query when a
+policy refuses a requested image. All run as prepared statements
+(:class:`core.prepared.CompiledRead`).
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +25,12 @@ from orgs.models import Organization, TeamMembership
 from policies.engine import OrgPolicy, PullSnapshot
 from policies.models import POLICY_FIELDS
 from policies.references import ImageReference
-from policies.selectors import membership_columns, plain_member_snapshot, snapshot_from_rows
+from policies.selectors import (
+    Membership,
+    membership_columns,
+    plain_member_snapshot,
+    snapshot_from_memberships,
+)
 from tokens.models import (
     AccessToken,
     OrganizationToken,
@@ -143,9 +149,11 @@ class TokenHolder:
     session ``session_id`` (None for a session opened with the account password).
     ``scope`` is that access token's :class:`tokens.models.TokenScope` (None: the account).
     ``credential`` is the access token's name, or the session's client id (what the activity
-    log records). ``rows`` are the holder's membership rows, for :func:`holder_snapshot`.
+    log records).
     ``access_token_created_at`` is when that access token was made (for the organisations'
-    caps, :func:`capped_organizations`).
+    caps, :func:`capped_organizations`). ``memberships`` are the holder's, for
+    :func:`holder_snapshot`; ``caps`` the organisations among them that cap personal tokens,
+    with the cap in days.
     """
 
     user_id: int
@@ -157,13 +165,29 @@ class TokenHolder:
     scope: str | None
     session_id: int | None = None
     access_token_created_at: datetime | None = None
-    rows: tuple = field(default=(), repr=False, compare=False)
+    memberships: tuple[Membership, ...] = field(default=(), repr=False, compare=False)
+    caps: tuple[tuple[str, int], ...] = ()
 
 
-def _holder(rows, *, now: datetime, session: bool) -> TokenHolder | None:
+def _layout(columns: dict[str, str]) -> tuple[list[str], int, int]:
+    """A holder reader's row layout: the names of its columns before the memberships', where
+    the membership columns (the last ones, in :data:`Membership`'s order) start, and where the
+    organisation's cap on personal tokens is."""
+    start = len(columns) - len(Membership._fields)
+    names = list(columns)
+    if tuple(names[start:]) != Membership._fields:
+        raise ValueError("a holder reader's membership columns must come last")
+    return names[:start], start, names.index("cap_days")
+
+
+_LAYOUT = {False: _layout(_ACCESS_TOKEN_COLUMNS), True: _layout(_SESSION_COLUMNS)}
+
+
+def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder | None:
     if not rows:
         return None
-    first = rows[0]
+    names, start, cap = _LAYOUT[session]
+    first = dict(zip(names, rows[0], strict=False))  # the credential's and the user's columns
     for name in _SESSION_TIMES if session else _ACCESS_TOKEN_TIMES:
         first[name] = from_epoch(first[name])
     if not access_token_works(
@@ -175,6 +199,7 @@ def _holder(rows, *, now: datetime, session: bool) -> TokenHolder | None:
         return None
     if session and not _session_works(first, now):
         return None
+    memberships = tuple([Membership._make(row[start:]) for row in rows])
     return TokenHolder(
         user_id=first["user_id"],
         username=first["username"],
@@ -185,7 +210,12 @@ def _holder(rows, *, now: datetime, session: bool) -> TokenHolder | None:
         scope=first["scope"],
         session_id=first["session_id"] if session else None,
         access_token_created_at=first["access_token_created_at"],
-        rows=tuple(rows),
+        memberships=memberships,
+        caps=tuple(
+            (membership.organization, row[cap])
+            for row, membership in zip(rows, memberships, strict=True)
+            if row[cap] is not None and membership.organization is not None
+        ),
     )
 
 
@@ -193,7 +223,7 @@ def access_token_holder(*, secret: str, now: datetime | None = None) -> TokenHol
     """The holder of the working access token with this secret, with their memberships (one
     query); None if the token is unknown, revoked or expired, or its user is inactive."""
     return _holder(
-        _ACCESS_TOKEN_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=False
+        _ACCESS_TOKEN_HOLDER.tuples(secret_digest(secret)), now=now or timezone.now(), session=False
     )
 
 
@@ -203,7 +233,7 @@ def session_holder(*, secret: str, now: datetime | None = None) -> TokenHolder |
     that opened it no longer works, if the password that opened it has changed, or if its
     user is inactive."""
     return _holder(
-        _SESSION_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=True
+        _SESSION_HOLDER.tuples(secret_digest(secret)), now=now or timezone.now(), session=True
     )
 
 
@@ -216,22 +246,16 @@ def capped_organizations(holder: TokenHolder, *, now: datetime) -> dict[str, int
     if created is None:
         return {}
     age = now - created
-    return {
-        row["organization"]: row["cap_days"]
-        for row in holder.rows
-        if row["organization"] is not None
-        and row["cap_days"] is not None
-        and age > timedelta(days=row["cap_days"])
-    }
+    return {organization: days for organization, days in holder.caps if age > timedelta(days=days)}
 
 
 def holder_snapshot(
     holder: TokenHolder, *, references: list[ImageReference], as_of: datetime | None = None
 ) -> PullSnapshot:
     """The holder's pull snapshot for these references, from the rows already read."""
-    return snapshot_from_rows(
+    return snapshot_from_memberships(
         username=holder.username,
-        rows=holder.rows,
+        memberships=holder.memberships,
         references=references,
         as_of=as_of or timezone.now(),
     )

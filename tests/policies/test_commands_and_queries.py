@@ -300,3 +300,43 @@ def test_both_snapshot_readers_agree(db, days):
     assert (grafana.allowed, grafana.organization) == (False, "globex")
     assert pull_decide(mike, references[2]).rule is Rule.TEAM_GRANT
     assert pull_decide(mike, references[3]).rule is Rule.ALLOWLIST
+
+
+def test_memoised_policies_follow_every_membership_value():
+    """organization_policies is memoised on the memberships' values: a change of any one of
+    them (a policy setting or version, a grant, a team's or an organisation's name or id) makes
+    different policies, exactly those built without the memo."""
+    from policies.selectors import Membership, _organization_policies, organization_policies
+
+    base = {name: None for name in Membership._fields}
+    base.update(
+        organization="acme",
+        organization_id=1,
+        team="developers",
+        team_id=7,
+        policy_version=3,
+        enabled=True,
+        audit_only=False,
+        allow_official_images=False,
+        allow_verified_publishers=False,
+    )
+    changes = {
+        "organization": "globex",
+        "organization_id": 2,
+        "team": "ops",
+        "policy_version": 4,
+        "enabled": False,
+        "audit_only": True,
+        "allow_official_images": True,
+        "allow_verified_publishers": True,
+        "grant_allow_official_images": True,
+        "grant_allow_verified_publishers": True,
+        "grant_allow_community_images": True,
+    }
+    assert set(changes) == set(Membership._fields) - {"team_id"}  # the team's id is not shown
+    first = organization_policies([Membership(**base)])
+    for name, value in changes.items():
+        changed = organization_policies([Membership(**{**base, name: value})])
+        assert changed != first, name
+        assert changed == _organization_policies.__wrapped__((Membership(**{**base, name: value}),))
+    assert organization_policies([Membership(**base)]) is first  # the memo
