@@ -36,7 +36,7 @@ from django.utils import timezone
 from activity.models import PullDecision
 from core.prepared import CompiledInsert
 from core.text import CONTROL_CHARACTERS as _CONTROL_RE
-from policies.engine import Decision, PullSnapshot
+from policies.engine import Decision, OrgPolicy, PullSnapshot
 from policies.references import ImageReference
 
 logger = logging.getLogger(__name__)
@@ -152,6 +152,26 @@ class RequestLines(NamedTuple):
     member_of: list[str]
 
 
+#: The last organisations a row was filed under, with their JSON text (one pair, replaced whole,
+#: so a thread never reads the text of other organisations).
+_last_filed: list[tuple[tuple, str]] = [((), "{}")]
+
+
+def filed_under_text(organizations: tuple[OrgPolicy, ...]) -> str:
+    """A row's ``filed_under`` as JSON text: ``{"<organisation id>": <policy version>}``.
+
+    The snapshot readers hand out the same tuple of policies while nothing about a user's
+    memberships changes (:func:`policies.selectors.organization_policies` is memoised), so the
+    text of the last tuple is kept and reused when the next request brings that very tuple: a
+    member of many organisations would otherwise encode it again on every token request."""
+    last, text = _last_filed[0]
+    if organizations is last:
+        return text
+    text = _JSON.encode({str(org.id): org.version for org in organizations if org.id is not None})
+    _last_filed[0] = (organizations, text)
+    return text
+
+
 def pull_decisions_record(
     *, caller: Caller, snapshot: PullSnapshot, decisions: Sequence[ScopeDecision]
 ) -> int:
@@ -169,9 +189,7 @@ def pull_decisions_record(
     if not decisions:
         return 0
     decided_at = snapshot.as_of or timezone.now()
-    filed = _JSON.encode(
-        {str(org.id): org.version for org in snapshot.organizations if org.id is not None}
-    )
+    filed = filed_under_text(snapshot.organizations)
     who = CallerValues(
         user=caller.user_id,
         username=caller.username,

@@ -80,7 +80,6 @@ class Grant:
 
 def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
     """Each repository scope with the actions granted; refused actions are left out."""
-    member_of = {org.name for org in requester.snapshot.organizations}
     access, refusals, decisions, limits = [], [], [], []
     for scope in scopes:
         if scope.type != REPOSITORY:
@@ -107,7 +106,9 @@ def grant_access(requester: Requester, scopes: list[Scope]) -> Grant:
         if "push" in scope.actions:
             if requester.read_only:
                 refusals.append(f"push {scope.name}: the access token is read-only (repo:read)")
-            elif requester.is_staff or reference.namespace in member_of:
+            elif requester.is_staff or any(
+                org.name == reference.namespace for org in requester.snapshot.organizations
+            ):
                 granted.append("push")
             else:
                 refusals.append(f"push {scope.name}: not a member of {reference.namespace}")

@@ -181,6 +181,8 @@ def _layout(columns: dict[str, str]) -> tuple[list[str], int, int]:
 
 
 _LAYOUT = {False: _layout(_ACCESS_TOKEN_COLUMNS), True: _layout(_SESSION_COLUMNS)}
+#: ``Membership._make`` without its Python frame (a member of many organisations has a row each).
+_membership = tuple.__new__
 
 
 def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder | None:
@@ -199,7 +201,7 @@ def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder |
         return None
     if session and not _session_works(first, now):
         return None
-    memberships = tuple([Membership._make(row[start:]) for row in rows])
+    memberships = tuple([_membership(Membership, row[start:]) for row in rows])
     return TokenHolder(
         user_id=first["user_id"],
         username=first["username"],

@@ -438,3 +438,20 @@ def test_a_user_or_organisation_deleted_while_their_rows_wait_does_not_hold_up_t
     assert ask(*pulls("library/alpine"), auth=token_of(acme.owner)).status_code == 200
     assert queued.flush() is True
     assert PullDecision.objects.filter(username="olivia").count() == 1
+
+
+def test_filed_under_text_is_kept_only_for_the_very_same_organizations():
+    """The writer reuses the JSON text of the last organisations only when a request brings
+    that same tuple (the memoised snapshot's): equal-looking or other organisations are encoded
+    anew, so no row is filed under another request's organisations."""
+    from activity.decisions import filed_under_text
+    from policies.engine import OrgPolicy
+
+    acme = (OrgPolicy(name="acme", is_owner=False, id=1, version=3),)
+    globex = (OrgPolicy(name="globex", is_owner=False, id=2, version=5),)
+    assert filed_under_text(acme) == '{"1":3}'
+    assert filed_under_text(globex) == '{"2":5}'
+    newer = (OrgPolicy(name="acme", is_owner=False, id=1, version=4),)
+    assert filed_under_text(newer) == '{"1":4}'
+    assert filed_under_text(acme) == '{"1":3}'
+    assert filed_under_text(()) == "{}"
