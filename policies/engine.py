@@ -500,6 +500,19 @@ class _Verdict(NamedTuple):
     def enforced(self) -> bool:
         return self.org.enforces
 
+    def decision(self, reference: str, also_allowed_by: tuple[str, ...] = ()) -> Decision:
+        """The decision this verdict makes about ``reference`` (as shown)."""
+        return Decision(
+            allowed=self.allowed,
+            category=self.category,
+            reference=reference,
+            organization=self.organization,
+            reason=self.reason(),
+            rule=self.rule,
+            enforced=self.enforced,
+            also_allowed_by=also_allowed_by,
+        )
+
     def reason(self) -> str:
         org, label = self.org.name, self.category.label
         if self.rule is Rule.TEAM_GRANT:
@@ -571,27 +584,10 @@ def pull_decide(snapshot: PullSnapshot, reference: ImageReference) -> Decision:
     verdicts = [_judge(snapshot, org, reference, category) for org in restricting]
     refusals = [verdict for verdict in verdicts if not verdict.allowed]
     if refusals:
-        verdict = next((v for v in refusals if v.enforced), refusals[0])
-        return Decision(
-            allowed=False,
-            category=verdict.category,
-            reference=shown,
-            organization=verdict.organization,
-            reason=verdict.reason(),
-            rule=verdict.rule,
-            enforced=verdict.enforced,
-        )
-
+        return next((v for v in refusals if v.enforced), refusals[0]).decision(shown)
     primary = max(verdicts, key=lambda v: _RULE_WEIGHT[v.rule])  # first among equals
-    return Decision(
-        allowed=True,
-        category=primary.category,
-        reference=shown,
-        organization=primary.organization,
-        reason=primary.reason(),
-        rule=primary.rule,
-        enforced=primary.enforced,
-        also_allowed_by=tuple(v.organization for v in verdicts if v is not primary),
+    return primary.decision(
+        shown, also_allowed_by=tuple(v.organization for v in verdicts if v is not primary)
     )
 
 
