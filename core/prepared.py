@@ -150,9 +150,9 @@ class CompiledRead:
     keyed by them, :meth:`tuples` as a tuple. The arguments to ``build`` are plain values (str,
     int or an aware datetime) or lists of str or int, which ``build`` must filter with
     :class:`AnyOf` (one parameter whatever the length; ``__in`` would make one statement per
-    length and is refused). A
-    shape is the kinds of the arguments and the database, so a read has one statement per
-    database; at most ``CACHE_SIZE`` shapes are kept (the least recently used goes first).
+    length and is refused). A shape is the kinds of the arguments and the database, so a read
+    has one statement per database; at most ``CACHE_SIZE`` shapes are kept (the least recently
+    used goes first).
     """
 
     CACHE_SIZE = 16
