@@ -308,3 +308,24 @@ def split_patterns(repositories: str) -> tuple[str, ...]:
 def organization_token_label(organization: str, name: str) -> str:
     """``acme/ci-pipeline``: who an organisation token is, where a username would be."""
     return f"{organization}/{name}"[:150]
+
+
+class MembershipEpoch(models.Model):
+    """One row whose ``value`` changes, in the same transaction, with every write to a table
+    the token service reads a holder's memberships from: organisations, teams, team
+    memberships, access policies, team grants and organisations' token rules. Database
+    triggers change it (migration ``0008``), so no write is missed: not a queryset's
+    ``update()``, a bulk delete, the admin, a raw statement nor a ``TRUNCATE``. The value is
+    never one it had before (a sequence on PostgreSQL, a random 64-bit number on SQLite), so a
+    rolled-back change can't bring back an older value.
+
+    The token service reads it with the credential and keeps each holder's memberships per
+    value (:func:`tokens.selectors.holder_memberships`): while it is unchanged, the
+    memberships read under it are still the database's. No row (a flushed database): nothing is
+    kept."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"memberships epoch {self.value}"

@@ -2,20 +2,24 @@
 holds an access token or a refresh token, with their pull snapshot.
 
 A registry asks for a token on every pull (twice when a pull is refused), so this path is kept
-short: the token, its user and the user's memberships with each organisation's policy come
-back from one query (the membership columns are those of
-:func:`policies.selectors.membership_columns`, read through an outer join so that a user in no
-team still comes back); :func:`policies.selectors.snapshot_from_memberships` adds the
-verified-publisher query when a requested namespace could be one and the allowlist query when a
-policy refuses a requested image. All run as prepared statements
+short. The token (or session), its user and the memberships epoch
+(:class:`tokens.models.MembershipEpoch`) come back from one query. The user's memberships, with
+each organisation's policy and token rules (the columns of
+:func:`policies.selectors.membership_columns`), are read by a second query once per epoch and
+kept (:func:`holder_memberships`): a member of many organisations would otherwise read and
+send a row for each on every pull. :func:`policies.selectors.snapshot_from_memberships` adds
+the verified-publisher query when a requested namespace could be one and the allowlist query
+when a policy refuses a requested image. All run as prepared statements
 (:class:`core.prepared.CompiledRead`).
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
@@ -33,6 +37,7 @@ from policies.selectors import (
 )
 from tokens.models import (
     AccessToken,
+    MembershipEpoch,
     OrganizationToken,
     OrganizationTokenPolicy,
     RefreshToken,
@@ -41,18 +46,16 @@ from tokens.models import (
     token_status,
 )
 
-#: The user columns both readers select.
+#: The user columns both readers select, and the memberships epoch (:class:`MembershipEpoch`).
 _USER_COLUMNS = {
     "user_id": "user_id",
     "username": "user__username",
     "is_active": "user__is_active",
     "is_staff": "user__is_staff",
+    "epoch": "_epoch",
 }
-#: Each membership's organisation's cap on personal tokens (days; None: none).
-_CAP = "user__team_memberships__team__organization__token_policy__personal_token_max_days"
-# The credential's times come as seconds (EpochSeconds): they repeat on every membership row
-# and only the first row's are read, so loading them as datetimes would cost more than the rest
-# of the row for a member of many organisations.
+_EPOCH = Subquery(MembershipEpoch.objects.filter(pk=1).values("value"))
+# The credential's times come as seconds (EpochSeconds, cheaper to load than datetimes).
 _ACCESS_TOKEN_TIMES = {
     "access_token_created_at": "created_at",
     "last_used_at": "last_used_at",
@@ -61,17 +64,18 @@ _ACCESS_TOKEN_TIMES = {
 }
 _ACCESS_TOKEN_COLUMNS = {
     "access_token_id": "id",
-    "cap_days": _CAP,
     "credential": "name",
     **{name: f"_{name}" for name in _ACCESS_TOKEN_TIMES},
     "scope": "scope",
     **_USER_COLUMNS,
-    **membership_columns("user__team_memberships__"),
 }
 _ACCESS_TOKEN_HOLDER = CompiledRead(
     lambda digest: (
         AccessToken.objects.filter(secret_hash=digest)
-        .annotate(**{f"_{name}": EpochSeconds(f) for name, f in _ACCESS_TOKEN_TIMES.items()})
+        .annotate(
+            _epoch=_EPOCH,
+            **{f"_{name}": EpochSeconds(f) for name, f in _ACCESS_TOKEN_TIMES.items()},
+        )
         .order_by()
         .values_list(*_ACCESS_TOKEN_COLUMNS.values())
     ),
@@ -94,19 +98,33 @@ _SESSION_COLUMNS = {
     "password_binding": "password_binding",
     "password": "user__password",
     "access_token_id": "access_token_id",
-    "cap_days": _CAP,
     "scope": "access_token__scope",
     **_USER_COLUMNS,
-    **membership_columns("user__team_memberships__"),
 }
 _SESSION_HOLDER = CompiledRead(
     lambda digest: (
         RefreshToken.objects.filter(secret_hash=digest)
-        .annotate(**{f"_{name}": EpochSeconds(f) for name, f in _SESSION_TIMES.items()})
+        .annotate(
+            _epoch=_EPOCH,
+            **{f"_{name}": EpochSeconds(f) for name, f in _SESSION_TIMES.items()},
+        )
         .order_by()
         .values_list(*_SESSION_COLUMNS.values())
     ),
     _SESSION_COLUMNS,
+)
+#: A holder's memberships, each with its organisation's cap on personal tokens (days; None:
+#: none) first.
+_HOLDER_MEMBERSHIPS = CompiledRead(
+    lambda user_id: (
+        TeamMembership.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list(
+            "team__organization__token_policy__personal_token_max_days",
+            *membership_columns().values(),
+        )
+    ),
+    {"cap_days": "cap_days", **membership_columns()},
 )
 
 
@@ -169,27 +187,55 @@ class TokenHolder:
     caps: tuple[tuple[str, int], ...] = ()
 
 
-def _layout(columns: dict[str, str]) -> tuple[list[str], int, int]:
-    """A holder reader's row layout: the names of its columns before the memberships', where
-    the membership columns (the last ones, in :data:`Membership`'s order) start, and where the
-    organisation's cap on personal tokens is."""
-    start = len(columns) - len(Membership._fields)
-    names = list(columns)
-    if tuple(names[start:]) != Membership._fields:
-        raise ValueError("a holder reader's membership columns must come last")
-    return names[:start], start, names.index("cap_days")
+class HolderMemberships(NamedTuple):
+    """A holder's memberships, and the organisations among them that cap personal tokens."""
+
+    memberships: tuple[Membership, ...]
+    caps: tuple[tuple[str, int], ...]
 
 
-_LAYOUT = {False: _layout(_ACCESS_TOKEN_COLUMNS), True: _layout(_SESSION_COLUMNS)}
 #: ``Membership._make`` without its Python frame (a member of many organisations has a row each).
 _membership = tuple.__new__
 
 
-def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder | None:
+def _read_memberships(user_id: int) -> HolderMemberships:
+    rows = _HOLDER_MEMBERSHIPS.tuples(user_id)
+    memberships = tuple([_membership(Membership, row[1:]) for row in rows])
+    return HolderMemberships(
+        memberships=memberships,
+        caps=tuple(
+            (membership.organization, row[0])
+            for row, membership in zip(rows, memberships, strict=True)
+            if row[0] is not None
+        ),
+    )
+
+
+#: How many holders' memberships a process keeps (the least recently used go first).
+KEPT_HOLDERS = 2048
+
+
+@functools.lru_cache(maxsize=KEPT_HOLDERS)
+def _memberships_at(user_id: int, epoch: int) -> HolderMemberships:
+    return _read_memberships(user_id)
+
+
+def holder_memberships(user_id: int, epoch: int | None) -> HolderMemberships:
+    """The user's memberships as the database holds them at memberships epoch ``epoch``
+    (:class:`tokens.models.MembershipEpoch`, read before this is called): read once per
+    epoch and kept, since a registry asks again for every image it pulls and a member of many
+    organisations has a row for each. An epoch read is never older than the memberships kept
+    for it: they are read after it, and any change to them gives a new epoch in the change's
+    own transaction. None (no epoch yet): read each time."""
+    if epoch is None:
+        return _read_memberships(user_id)
+    return _memberships_at(user_id, epoch)
+
+
+def _holder(rows: list[dict], *, now: datetime, session: bool) -> TokenHolder | None:
     if not rows:
         return None
-    names, start, cap = _LAYOUT[session]
-    first = dict(zip(names, rows[0], strict=False))  # the credential's and the user's columns
+    first = rows[0]  # the credential's and the user's columns
     for name in _SESSION_TIMES if session else _ACCESS_TOKEN_TIMES:
         first[name] = from_epoch(first[name])
     if not access_token_works(
@@ -201,7 +247,7 @@ def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder |
         return None
     if session and not _session_works(first, now):
         return None
-    memberships = tuple([_membership(Membership, row[start:]) for row in rows])
+    memberships, caps = holder_memberships(first["user_id"], first["epoch"])
     return TokenHolder(
         user_id=first["user_id"],
         username=first["username"],
@@ -213,11 +259,7 @@ def _holder(rows: list[tuple], *, now: datetime, session: bool) -> TokenHolder |
         session_id=first["session_id"] if session else None,
         access_token_created_at=first["access_token_created_at"],
         memberships=memberships,
-        caps=tuple(
-            (membership.organization, row[cap])
-            for row, membership in zip(rows, memberships, strict=True)
-            if row[cap] is not None and membership.organization is not None
-        ),
+        caps=caps,
     )
 
 
@@ -225,7 +267,7 @@ def access_token_holder(*, secret: str, now: datetime | None = None) -> TokenHol
     """The holder of the working access token with this secret, with their memberships (one
     query); None if the token is unknown, revoked or expired, or its user is inactive."""
     return _holder(
-        _ACCESS_TOKEN_HOLDER.tuples(secret_digest(secret)), now=now or timezone.now(), session=False
+        _ACCESS_TOKEN_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=False
     )
 
 
@@ -235,7 +277,7 @@ def session_holder(*, secret: str, now: datetime | None = None) -> TokenHolder |
     that opened it no longer works, if the password that opened it has changed, or if its
     user is inactive."""
     return _holder(
-        _SESSION_HOLDER.tuples(secret_digest(secret)), now=now or timezone.now(), session=True
+        _SESSION_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=True
     )
 
 

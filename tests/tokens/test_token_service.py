@@ -454,11 +454,12 @@ def test_queries_do_not_grow_with_the_organisation(
 
     auth = token_of(acme.member)
     scopes = [*pulls(*FOUR), "repository:acme/app:pull,push"]
-    # One query reads the token, its user, memberships, policies and grants, one the verified
+    # One query reads the token, its user and the memberships epoch, one the verified
     # publishers among the namespaces, one the allowlist entries that could match the refused
     # repositories, and one INSERT records the decisions (one row per scope asking to pull);
-    # the first use adds the last_used_at write (at most once a minute).
-    with django_assert_num_queries(5):
+    # the first use adds the read of the memberships with their policies and grants (kept
+    # while the epoch stays) and the last_used_at write (at most once a minute).
+    with django_assert_num_queries(6):
         first = ask(*scopes, auth=auth)
     with django_assert_num_queries(4):
         response = ask(*scopes, auth=auth)
