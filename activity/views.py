@@ -12,6 +12,7 @@ from django.views.generic import TemplateView, View
 
 from activity import selectors
 from activity.forms import ActivityFilterForm
+from core.pacing import CpuPacer
 from orgs.mixins import OrganizationMixin
 
 
@@ -78,13 +79,16 @@ class _Echo:
         return value
 
 
-def csv_chunks(rows, per_chunk: int = 500):
-    """CSV text, several rows per chunk (each chunk costs a write to the client).
+def csv_chunks(rows, per_chunk: int = 500, pacer: CpuPacer | None = None):
+    """CSV text, several rows per chunk (each chunk costs a write to the client), paced so that
+    while others wait for the node's CPUs the export takes at most ``EXPORT_CPU_SHARE`` of one
+    (:class:`core.pacing.CpuPacer`): registry traffic comes first.
 
     The rows are read in a transaction: outside one, PostgreSQL would have to copy the whole
     result of the server-side cursor before the first row (a cursor that outlives its
     transaction is materialised), which for a million rows takes seconds and memory."""
     writer = csv.writer(_Echo())
+    pacer = pacer or CpuPacer(settings.EXPORT_CPU_SHARE)
     with transaction.atomic():
         chunk = []
         for row in rows:
@@ -92,6 +96,7 @@ def csv_chunks(rows, per_chunk: int = 500):
             if len(chunk) == per_chunk:
                 yield "".join(chunk)
                 chunk = []
+                pacer.pace()
         if chunk:
             yield "".join(chunk)
 

@@ -468,3 +468,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "Activity"},
     ],
 }
+
+# Bulk work (the activity CSV export) takes at most this part of one CPU while other tasks wait
+# for the node's CPUs (core.pacing; 1: never paused).
+EXPORT_CPU_SHARE = env.float("EXPORT_CPU_SHARE", default=0.05)
+if not 0 < EXPORT_CPU_SHARE <= 1:
+    raise environ.ImproperlyConfigured("EXPORT_CPU_SHARE must be more than 0 and at most 1.")
