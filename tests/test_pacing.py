@@ -68,10 +68,11 @@ def test_the_pause_is_bounded(pressure):
 
 
 def test_a_quiet_node_never_pauses(pressure):
-    """Others waited less than a tenth of the time: full speed."""
+    """Others waited less than a quarter of the time (an export alone on two CPUs sees under a
+    tenth): full speed."""
     clock = Clock()
     pacer = CpuPacer(0.1, path=pressure, clock=clock, sleep=clock.sleep)
-    for stalled in (5_000_000, 5_000_900, 5_001_800):
+    for stalled in (5_000_000, 5_002_400, 5_004_800):
         clock.now += 0.010
         write_pressure(pressure, stalled)
         pacer.pace()
