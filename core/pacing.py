@@ -8,9 +8,8 @@ worker's full speed still cost the token pool a sixth of its throughput on two C
 work also asks the kernel whether others are waiting: Linux's pressure stall information
 (``/proc/pressure/cpu``, "some": the time in which at least one task was ready to run but had
 no CPU). When others waited for a quarter of a piece of work or more, it pauses long enough
-to use at most
-``share`` of one CPU's time, and goes at full speed on a quiet node. Where the file is
-missing (not Linux, or a kernel without PSI) it never pauses.
+to use at most ``share`` of one CPU's time, and goes at full speed on a quiet node. Where the
+file is missing (not Linux, or a kernel without PSI) it never pauses.
 """
 
 import time
