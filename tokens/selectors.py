@@ -265,7 +265,9 @@ def _holder(rows: list[dict], *, now: datetime, session: bool) -> TokenHolder | 
 
 def access_token_holder(*, secret: str, now: datetime | None = None) -> TokenHolder | None:
     """The holder of the working access token with this secret, with their memberships (one
-    query); None if the token is unknown, revoked or expired, or its user is inactive."""
+    query, and one more when the memberships epoch changed since they were kept:
+    :func:`holder_memberships`); None if the token is unknown, revoked or expired, or its user
+    is inactive."""
     return _holder(
         _ACCESS_TOKEN_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=False
     )
@@ -273,9 +275,9 @@ def access_token_holder(*, secret: str, now: datetime | None = None) -> TokenHol
 
 def session_holder(*, secret: str, now: datetime | None = None) -> TokenHolder | None:
     """The holder of the working registry session (refresh token) with this secret, with their
-    memberships (one query); None if it is unknown, revoked or expired, if the access token
-    that opened it no longer works, if the password that opened it has changed, or if its
-    user is inactive."""
+    memberships (read as for :func:`access_token_holder`); None if it is unknown, revoked or
+    expired, if the access token that opened it no longer works, if the password that opened
+    it has changed, or if its user is inactive."""
     return _holder(
         _SESSION_HOLDER.rows(secret_digest(secret)), now=now or timezone.now(), session=True
     )
